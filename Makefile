@@ -1,0 +1,64 @@
+# Developer entry points for the bandwidth.catapult collection (GNU make, Python 3.11+).
+#
+#   make demo                      run the demo playbook twice against the local emulator
+#   make test                      sanity + units + integration + lint (all run; summary at the end)
+#   make sanity|units|integration  one ansible-test suite; TARGETS=... and ARGS=... are passed on,
+#                                  e.g. make integration TARGETS=emulator_smoke ARGS=-v
+#   make lint                      ansible-lint (production profile), installed on first use
+#   make build                     collection tarball into $(BUILD)/dist
+#   make emulator                  the Catapult emulator in the foreground (Ctrl-C stops it)
+#   make clean                     remove $(VENV) and $(BUILD)
+#
+# The test suites run in a copy of the working tree at
+# $(BUILD)/ansible_collections/bandwidth/catapult; uncommitted edits are tested.
+# Several runs at once from one checkout: give each its own BUILD=/tmp/somewhere.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+BUILD ?= .build
+ANSIBLE_CORE ?= ansible-core>=2.19,<2.20
+TARGETS ?=
+ARGS ?=
+EMULATOR_PORT ?= 8080
+EMULATOR_ARGS ?= --host 127.0.0.1 --port $(EMULATOR_PORT) --user-id u-demo --api-token demo-token --api-secret demo-secret
+
+export PYTHON VENV BUILD ANSIBLE_CORE TARGETS ARGS
+
+VENV_STAMP := $(VENV)/.stamp-core
+
+.PHONY: help venv demo test sanity units integration lint build emulator clean
+
+help:
+	@sed -n '3,10s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
+
+venv: $(VENV_STAMP)
+
+$(VENV_STAMP):
+	@hack/venv.sh
+
+demo: venv
+	@hack/demo.sh
+
+test: venv
+	@hack/venv.sh --lint
+	@hack/run-tests.sh sanity units integration lint
+
+sanity units integration: venv
+	@hack/run-tests.sh $@
+
+lint: venv
+	@hack/venv.sh --lint
+	@hack/run-tests.sh lint
+
+build: venv
+	$(VENV)/bin/ansible-galaxy collection build --force --output-path $(BUILD)/dist .
+
+emulator: venv
+	$(VENV)/bin/python tests/emulator/catapult_emulator.py $(EMULATOR_ARGS)
+
+clean:
+	rm -rf $(VENV) $(BUILD) .ansible tests/output tests/integration/inventory
