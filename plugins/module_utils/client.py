@@ -1,0 +1,435 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, bandwidth.catapult contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The one Catapult v1 API client of this collection.
+
+Everything that talks HTTP lives here: basic auth, JSON, User-Agent, timeout and
+``verify=`` on every request, retries with backoff, rate-limit waits shared by all
+threads, ``Link: rel="next"`` pagination and typed exceptions. It never calls
+``fail_json``; modules turn :class:`CatapultError` into a failure.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import threading
+import time
+import traceback
+
+from urllib.parse import quote, urljoin, urlsplit, urlunsplit
+
+try:
+    import requests
+    from requests.adapters import HTTPAdapter
+except ImportError:  # pragma: no cover - exercised by the missing_required_lib path
+    HAS_REQUESTS = False
+    REQUESTS_IMPORT_ERROR = traceback.format_exc()
+else:
+    HAS_REQUESTS = True
+    REQUESTS_IMPORT_ERROR = None
+
+COLLECTION_VERSION = '0.1.0'
+DEFAULT_API_URL = 'https://api.catapult.inetwork.com/v1'
+
+# Statuses that mean "the server did not do it, try again later".
+RETRY_STATUSES = frozenset((429, 502, 503, 504))
+WRITE_METHODS = frozenset(('POST', 'PUT', 'PATCH', 'DELETE'))
+MAX_PAGE_SIZE = 1000
+
+
+class CatapultError(Exception):
+    """Base of every error this client raises. ``str()`` never holds a credential."""
+
+    def __init__(self, message, method=None, path=None):
+        super().__init__(message)
+        self.message = message
+        self.method = method
+        self.path = path
+
+    def to_dict(self):
+        """What a module returns next to ``msg`` (no credential in it)."""
+        return {'method': self.method, 'path': self.path}
+
+
+class CatapultApiError(CatapultError):
+    """The API answered with an error status."""
+
+    def __init__(self, status, method, path, code=None, api_message=None, category=None, details=None):
+        self.status = status
+        self.code = code
+        self.api_message = api_message
+        self.category = category
+        self.details = details or []
+        text = 'Catapult API error: %s %s returned HTTP %s' % (method, path, status)
+        if code:
+            text += ' (%s)' % code
+        if api_message:
+            text += ': %s' % api_message
+        hint = _STATUS_HINTS.get(status)
+        if hint:
+            text += '. %s' % hint
+        super().__init__(text, method, path)
+
+    def to_dict(self):
+        result = super().to_dict()
+        result.update(status=self.status, code=self.code, api_message=self.api_message, category=self.category)
+        return result
+
+
+class CatapultTransportError(CatapultError):
+    """No usable answer arrived: connection refused or reset, timeout, TLS failure.
+
+    ``sent`` tells whether the request may have reached the server: when it is true for a
+    write, the outcome is unknown and must be resolved by reading, never by resending.
+    """
+
+    def __init__(self, method, path, reason, sent):
+        self.reason = reason
+        self.sent = sent
+        text = 'Catapult API request %s %s failed: %s' % (method, path, reason)
+        super().__init__(text, method, path)
+
+    def to_dict(self):
+        result = super().to_dict()
+        result.update(reason=self.reason, outcome_unknown=self.sent)
+        return result
+
+
+def outcome_unknown(exc):
+    """True when a write may or may not have been applied by the server."""
+    if isinstance(exc, CatapultTransportError):
+        return exc.sent
+    return isinstance(exc, CatapultApiError) and exc.status >= 500
+
+
+_STATUS_HINTS = {
+    401: 'Check user_id, api_token and api_secret (or CATAPULT_USER_ID, CATAPULT_API_TOKEN, CATAPULT_API_SECRET)',
+    403: 'The credentials are valid but not allowed to do this',
+}
+
+
+class Response(object):
+    """A decoded answer: status, headers and the JSON body (``None`` when empty)."""
+
+    def __init__(self, status, headers, data, url):
+        self.status = status
+        self.headers = headers
+        self.data = data
+        self.url = url
+
+
+def parse_link_next(header):
+    """Return the ``rel="next"`` URL of a ``Link`` header, or ``None``."""
+    if not header:
+        return None
+    for entry in header.split(','):
+        parts = [p.strip() for p in entry.split(';')]
+        if len(parts) < 2 or not (parts[0].startswith('<') and parts[0].endswith('>')):
+            continue
+        rels = [p for p in parts[1:] if re.match(r'^rel\s*=\s*"?next"?$', p)]
+        if rels:
+            return parts[0][1:-1]
+    return None
+
+
+def id_from_location(location):
+    """The resource id is the last path segment of an absolute or relative URL."""
+    if not location:
+        return None
+    path = urlsplit(location).path.rstrip('/')
+    return path.rsplit('/', 1)[-1] or None
+
+
+def redact_url(url):
+    """Drop any user:password@ part of a URL before it reaches a message."""
+    parts = urlsplit(url)
+    if '@' not in parts.netloc:
+        return url
+    return urlunsplit((parts.scheme, parts.netloc.rsplit('@', 1)[1], parts.path, parts.query, parts.fragment))
+
+
+def retry_delay(response_headers, attempt, now=None, base=0.5, cap=30.0):
+    """Seconds to wait before the next attempt.
+
+    Honors ``Retry-After`` (seconds) and Catapult's ``X-RateLimit-Reset`` (epoch
+    milliseconds, seconds tolerated), clamped to ``cap``; otherwise exponential backoff
+    with jitter.
+    """
+    now = time.time() if now is None else now
+    headers = response_headers or {}
+    retry_after = headers.get('Retry-After')
+    if retry_after is not None:
+        try:
+            return min(max(float(retry_after), 0.0), cap)
+        except ValueError:
+            pass
+    reset = headers.get('X-RateLimit-Reset')
+    if reset is not None:
+        try:
+            value = float(reset)
+            if value > 1e11:  # milliseconds since the epoch, as documented
+                value /= 1000.0
+            return min(max(value - now, 0.0) + 0.05, cap)
+        except ValueError:
+            pass
+    return min(base * (2 ** attempt), cap) * (0.5 + random.random() / 2)
+
+
+class CatapultClient(object):
+    """Thread-safe client for one Catapult user.
+
+    ``retries`` bounds the attempts after the first one; ``max_wait`` clamps any single
+    wait. A 429 makes every thread of this client wait until the reset time, so
+    concurrent workers back off together.
+    """
+
+    def __init__(self, user_id, api_token, api_secret, api_url=DEFAULT_API_URL, validate_certs=True,
+                 timeout=30.0, retries=6, max_wait=60.0, pool_size=16, sleep=time.sleep, user_agent_extra=None):
+        if not HAS_REQUESTS:
+            raise RuntimeError('the requests library is required')
+        self.user_id = user_id
+        self.base_url = (api_url or DEFAULT_API_URL).rstrip('/')
+        self.validate_certs = validate_certs
+        self.timeout = timeout
+        self.retries = retries
+        self.max_wait = max_wait
+        self._sleep = sleep
+        self._gate_lock = threading.Lock()
+        self._blocked_until = 0.0
+        self.stats = {'requests': 0, 'retries': 0, 'rate_limited': 0}
+        self.session = requests.Session()
+        self.session.auth = (api_token, api_secret)
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(pool_size, 1), max_retries=0)
+        self.session.mount('http://', adapter)
+        self.session.mount('https://', adapter)
+        agent = 'bandwidth.catapult/%s (Ansible collection; python-requests/%s)' % (COLLECTION_VERSION, requests.__version__)
+        if user_agent_extra:
+            agent += ' ' + user_agent_extra
+        self.session.headers.update({'User-Agent': agent, 'Accept': 'application/json'})
+
+    # -- paths -----------------------------------------------------------------------
+
+    def user_path(self, *parts):
+        """``/users/{userId}/...`` with every part URL-encoded (``+`` becomes ``%2B``)."""
+        return '/'.join(['/users', quote(self.user_id, safe='')] + [quote(str(p), safe='') for p in parts])
+
+    def _url(self, path_or_url):
+        if path_or_url.startswith(('http://', 'https://')):
+            return path_or_url
+        if path_or_url.startswith('/v1/') and self.base_url.endswith('/v1'):
+            return urljoin(self.base_url + '/', path_or_url)
+        return self.base_url + path_or_url
+
+    def _display_path(self, url):
+        """The path shown in messages: relative to the base URL, no credential."""
+        if url.startswith(self.base_url):
+            return url[len(self.base_url):] or '/'
+        return redact_url(url)
+
+    # -- rate-limit gate shared by all threads --------------------------------------
+
+    def _wait_gate(self):
+        with self._gate_lock:
+            delay = self._blocked_until - time.time()
+        if delay > 0:
+            self._sleep(min(delay, self.max_wait))
+
+    def _block_until(self, seconds):
+        with self._gate_lock:
+            self._blocked_until = max(self._blocked_until, time.time() + seconds)
+
+    # -- the one request loop ---------------------------------------------------------
+
+    def request(self, method, path, params=None, json=None, idempotent=None, expected=None):
+        """Send one request and return a :class:`Response`.
+
+        ``idempotent`` (default: true for GET/HEAD, false otherwise) allows retrying
+        5xx answers and errors after the request was sent. Non-idempotent writes are
+        retried only when the server surely did nothing (429, connection refused);
+        any other failure raises, and :func:`outcome_unknown` tells the caller to
+        read back. ``expected`` is a set of error statuses to return instead of raise.
+        """
+        method = method.upper()
+        if idempotent is None:
+            idempotent = method not in WRITE_METHODS
+        url = self._url(path)
+        display = self._display_path(url)
+        attempt = 0
+        while True:
+            self._wait_gate()
+            self.stats['requests'] += 1
+            try:
+                raw = self.session.request(method, url, params=params, json=json, timeout=self.timeout,
+                                           verify=self.validate_certs, allow_redirects=False)
+            except requests.exceptions.RequestException as exc:
+                sent = _may_have_been_sent(exc)
+                error = CatapultTransportError(method, display, _describe_transport_error(exc), sent)
+                if attempt < self.retries and (idempotent or not sent) and _retryable_transport(exc):
+                    attempt += 1
+                    self.stats['retries'] += 1
+                    self._sleep(retry_delay(None, attempt - 1, cap=self.max_wait))
+                    continue
+                raise error from None
+            status = raw.status_code
+            if status < 400 or (expected and status in expected):
+                return Response(status, raw.headers, _decode(raw), raw.url)
+            if status in RETRY_STATUSES and attempt < self.retries and (idempotent or status == 429):
+                attempt += 1
+                self.stats['retries'] += 1
+                delay = retry_delay(raw.headers, attempt - 1, cap=self.max_wait)
+                if status == 429:
+                    self.stats['rate_limited'] += 1
+                    self._block_until(delay)
+                else:
+                    self._sleep(delay)
+                raw.close()
+                continue
+            raise _api_error(raw, method, display)
+
+    def get(self, path, params=None):
+        return self.request('GET', path, params=params).data
+
+    def get_or_none(self, path):
+        """GET that answers ``None`` on 404."""
+        response = self.request('GET', path, expected={404})
+        return None if response.status == 404 else response.data
+
+    def paginate(self, path, params=None, page_size=MAX_PAGE_SIZE):
+        """Every item of a list endpoint, following ``Link: rel="next"`` as given."""
+        query = dict(params or {})
+        query.setdefault('size', page_size)
+        items = []
+        response = self.request('GET', path, params=query)
+        seen = set()
+        while True:
+            data = response.data or []
+            if not isinstance(data, list):
+                raise CatapultError('Catapult API returned a non-list body for %s' % path, 'GET', path)
+            items.extend(data)
+            next_url = parse_link_next(response.headers.get('Link'))
+            if not next_url or not data:
+                return items
+            next_url = urljoin(response.url, next_url)
+            if next_url in seen:
+                raise CatapultError('Catapult API pagination loops at %s' % self._display_path(next_url), 'GET', path)
+            seen.add(next_url)
+            response = self.request('GET', next_url)
+
+    # -- phone numbers ----------------------------------------------------------------
+
+    def get_phone_number(self, number_or_id):
+        """The number's resource, or ``None`` when it is not on the account (404 or released)."""
+        resource = self.get_or_none(self.user_path('phoneNumbers', number_or_id))
+        if resource is not None and str(resource.get('numberState', 'enabled')).lower() == 'released':
+            return None
+        return resource
+
+    def list_phone_numbers(self, **filters):
+        """Enabled numbers of the account, optionally filtered (API names: name, city, state, applicationId)."""
+        params = dict((k, v) for k, v in filters.items() if v is not None)
+        items = self.paginate(self.user_path('phoneNumbers'), params)
+        return [item for item in items if str(item.get('numberState', 'enabled')).lower() != 'released']
+
+    def allocate_phone_number(self, body):
+        """POST a specific number; returns its id (from ``Location``). Not retried after sending."""
+        response = self.request('POST', self.user_path('phoneNumbers'), json=_compact(body))
+        return id_from_location(response.headers.get('Location'))
+
+    def update_phone_number(self, number_id, body):
+        """Partial update; setting the same values twice is harmless, so it is retried."""
+        self.request('POST', self.user_path('phoneNumbers', number_id), json=_compact(body), idempotent=True)
+
+    def release_phone_number(self, number_id):
+        """DELETE; returns ``False`` when the number was already gone (404)."""
+        response = self.request('DELETE', self.user_path('phoneNumbers', number_id), idempotent=True, expected={404})
+        return response.status != 404
+
+    # -- available numbers ------------------------------------------------------------
+
+    def search_available(self, kind, params):
+        """GET ``/availableNumbers/{local|tollFree}``."""
+        return self.get('/availableNumbers/%s' % kind, params=_compact(params)) or []
+
+    def order_available(self, kind, params):
+        """Search-and-order. Allocates new numbers on every call: never retried once sent."""
+        response = self.request('POST', '/availableNumbers/%s' % kind, params=_compact(params))
+        items = response.data or []
+        for item in items:
+            item.setdefault('id', id_from_location(item.get('location')))
+        return items
+
+
+def _compact(body):
+    """Drop ``None`` values: the API treats a missing field as "not given"."""
+    return dict((k, v) for k, v in (body or {}).items() if v is not None)
+
+
+def _decode(raw):
+    if not raw.content:
+        return None
+    try:
+        return raw.json()
+    except ValueError:
+        return None
+
+
+def _api_error(raw, method, display):
+    code = api_message = category = None
+    details = []
+    try:
+        body = raw.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        code = body.get('code')
+        api_message = body.get('message')
+        category = body.get('category')
+        details = body.get('details') if isinstance(body.get('details'), list) else []
+    elif raw.text:
+        api_message = raw.text.strip()[:200]
+    return CatapultApiError(raw.status_code, method, display, code=code, api_message=api_message,
+                            category=category, details=details)
+
+
+def _may_have_been_sent(exc):
+    """False only when the request surely never reached the server."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return False
+    if isinstance(exc, requests.exceptions.SSLError):
+        return False
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        text = str(exc)
+        return not any(marker in text for marker in ('NewConnectionError', 'Connection refused', 'Name or service not known',
+                                                     'nodename nor servname', 'Failed to resolve'))
+    return not isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
+                                requests.exceptions.InvalidSchema))
+
+
+def _retryable_transport(exc):
+    return isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout)) and not isinstance(
+        exc, requests.exceptions.SSLError)
+
+
+def _describe_transport_error(exc):
+    if isinstance(exc, requests.exceptions.SSLError):
+        return ('TLS certificate verification failed (%s); set validate_certs=false only for a server you trust'
+                % _short(exc))
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return 'timed out connecting (%s)' % _short(exc)
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return 'no answer within the timeout'
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        return 'connection error (%s)' % _short(exc)
+    return '%s (%s)' % (type(exc).__name__, _short(exc))
+
+
+def _short(exc):
+    """The innermost reason of a requests exception, without URLs that could carry userinfo."""
+    text = str(exc)
+    match = re.search(r"\(Caused by [A-Za-z]+\((?:<[^>]*>, )?'?([^')]*)", text)
+    reason = match.group(1) if match else text
+    reason = re.sub(r'https?://\S+', lambda m: redact_url(m.group(0)), reason)
+    return reason.strip()[:300]

@@ -1,0 +1,104 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, bandwidth.catapult contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Pieces every module shares: the connection arg spec, client creation, error
+reporting, E.164 handling and the snake_case view of a phone number resource."""
+
+from __future__ import annotations
+
+import re
+
+from ansible.module_utils.basic import env_fallback, missing_required_lib
+
+from ansible_collections.bandwidth.catapult.plugins.module_utils.client import (
+    DEFAULT_API_URL,
+    HAS_REQUESTS,
+    REQUESTS_IMPORT_ERROR,
+    CatapultClient,
+)
+
+E164_RE = re.compile(r'^\+[1-9][0-9]{6,14}$')
+_NUMBER_PUNCTUATION = re.compile(r'[\s().\-]')
+
+
+def catapult_argument_spec():
+    """The connection options of every module; mirrors the ``bandwidth.catapult.auth`` doc fragment."""
+    return dict(
+        user_id=dict(type='str', required=True, fallback=(env_fallback, ['CATAPULT_USER_ID'])),
+        api_token=dict(type='str', required=True, no_log=True, fallback=(env_fallback, ['CATAPULT_API_TOKEN'])),
+        api_secret=dict(type='str', required=True, no_log=True, fallback=(env_fallback, ['CATAPULT_API_SECRET'])),
+        api_url=dict(type='str', fallback=(env_fallback, ['CATAPULT_API_URL']), default=DEFAULT_API_URL),
+        validate_certs=dict(type='bool', default=True),
+        timeout=dict(type='float', default=30.0),
+    )
+
+
+def create_client(module, pool_size=16):
+    """A :class:`CatapultClient` from the module's connection options (fails cleanly without requests)."""
+    if not HAS_REQUESTS:
+        module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
+    params = module.params
+    if params['timeout'] <= 0:
+        module.fail_json(msg='timeout must be a positive number of seconds, got %s' % params['timeout'])
+    api_url = params['api_url'] or DEFAULT_API_URL
+    if not re.match(r'^https?://[^/]+', api_url):
+        module.fail_json(msg='api_url must be an http(s) URL including /v1, e.g. %s' % DEFAULT_API_URL)
+    return CatapultClient(
+        user_id=params['user_id'],
+        api_token=params['api_token'],
+        api_secret=params['api_secret'],
+        api_url=api_url,
+        validate_certs=params['validate_certs'],
+        timeout=params['timeout'],
+        pool_size=pool_size,
+    )
+
+
+def fail_from_error(module, exc, **result):
+    """Fail the task with the API error's text and structured fields (never a credential)."""
+    module.fail_json(msg=str(exc), error=exc.to_dict(), **result)
+
+
+def normalize_e164(value):
+    """``+1 (919) 555-0100`` -> ``+19195550100``; ``None`` when it is not E.164 after that."""
+    if value is None:
+        return None
+    compact = _NUMBER_PUNCTUATION.sub('', str(value))
+    return compact if E164_RE.match(compact) else None
+
+
+def e164_error(option, value):
+    return ('%s must be an E.164 phone number: a leading + and 7 to 15 digits, e.g. +19195551234 '
+            '(spaces, dots, dashes and parentheses are ignored); got %r' % (option, value))
+
+
+def application_id_of(resource):
+    """``applicationId`` if present, else the last segment of the ``application`` URL."""
+    app_id = resource.get('applicationId')
+    if app_id:
+        return app_id
+    url = resource.get('application')
+    if url:
+        return url.rstrip('/').rsplit('/', 1)[-1]
+    return None
+
+
+def phone_number_result(resource):
+    """The snake_case view of a phone number resource that modules return."""
+    if resource is None:
+        return None
+    return dict(
+        id=resource.get('id'),
+        number=resource.get('number'),
+        national_number=resource.get('nationalNumber'),
+        name=resource.get('name'),
+        application_id=application_id_of(resource),
+        fallback_number=resource.get('fallbackNumber'),
+        city=resource.get('city'),
+        state=resource.get('state'),
+        price=resource.get('price'),
+        number_state=resource.get('numberState'),
+        created_time=resource.get('createdTime'),
+    )

@@ -1,0 +1,73 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, bandwidth.catapult contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Shared harness: run a module's main() with arguments and capture exit_json/fail_json."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ansible.module_utils import basic
+from ansible.module_utils.common.text.converters import to_bytes
+
+API = 'https://api.test/v1'
+USER = 'u-unit'
+SECRET = 'sup3r-s3cret-value'
+TOKEN = 't-token-value'
+AUTH = dict(user_id=USER, api_token=TOKEN, api_secret=SECRET, api_url=API)
+NUMBERS = API + '/users/' + USER + '/phoneNumbers'
+
+
+class ExitJson(Exception):
+    pass
+
+
+class FailJson(Exception):
+    pass
+
+
+@pytest.fixture(autouse=True)
+def patch_exit(monkeypatch):
+    def exit_json(self, **kwargs):
+        kwargs.setdefault('changed', False)
+        raise ExitJson(kwargs)
+
+    def fail_json(self, **kwargs):
+        kwargs['failed'] = True
+        raise FailJson(kwargs)
+
+    monkeypatch.setattr(basic.AnsibleModule, 'exit_json', exit_json)
+    monkeypatch.setattr(basic.AnsibleModule, 'fail_json', fail_json)
+
+
+@pytest.fixture(autouse=True)
+def no_sleep(monkeypatch):
+    """Retries never really sleep in unit tests; the waits asked for are recorded."""
+    from ansible_collections.bandwidth.catapult.plugins.module_utils import client
+    waits = []
+    monkeypatch.setattr(client.time, 'sleep', waits.append)
+    return waits
+
+
+@pytest.fixture
+def run_module(monkeypatch):
+    """``run_module(module, args, check_mode=False, diff=False)`` -> (result dict, failed bool)."""
+    def run(module, args, check_mode=False, diff=False):
+        payload = dict(AUTH, **args)
+        payload['_ansible_check_mode'] = check_mode
+        payload['_ansible_diff'] = diff
+        monkeypatch.setattr(basic, '_ANSIBLE_ARGS', to_bytes(json.dumps({'ANSIBLE_MODULE_ARGS': payload})))
+        monkeypatch.setattr(basic, '_ANSIBLE_PROFILE', 'legacy', raising=False)
+        with pytest.raises((ExitJson, FailJson)) as caught:
+            module.main()
+        return caught.value.args[0], isinstance(caught.value, FailJson)
+    return run
+
+
+def calls(requests_mock):
+    """Every request sent, as (METHOD, path?query) with the API base stripped."""
+    return [(r.method, r.url.replace(API, '')) for r in requests_mock.request_history]
