@@ -56,7 +56,7 @@ options:
     type: float
     default: 30
 notes:
-  - Modules talk to the API from the controller. Run them on V(localhost) with C(connection: local), or delegate
+  - Modules talk to the API from the controller. Run them on V(localhost) with the C(local) connection, or delegate
     them to V(localhost).
   - Transient errors (HTTP 429 honoring C(Retry-After) and C(X-RateLimit-Reset), 502, 503, 504, connection resets)
     are retried with bounded exponential backoff.
