@@ -187,7 +187,7 @@ class CatapultClient(object):
     """
 
     def __init__(self, user_id, api_token, api_secret, api_url=DEFAULT_API_URL, validate_certs=True,
-                 timeout=30.0, retries=6, max_wait=60.0, pool_size=16, sleep=time.sleep, user_agent_extra=None):
+                 timeout=30.0, retries=6, max_wait=60.0, pool_size=16, sleep=None, user_agent_extra=None):
         if not HAS_REQUESTS:
             raise RuntimeError('the requests library is required')
         self.user_id = user_id
@@ -196,7 +196,7 @@ class CatapultClient(object):
         self.timeout = timeout
         self.retries = retries
         self.max_wait = max_wait
-        self._sleep = sleep
+        self._sleep = sleep or _sleep
         self._gate_lock = threading.Lock()
         self._blocked_until = 0.0
         self.stats = {'requests': 0, 'retries': 0, 'rate_limited': 0}
@@ -360,6 +360,10 @@ class CatapultClient(object):
         for item in items:
             item.setdefault('id', id_from_location(item.get('location')))
         return items
+
+
+def _sleep(seconds):
+    time.sleep(seconds)
 
 
 def _compact(body):

@@ -14,12 +14,7 @@ import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.common.text.converters import to_bytes
 
-API = 'https://api.test/v1'
-USER = 'u-unit'
-SECRET = 'sup3r-s3cret-value'
-TOKEN = 't-token-value'
-AUTH = dict(user_id=USER, api_token=TOKEN, api_secret=SECRET, api_url=API)
-NUMBERS = API + '/users/' + USER + '/phoneNumbers'
+from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import AUTH
 
 
 class ExitJson(Exception):
@@ -66,8 +61,3 @@ def run_module(monkeypatch):
             module.main()
         return caught.value.args[0], isinstance(caught.value, FailJson)
     return run
-
-
-def calls(requests_mock):
-    """Every request sent, as (METHOD, path?query) with the API base stripped."""
-    return [(r.method, r.url.replace(API, '')) for r in requests_mock.request_history]

@@ -21,11 +21,8 @@ from ansible_collections.bandwidth.catapult.plugins.module_utils.client import (
     parse_link_next,
     retry_delay,
 )
+from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import API, NUMBERS, SECRET, TOKEN
 
-API = 'https://api.test/v1'
-SECRET = 'sup3r-s3cret-value'
-TOKEN = 't-token-value'
-NUMBERS = API + '/users/u-unit/phoneNumbers'
 
 
 @pytest.fixture

@@ -1,0 +1,256 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, bandwidth.catapult contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""catapult_phone_number with HTTP scripted at the requests layer: every test asserts the
+exact requests sent, so a missing or extra call fails."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+
+from ansible_collections.bandwidth.catapult.plugins.modules import catapult_phone_number as module
+from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import NUMBERS, SECRET, TOKEN, calls
+
+NUM = '+19195550100'
+ENC = '/users/u-unit/phoneNumbers/%2B19195550100'
+LIST = '/users/u-unit/phoneNumbers?size=1000'
+
+
+def resource(number=NUM, **fields):
+    item = {'id': 'n-' + number[-4:], 'number': number, 'nationalNumber': '(919) 555-0100', 'city': 'RALEIGH',
+            'state': 'NC', 'price': '0.35', 'numberState': 'enabled', 'createdTime': '2026-11-23T14:00:00.000Z'}
+    item.update(fields)
+    return item
+
+
+def not_found(requests_mock, url):
+    requests_mock.get(url, status_code=404, json={'category': 'not-found', 'code': 'number-not-found',
+                                                  'message': 'The number could not be found'})
+
+
+def test_allocates_a_missing_number_with_its_fields(requests_mock, run_module):
+    requests_mock.get(NUMBERS + '/%2B19195550100', [
+        {'status_code': 404, 'json': {'code': 'number-not-found', 'message': 'nope'}},
+    ])
+    requests_mock.post(NUMBERS, status_code=201, headers={'Location': NUMBERS + '/n-0100'})
+    requests_mock.get(NUMBERS + '/n-0100', json=resource(name='Support', applicationId='a-1'))
+    result, failed = run_module(module, {'number': '+1 (919) 555-0100', 'name': 'Support', 'application_id': 'a-1'})
+    assert not failed and result['changed']
+    assert calls(requests_mock) == [('GET', ENC), ('POST', '/users/u-unit/phoneNumbers'), ('GET', '/users/u-unit/phoneNumbers/n-0100')]
+    assert requests_mock.request_history[1].json() == {'number': NUM, 'name': 'Support', 'applicationId': 'a-1'}
+    assert result['phone_number']['id'] == 'n-0100'
+    assert result['phone_number']['application_id'] == 'a-1'
+    assert result['phone_number']['national_number'] == '(919) 555-0100'
+
+
+def test_matching_number_is_left_alone(requests_mock, run_module):
+    requests_mock.get(NUMBERS + '/%2B19195550100', json=resource(
+        name='Support', application='https://api.test/v1/users/u-unit/applications/a-1', fallbackNumber='+19195550199'))
+    result, failed = run_module(module, {'number': NUM, 'name': 'Support', 'application_id': 'a-1',
+                                         'fallback_number': '+1 919 555 0199'})
+    assert not failed and not result['changed']
+    assert calls(requests_mock) == [('GET', ENC)]
+
+
+def test_updates_only_the_field_that_differs(requests_mock, run_module):
+    requests_mock.get(NUMBERS + '/%2B19195550100', json=resource(name='Old', applicationId='a-1'))
+    update = requests_mock.post(NUMBERS + '/n-0100', status_code=200)
+    result, failed = run_module(module, {'number': NUM, 'name': 'New', 'application_id': 'a-1'}, diff=True)
+    assert not failed and result['changed']
+    assert calls(requests_mock) == [('GET', ENC), ('POST', '/users/u-unit/phoneNumbers/n-0100')]
+    assert update.last_request.json() == {'name': 'New'}
+    assert result['phone_number']['name'] == 'New'
+    assert result['diff']['before']['name'] == 'Old' and result['diff']['after']['name'] == 'New'
+    assert result['diff']['before']['application_id'] == result['diff']['after']['application_id'] == 'a-1'
+
+
+def test_empty_application_id_detaches(requests_mock, run_module):
+    requests_mock.get(NUMBERS + '/%2B19195550100', json=resource(applicationId='a-1'))
+    update = requests_mock.post(NUMBERS + '/n-0100', status_code=200)
+    result, dummy = run_module(module, {'number': NUM, 'application_id': ''})
+    assert result['changed'] and update.last_request.json() == {'applicationId': ''}
+    assert result['phone_number']['application_id'] is None
+
+
+def test_check_mode_reads_but_never_writes(requests_mock, run_module):
+    not_found(requests_mock, NUMBERS + '/%2B19195550100')
+    result, failed = run_module(module, {'number': NUM, 'name': 'Support'}, check_mode=True, diff=True)
+    assert not failed and result['changed']
+    assert calls(requests_mock) == [('GET', ENC)]
+    assert result['phone_number']['number'] == NUM and result['phone_number']['id'] is None
+    assert result['diff'] == {'before': {'number': NUM, 'state': 'absent'},
+                               'after': {'number': NUM, 'state': 'present', 'name': 'Support', 'application_id': '',
+                                         'fallback_number': ''}}
+
+
+def test_check_mode_update_predicts_the_result(requests_mock, run_module):
+    requests_mock.get(NUMBERS + '/%2B19195550100', json=resource(name='Old'))
+    result, dummy = run_module(module, {'number': NUM, 'name': 'New'}, check_mode=True)
+    assert result['changed'] and result['phone_number']['name'] == 'New'
+    assert calls(requests_mock) == [('GET', ENC)]
+
+
+def test_release(requests_mock, run_module):
+    requests_mock.get(NUMBERS + '/%2B19195550100', json=resource(name='Support'))
+    requests_mock.delete(NUMBERS + '/n-0100', status_code=200)
+    result, dummy = run_module(module, {'number': NUM, 'state': 'absent'}, diff=True)
+    assert result['changed'] and result['phone_number']['number_state'] == 'released'
+    assert calls(requests_mock) == [('GET', ENC), ('DELETE', '/users/u-unit/phoneNumbers/n-0100')]
+    assert result['diff']['after'] == {'number': NUM, 'state': 'absent'}
+
+
+@pytest.mark.parametrize('answer', [
+    {'status_code': 404, 'json': {'code': 'number-not-found', 'message': 'nope'}},
+    {'status_code': 200, 'json': {'id': 'n-0100', 'number': NUM, 'numberState': 'released'}},
+])
+def test_release_of_an_absent_number_is_unchanged(requests_mock, run_module, answer):
+    requests_mock.get(NUMBERS + '/%2B19195550100', **answer)
+    result, failed = run_module(module, {'number': NUM, 'state': 'absent'})
+    assert not failed and not result['changed'] and result['phone_number'] is None
+    assert calls(requests_mock) == [('GET', ENC)]
+
+
+def test_lost_answer_to_the_order_is_resolved_by_reading_back(requests_mock, run_module):
+    requests_mock.get(NUMBERS + '/%2B19195550100', [
+        {'status_code': 404, 'json': {'code': 'number-not-found', 'message': 'nope'}},
+        {'json': resource()},  # the order did land
+    ])
+    requests_mock.post(NUMBERS, exc=requests.exceptions.ConnectionError('Connection aborted.'))
+    update = requests_mock.post(NUMBERS + '/n-0100', status_code=200)
+    result, failed = run_module(module, {'number': NUM, 'name': 'Support'})
+    assert not failed and result['changed']
+    assert calls(requests_mock) == [('GET', ENC), ('POST', '/users/u-unit/phoneNumbers'), ('GET', ENC),
+                                    ('POST', '/users/u-unit/phoneNumbers/n-0100')]
+    assert update.last_request.json() == {'name': 'Support'}
+
+
+def test_order_is_sent_again_only_after_a_read_shows_it_did_not_land(requests_mock, run_module):
+    not_found(requests_mock, NUMBERS + '/%2B19195550100')
+    requests_mock.post(NUMBERS, [
+        {'status_code': 503, 'json': {'code': 'number-allocator-unavailable', 'message': 'down'}},
+        {'status_code': 201, 'headers': {'Location': NUMBERS + '/n-0100'}},
+    ])
+    requests_mock.get(NUMBERS + '/n-0100', json=resource())
+    result, failed = run_module(module, {'number': NUM})
+    assert not failed and result['changed']
+    assert calls(requests_mock) == [('GET', ENC), ('POST', '/users/u-unit/phoneNumbers'), ('GET', ENC),
+                                    ('POST', '/users/u-unit/phoneNumbers'), ('GET', '/users/u-unit/phoneNumbers/n-0100')]
+
+
+def test_duplicate_answer_adopts_the_number(requests_mock, run_module):
+    requests_mock.get(NUMBERS + '/%2B19195550100', [
+        {'status_code': 404, 'json': {'code': 'number-not-found', 'message': 'nope'}},
+        {'json': resource(name='Support')},
+    ])
+    requests_mock.post(NUMBERS, status_code=409, json={'code': 'duplicate-number', 'message': 'exists'})
+    result, failed = run_module(module, {'number': NUM, 'name': 'Support'})
+    assert not failed and result['changed']
+    assert calls(requests_mock) == [('GET', ENC), ('POST', '/users/u-unit/phoneNumbers'), ('GET', ENC)]
+
+
+def test_unavailable_number_fails_clearly(requests_mock, run_module):
+    not_found(requests_mock, NUMBERS + '/%2B19195550100')
+    requests_mock.post(NUMBERS, status_code=404, json={'category': 'not-found', 'code': 'number-not-found',
+                                                       'message': 'The number +19195550100 could not be found'})
+    result, failed = run_module(module, {'number': NUM})
+    assert failed
+    assert result['msg'] == ('Catapult API error: POST /users/u-unit/phoneNumbers returned HTTP 404 (number-not-found): '
+                             'The number +19195550100 could not be found')
+    assert result['error']['status'] == 404 and result['error']['code'] == 'number-not-found'
+    assert len(requests_mock.request_history) == 2
+
+
+@pytest.mark.parametrize('args, fragment', [
+    ({'number': '9195550100'}, 'number must be an E.164 phone number'),
+    ({'number': '+1919555010O'}, 'number must be an E.164 phone number'),
+    ({'number': NUM, 'fallback_number': 'call me'}, 'fallback_number must be an E.164 phone number'),
+    ({'numbers': [{'number': NUM}, {'number': '+1 919 555 0100'}]}, 'numbers[1].number +19195550100 repeats numbers[0]'),
+    ({'numbers': [{'number': 'x'}]}, 'numbers[0].number must be an E.164'),
+    ({'numbers': [{'number': NUM}], 'concurrency': 0}, 'concurrency must be between 1 and 64'),
+])
+def test_bad_input_fails_before_any_request(requests_mock, run_module, args, fragment):
+    result, failed = run_module(module, args)
+    assert failed and fragment in result['msg']
+    assert requests_mock.request_history == []
+
+
+def test_wrong_credentials_give_a_clear_error_without_the_secret(requests_mock, run_module):
+    requests_mock.get(NUMBERS + '/%2B19195550100', status_code=401,
+                      json={'category': 'authentication', 'code': 'unauthorized', 'message': 'Invalid credentials'})
+    result, failed = run_module(module, {'number': NUM})
+    assert failed and 'HTTP 401' in result['msg'] and 'api_secret' in result['msg']
+    dumped = json.dumps(result)
+    assert SECRET not in dumped and TOKEN not in dumped
+
+
+def test_bulk_lists_once_and_writes_only_what_differs(requests_mock, run_module):
+    other = '+19195550101'
+    gone = '+19195550102'
+    requests_mock.get(NUMBERS, json=[resource(name='Same'), resource(other, name='Old'), resource(gone)])
+    requests_mock.post(NUMBERS, status_code=201, headers={'Location': NUMBERS + '/n-0103'})
+    requests_mock.post(NUMBERS + '/n-0101', status_code=200)
+    requests_mock.delete(NUMBERS + '/n-0102', status_code=200)
+    entries = [{'number': NUM, 'name': 'Same'}, {'number': other, 'name': 'New'}, {'number': gone, 'state': 'absent'},
+               {'number': '+19195550103', 'name': 'Fresh'}]
+    result, failed = run_module(module, {'numbers': entries, 'concurrency': 4}, diff=True)
+    assert not failed and result['changed']
+    assert sorted(calls(requests_mock)) == sorted([('GET', LIST), ('POST', '/users/u-unit/phoneNumbers/n-0101'),
+                                                   ('DELETE', '/users/u-unit/phoneNumbers/n-0102'),
+                                                   ('POST', '/users/u-unit/phoneNumbers')])
+    assert [(r['number'], r['action'], r['changed']) for r in result['phone_numbers']] == [
+        (NUM, 'none', False), (other, 'update', True), (gone, 'release', True), ('+19195550103', 'allocate', True)]
+    assert result['phone_numbers'][3]['phone_number']['id'] == 'n-0103'
+    assert result['diff']['before'][gone]['state'] == 'present' and result['diff']['after'][gone]['state'] == 'absent'
+    assert result['failed_numbers'] == []
+
+
+def test_bulk_rerun_sends_only_the_listing(requests_mock, run_module):
+    requests_mock.get(NUMBERS, json=[resource(name='A'), resource('+19195550101', name='B')])
+    entries = [{'number': NUM, 'name': 'A'}, {'number': '+19195550101', 'name': 'B'}, {'number': '+19195550102', 'state': 'absent'}]
+    result, failed = run_module(module, {'numbers': entries})
+    assert not failed and not result['changed']
+    assert calls(requests_mock) == [('GET', LIST)]
+
+
+def test_bulk_check_mode_covers_every_entry_without_writing(requests_mock, run_module):
+    requests_mock.get(NUMBERS, json=[resource(name='Old')])
+    entries = [{'number': NUM, 'name': 'New'}, {'number': '+19195550101', 'name': 'B'}]
+    result, failed = run_module(module, {'numbers': entries}, check_mode=True, diff=True)
+    assert not failed and result['changed']
+    assert calls(requests_mock) == [('GET', LIST)]
+    assert [r['action'] for r in result['phone_numbers']] == ['update', 'allocate']
+    assert result['diff']['after']['+19195550101']['name'] == 'B'
+
+
+def test_bulk_one_failure_does_not_hide_the_others(requests_mock, run_module):
+    requests_mock.get(NUMBERS, json=[])
+    requests_mock.post(NUMBERS, [
+        {'status_code': 201, 'headers': {'Location': NUMBERS + '/n-ok'}},
+    ])
+    requests_mock.post(NUMBERS, additional_matcher=lambda req: req.json()['number'] == '+19195550101',
+                       status_code=404, json={'code': 'number-not-found', 'message': 'The number +19195550101 could not be found'})
+    entries = [{'number': NUM}, {'number': '+19195550101'}]
+    result, failed = run_module(module, {'numbers': entries, 'concurrency': 1})
+    assert failed
+    assert result['failed_numbers'] == ['+19195550101']
+    assert result['msg'].startswith('1 of 2 numbers failed: +19195550101: Catapult API error: POST')
+    assert result['phone_numbers'][0]['changed'] and result['phone_numbers'][0]['phone_number']['id'] == 'n-ok'
+    assert result['changed']
+
+
+def test_rate_limited_order_waits_and_is_sent_again(requests_mock, run_module, no_sleep):
+    not_found(requests_mock, NUMBERS + '/%2B19195550100')
+    requests_mock.post(NUMBERS, [
+        {'status_code': 429, 'headers': {'Retry-After': '3'}, 'json': {'category': 'too-many-requests', 'message': 'slow down'}},
+        {'status_code': 201, 'headers': {'Location': NUMBERS + '/n-0100'}},
+    ])
+    requests_mock.get(NUMBERS + '/n-0100', json=resource())
+    result, failed = run_module(module, {'number': NUM})
+    assert not failed and result['changed']
+    assert no_sleep and 2.5 < no_sleep[0] <= 3.0
+    assert [c[0] for c in calls(requests_mock)] == ['GET', 'POST', 'POST', 'GET']
