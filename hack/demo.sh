@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# make demo: build and install the collection into a private collections path, start
+# the Catapult emulator, run playbooks/demo.yml twice (the second run must change
+# nothing), print the numbers on the demo account and stop the emulator, also on
+# Ctrl-C or failure.
+#
+# Environment: VENV (.venv, must exist: `make venv`), BUILD (.build).
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO"
+VENV="$(realpath -m "${VENV:-.venv}")"
+BUILD="$(realpath -m "${BUILD:-.build}")"
+PY="$VENV/bin/python"
+export PATH="$VENV/bin:$PATH"
+
+USER_ID=u-demo
+API_TOKEN=demo-token
+API_SECRET=demo-secret
+
+die() { echo "demo: $*" >&2; exit 1; }
+step() { printf '\n=== %s ===\n' "$*"; }
+
+[ -x "$VENV/bin/ansible-playbook" ] || die "no ansible-playbook in $VENV (run: make venv)"
+[ -f tests/emulator/catapult_emulator.py ] || die "tests/emulator/catapult_emulator.py is missing"
+
+mkdir -p "$BUILD"
+WORK="$(mktemp -d "$BUILD/demo.XXXXXX")"   # per run: two demos at once do not collide
+emulator_pid=
+cleanup() {
+  local rc=$?
+  if [ -n "$emulator_pid" ] && kill -0 "$emulator_pid" 2>/dev/null; then
+    kill "$emulator_pid" 2>/dev/null || true
+    wait "$emulator_pid" 2>/dev/null || true
+    echo "demo: emulator stopped"
+  fi
+  if [ "$rc" -ne 0 ] && [ -s "$WORK/emulator.log" ]; then
+    echo "demo: last lines of the emulator's output:" >&2
+    tail -n 20 "$WORK/emulator.log" >&2
+  fi
+  rm -rf "$WORK"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+step "build and install bandwidth.catapult"
+export ANSIBLE_COLLECTIONS_PATH="$WORK/collections"
+export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false   # only the collection just built
+ansible-galaxy collection build --force --output-path "$WORK/dist" . >/dev/null
+tarball=("$WORK"/dist/bandwidth-catapult-*.tar.gz)
+ansible-galaxy collection install --offline --force -p "$WORK/collections" "${tarball[0]}"
+
+step "start the Catapult emulator"
+# --lifetime: a safety net should this script be killed without running its trap
+"$PY" tests/emulator/catapult_emulator.py --host 127.0.0.1 --port 0 \
+  --user-id "$USER_ID" --api-token "$API_TOKEN" --api-secret "$API_SECRET" \
+  --url-file "$WORK/emulator.url" --lifetime 900 >"$WORK/emulator.log" 2>&1 &
+emulator_pid=$!
+for _ in $(seq 300); do
+  [ -s "$WORK/emulator.url" ] && break
+  kill -0 "$emulator_pid" 2>/dev/null || die "the emulator exited before it was ready"
+  sleep 0.1
+done
+[ -s "$WORK/emulator.url" ] || die "the emulator did not publish its URL within 30 s"
+API_URL="$(head -n 1 "$WORK/emulator.url")"
+CONTROL="${API_URL%/v1}/_emulator"
+echo "emulator: $API_URL (user $USER_ID, pid $emulator_pid)"
+
+export CATAPULT_USER_ID="$USER_ID" CATAPULT_API_TOKEN="$API_TOKEN" \
+  CATAPULT_API_SECRET="$API_SECRET" CATAPULT_API_URL="$API_URL"
+
+# Runs the demo playbook, prints its output, and sets $changed from the play recap.
+run_demo() {
+  local log="$WORK/run$1.log" rc=0
+  ansible-playbook -i playbooks/inventory playbooks/demo.yml 2>&1 | tee "$log" || rc=$?
+  [ "$rc" -eq 0 ] || die "run $1 of playbooks/demo.yml failed (exit status $rc)"
+  changed="$(sed 's/\x1b\[[0-9;]*m//g' "$log" | sed -n 's/^localhost *:.* changed=\([0-9]*\).*/\1/p' | tail -n 1)"
+  [ -n "$changed" ] || die "no play recap for localhost in run $1"
+}
+
+step "demo playbook, run 1"
+run_demo 1
+first_changed=$changed
+
+step "demo playbook, run 2 (must change nothing)"
+run_demo 2
+[ "$changed" -eq 0 ] || die "the second run changed $changed task(s); it must change nothing"
+
+step "numbers on account $USER_ID"
+"$PY" - "$CONTROL/numbers?user_id=$USER_ID" <<'PYEOF'
+import json
+import sys
+import urllib.request
+
+with urllib.request.urlopen(sys.argv[1], timeout=10) as resp:
+    data = json.load(resp)
+if isinstance(data, dict):
+    data = data.get('numbers', data.get('phone_numbers', []))
+cols = [('number', 'number'), ('name', 'name'), ('application', 'applicationId'),
+        ('city', 'city'), ('state', 'state'), ('status', 'numberState')]
+rows = [[str(n.get(key) or '') for _, key in cols] for n in sorted(data, key=lambda n: n.get('number', ''))]
+widths = [max([len(title)] + [len(r[i]) for r in rows]) for i, (title, _) in enumerate(cols)]
+for row in [[title for title, _ in cols]] + rows:
+    print('  '.join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+PYEOF
+
+echo
+echo "demo: ok (run 1 changed $first_changed task(s), run 2 changed nothing)"
