@@ -24,7 +24,6 @@ from ansible_collections.bandwidth.catapult.plugins.module_utils.client import (
 from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import API, NUMBERS, SECRET, TOKEN
 
 
-
 @pytest.fixture
 def waits(monkeypatch):
     recorded = []

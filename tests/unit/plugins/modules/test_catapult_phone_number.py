@@ -83,9 +83,10 @@ def test_check_mode_reads_but_never_writes(requests_mock, run_module):
     assert not failed and result['changed']
     assert calls(requests_mock) == [('GET', ENC)]
     assert result['phone_number']['number'] == NUM and result['phone_number']['id'] is None
-    assert result['diff'] == {'before': {'number': NUM, 'state': 'absent'},
-                               'after': {'number': NUM, 'state': 'present', 'name': 'Support', 'application_id': '',
-                                         'fallback_number': ''}}
+    assert result['diff'] == {
+        'before': {'number': NUM, 'state': 'absent'},
+        'after': {'number': NUM, 'state': 'present', 'name': 'Support', 'application_id': '', 'fallback_number': ''},
+    }
 
 
 def test_check_mode_update_predicts_the_result(requests_mock, run_module):
