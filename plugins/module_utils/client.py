@@ -38,6 +38,8 @@ DEFAULT_API_URL = 'https://api.catapult.inetwork.com/v1'
 RETRY_STATUSES = frozenset((429, 502, 503, 504))
 WRITE_METHODS = frozenset(('POST', 'PUT', 'PATCH', 'DELETE'))
 MAX_PAGE_SIZE = 1000
+PACE_MAX_INTERVAL = 10.0
+_ID_SEGMENT = re.compile(r'^(?:[a-z]{1,3}-[a-z0-9]+|%2B[0-9]+|\+[0-9]+|[0-9]+)$')
 
 
 class CatapultError(Exception):
@@ -187,7 +189,7 @@ class CatapultClient(object):
     """
 
     def __init__(self, user_id, api_token, api_secret, api_url=DEFAULT_API_URL, validate_certs=True,
-                 timeout=30.0, retries=6, max_wait=60.0, pool_size=16, sleep=None, user_agent_extra=None):
+                 timeout=30.0, retries=6, max_wait=60.0, pool_size=16, sleep=None, clock=None, user_agent_extra=None):
         if not HAS_REQUESTS:
             raise RuntimeError('the requests library is required')
         self.user_id = user_id
@@ -197,8 +199,10 @@ class CatapultClient(object):
         self.retries = retries
         self.max_wait = max_wait
         self._sleep = sleep or _sleep
+        self._clock = clock or time.time
         self._gate_lock = threading.Lock()
         self._blocked_until = 0.0
+        self._pace = {}
         self.stats = {'requests': 0, 'retries': 0, 'rate_limited': 0}
         self.session = requests.Session()
         self.session.auth = (api_token, api_secret)
@@ -229,17 +233,38 @@ class CatapultClient(object):
             return url[len(self.base_url):] or '/'
         return redact_url(url)
 
-    # -- rate-limit gate shared by all threads --------------------------------------
+    # -- rate limits: a gate shared by all threads, then pacing per endpoint -----------
 
-    def _wait_gate(self):
+    def _wait_turn(self, key):
+        """Wait for the shared gate, then for this endpoint's next free slot once it was rate limited."""
         with self._gate_lock:
-            delay = self._blocked_until - time.time()
+            now = self._clock()
+            delay = self._blocked_until - now
+            pace = self._pace.get(key)
+            if pace is not None:
+                slot = max(now + max(delay, 0.0), pace[1])
+                pace[1] = slot + pace[0]
+                delay = slot - now
         if delay > 0:
             self._sleep(min(delay, self.max_wait))
 
-    def _block_until(self, seconds):
+    def _rate_limited(self, key, seconds):
+        """A 429: every thread waits ``seconds``; afterwards requests to this endpoint are spaced.
+
+        The spacing starts at the reset interval the server gave (the documented buckets
+        refill one request at a time) and grows by a tenth on every further 429, so a
+        paced run sends about as many requests as the bucket allows and few 429s.
+        """
         with self._gate_lock:
-            self._blocked_until = max(self._blocked_until, time.time() + seconds)
+            now = self._clock()
+            self._blocked_until = max(self._blocked_until, now + seconds)
+            interval = min(max(seconds, 0.01), PACE_MAX_INTERVAL)
+            pace = self._pace.get(key)
+            if pace is None:
+                self._pace[key] = [interval, now + seconds]
+            else:
+                pace[0] = min(max(interval, pace[0] * 1.1), PACE_MAX_INTERVAL)
+                pace[1] = max(pace[1], now + seconds)
 
     # -- the one request loop ---------------------------------------------------------
 
@@ -257,9 +282,10 @@ class CatapultClient(object):
             idempotent = method not in WRITE_METHODS
         url = self._url(path)
         display = self._display_path(url)
+        key = _pace_key(method, url)
         attempt = 0
         while True:
-            self._wait_gate()
+            self._wait_turn(key)
             self.stats['requests'] += 1
             try:
                 raw = self.session.request(method, url, params=params, json=json, timeout=self.timeout,
@@ -279,10 +305,10 @@ class CatapultClient(object):
             if status in RETRY_STATUSES and attempt < self.retries and (idempotent or status == 429):
                 attempt += 1
                 self.stats['retries'] += 1
-                delay = retry_delay(raw.headers, attempt - 1, cap=self.max_wait)
+                delay = retry_delay(raw.headers, attempt - 1, now=self._clock(), cap=self.max_wait)
                 if status == 429:
                     self.stats['rate_limited'] += 1
-                    self._block_until(delay)
+                    self._rate_limited(key, delay)
                 else:
                     self._sleep(delay)
                 raw.close()
@@ -360,6 +386,12 @@ class CatapultClient(object):
         for item in items:
             item.setdefault('id', id_from_location(item.get('location')))
         return items
+
+
+def _pace_key(method, url):
+    """``POST /users/{}/phoneNumbers``: the endpoint a rate limit applies to, ids left out."""
+    segments = urlsplit(url).path.split('/')
+    return method + ' ' + '/'.join('{}' if _ID_SEGMENT.match(seg) else seg for seg in segments)
 
 
 def _sleep(seconds):

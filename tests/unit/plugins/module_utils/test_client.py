@@ -230,12 +230,53 @@ def test_released_number_reads_as_absent(requests_mock, client):
     assert client.get_phone_number('+19195550100') is None
 
 
-def test_concurrent_workers_wait_together_after_a_429(requests_mock, client, waits):
-    requests_mock.get(NUMBERS, [{'status_code': 429, 'headers': {'Retry-After': '2'}, 'json': {}}, {'json': []}, {'json': []}])
-    client.list_phone_numbers()
-    assert waits == [pytest.approx(2.0, abs=0.1)]
-    client.list_phone_numbers()  # the gate has expired in real time only after 2 s: the next call waits too
-    assert len(waits) == 2 and 0 < waits[1] <= 2.0
+class FakeTime(object):
+    """A clock that only moves when the client sleeps."""
+
+    def __init__(self):
+        self.now = 1700000000.0
+        self.waits = []
+
+    def sleep(self, seconds):
+        self.waits.append(round(seconds, 3))
+        self.now += seconds
+
+    def time(self):
+        return self.now
+
+
+def paced_client():
+    fake = FakeTime()
+    return CatapultClient('u-unit', TOKEN, SECRET, API, sleep=fake.sleep, clock=fake.time), fake
+
+
+def test_after_a_429_requests_to_that_endpoint_are_spaced(requests_mock):
+    client, fake = paced_client()
+    requests_mock.post(NUMBERS, [{'status_code': 429, 'headers': {'X-RateLimit-Reset': str(int((fake.now + 0.6) * 1000))},
+                                  'json': {'message': 'rate limited'}}] + [{'status_code': 201, 'headers': {'Location': '/n-x'}}] * 3)
+    requests_mock.get(NUMBERS, json=[])
+    for dummy in range(3):
+        client.allocate_phone_number({'number': '+19195550100'})
+    client.list_phone_numbers()  # another endpoint is not paced
+    assert requests_mock.call_count == 5
+    assert fake.waits == [0.65, 0.65, 0.65]
+
+
+def test_a_further_429_widens_the_spacing(requests_mock):
+    client, fake = paced_client()
+    limited = {'status_code': 429, 'headers': {'Retry-After': '1'}, 'json': {'message': 'rate limited'}}
+    requests_mock.post(NUMBERS, [limited, {'status_code': 201}, limited, {'status_code': 201}, {'status_code': 201}])
+    for dummy in range(3):
+        client.allocate_phone_number({'number': '+19195550100'})
+    # 429, wait 1, ok; wait the 1 s slot, 429, wait 1, ok; the spacing grew to 1.1 s
+    assert fake.waits == [1.0, 1.0, 1.0, 1.1]
+    assert client.stats['rate_limited'] == 2
+
+
+def test_pace_keys_leave_ids_out():
+    assert client_mod._pace_key('POST', API + '/users/u-unit/phoneNumbers') == 'POST /v1/users/{}/phoneNumbers'
+    assert client_mod._pace_key('POST', API + '/users/u-x/phoneNumbers/%2B19195550100') == 'POST /v1/users/{}/phoneNumbers/{}'
+    assert client_mod._pace_key('DELETE', API + '/users/u-x/phoneNumbers/n-abc') == 'DELETE /v1/users/{}/phoneNumbers/{}'
 
 
 @pytest.mark.parametrize('header, expected', [
