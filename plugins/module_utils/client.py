@@ -72,7 +72,7 @@ class CatapultApiError(CatapultError):
             text += ': %s' % api_message
         hint = _STATUS_HINTS.get(status)
         if hint:
-            text += '. %s' % hint
+            text = '%s. %s' % (text.rstrip('.'), hint)
         super().__init__(text, method, path)
 
     def to_dict(self):
