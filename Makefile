@@ -28,16 +28,13 @@ EMULATOR_ARGS ?= --host 127.0.0.1 --port $(EMULATOR_PORT) --user-id u-demo --api
 
 export PYTHON VENV BUILD ANSIBLE_CORE TARGETS ARGS
 
-VENV_STAMP := $(VENV)/.stamp-core
-
 .PHONY: help venv demo test sanity units integration lint build emulator clean
 
 help:
 	@sed -n '3,10s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
 
-venv: $(VENV_STAMP)
-
-$(VENV_STAMP):
+# hack/venv.sh is idempotent (stamp files in the venv record what is installed)
+venv:
 	@hack/venv.sh
 
 demo: venv
@@ -45,7 +42,7 @@ demo: venv
 
 test: venv
 	@hack/venv.sh --lint
-	@hack/run-tests.sh sanity units integration lint
+	@TARGETS= ARGS= hack/run-tests.sh sanity units integration lint
 
 sanity units integration: venv
 	@hack/run-tests.sh $@
