@@ -1,0 +1,558 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, bandwidth.catapult contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+import json
+import re
+
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+import requests
+
+from ansible_collections.bandwidth.catapult.plugins.modules import catapult_local_number_order as module
+from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import API, NUMBERS, SECRET, USER, calls
+
+ORDER = API + '/availableNumbers/local'
+NUMBER_URL = re.compile(re.escape(NUMBERS) + r'/[^/?]+$')
+POOL = 'support-pool'
+LIST_POOL = ('GET', '/users/%s/phoneNumbers?name=%s&size=1000' % (USER, POOL))
+LIST_ALL = ('GET', '/users/%s/phoneNumbers?size=1000' % USER)
+
+
+def error_body(code, message, category='bad-request'):
+    return {'category': category, 'code': code, 'message': message, 'details': []}
+
+
+class FakeCatapult(object):
+    """Just enough of Catapult for this module: an account, a stock of numbers, scripted order answers."""
+
+    def __init__(self, requests_mock, stock=None):
+        self.numbers = []
+        self.stock = list(stock if stock is not None else ['+1919555%04d' % i for i in range(100, 200)])
+        self.orders = []        # scripted answers for POST /availableNumbers/local, consumed in order
+        self.update_faults = {}  # number id -> list of statuses to answer instead of applying (consumed)
+        self.seq = 0
+        requests_mock.get(NUMBERS, json=self.list_numbers)
+        requests_mock.post(NUMBER_URL, json=self.update)
+        requests_mock.post(ORDER, json=self.order)
+        requests_mock.get(ORDER, json=self.search)
+
+    def add(self, number, **fields):
+        self.seq += 1
+        resource = {'id': 'n-%04d' % self.seq, 'number': number, 'nationalNumber': number, 'city': 'RALEIGH',
+                    'state': 'NC', 'price': '0.35', 'numberState': 'enabled', 'createdTime': '2026-11-23T00:00:%02dZ' % self.seq}
+        resource.update(fields)
+        self.numbers.append(resource)
+        return resource
+
+    def labelled(self, count, name=POOL, **fields):
+        return [self.add(self.stock.pop(0), name=name, **fields) for dummy in range(count)]
+
+    @staticmethod
+    def query(request):
+        return dict(parse_qsl(urlsplit(request.url).query))
+
+    def list_numbers(self, request, context):
+        name = self.query(request).get('name')
+        return [dict(n) for n in self.numbers if name is None or n.get('name') == name]
+
+    def update(self, request, context):
+        number_id = request.url.rsplit('/', 1)[-1]
+        faults = self.update_faults.get(number_id) or []
+        if faults:
+            context.status_code = faults.pop(0)
+            return error_body('internal-server-error', 'boom', 'backend')
+        for resource in self.numbers:
+            if resource['id'] == number_id:
+                resource.update(request.json())
+        context.status_code = 200
+        return None
+
+    def allocate(self, count):
+        items = []
+        for dummy in range(count):
+            resource = self.add(self.stock.pop(0))
+            items.append({'number': resource['number'], 'nationalNumber': resource['number'], 'price': '0.35',
+                          'city': 'RALEIGH', 'state': 'NC', 'location': '%s/%s' % (NUMBERS, resource['id'])})
+        return items
+
+    def order(self, request, context):
+        quantity = int(self.query(request)['quantity'])
+        action = self.orders.pop(0) if self.orders else ('ok',)
+        kind = action[0]
+        if kind == 'ok':
+            context.status_code = 201
+            return self.allocate(min(quantity, len(self.stock)))
+        if kind == 'cap':
+            if quantity > action[1]:
+                context.status_code = 400
+                message = action[2] % action[1] if '%d' in action[2] else action[2]
+                return error_body('invalid-available-number-search-order', message)
+            self.orders.insert(0, action)  # the cap stays
+            context.status_code = 201
+            return self.allocate(quantity)
+        if kind == 'drop_after':
+            self.allocate(quantity)
+            raise requests.exceptions.ConnectionError('Connection aborted: RemoteDisconnected')
+        if kind == 'timeout_after':
+            self.allocate(quantity)
+            raise requests.exceptions.ReadTimeout('read timed out')
+        if kind == 'status_after':
+            self.allocate(quantity)
+            context.status_code = action[1]
+            return error_body('service-unavailable', 'try later', 'unavailable')
+        if kind == 'status':
+            context.status_code = action[1]
+            return error_body(action[2], action[3])
+        if kind == 'partial':
+            self.allocate(action[1])
+            context.status_code = 404
+            return error_body('order-number-quantity-unavailable',
+                              'Only a partial quantity of the total telephone numbers ordered could be fulfilled.', 'not-found')
+        raise AssertionError(kind)
+
+    def search(self, request, context):
+        quantity = int(self.query(request)['quantity'])
+        return [{'number': n, 'nationalNumber': n, 'city': 'RALEIGH', 'state': 'NC', 'rateCenter': 'RALEIGH',
+                 'price': '0.35'} for n in self.stock[:quantity]]
+
+    def named(self, name=POOL):
+        return [n for n in self.numbers if n.get('name') == name]
+
+    def unnamed(self):
+        return [n for n in self.numbers if not n.get('name')]
+
+
+@pytest.fixture
+def fake(requests_mock):
+    return FakeCatapult(requests_mock)
+
+
+def args(**overrides):
+    base = dict(name=POOL, state='NC', quantity=3, concurrency=1)
+    base.update(overrides)
+    return base
+
+
+def order_call(quantity, **query):
+    params = dict(query or {'state': 'NC'})
+    params['quantity'] = quantity
+    encoded = '&'.join('%s=%s' % (k, v) for k, v in params.items())
+    return ('POST', '/availableNumbers/local?' + encoded)
+
+
+def update_call(resource_id):
+    return ('POST', '/users/%s/phoneNumbers/%s' % (USER, resource_id))
+
+
+def writes(requests_mock):
+    return [c for c in calls(requests_mock) if c[0] != 'GET']
+
+
+def bodies(requests_mock):
+    return [(r.url.rsplit('/', 1)[-1], json.loads(r.text)) for r in requests_mock.request_history
+            if r.method == 'POST' and '/phoneNumbers/' in r.url]
+
+
+# -- validation: every rule fails before any request ------------------------------------------------
+
+@pytest.mark.parametrize('overrides, option, rule', [
+    (dict(name=''), 'name', 'must not be empty'),
+    (dict(name='   '), 'name', 'must not be empty'),
+    (dict(state=None), 'state, zip and area_code', 'none was set'),
+    (dict(zip='27601'), 'exactly one of state, zip and area_code', 'state and zip'),
+    (dict(state=None, zip='27601', area_code='919'), 'exactly one of state, zip and area_code', 'zip and area_code'),
+    (dict(state=None, city='RALEIGH', area_code='919'), 'city requires state', 'within a state'),
+    (dict(city='RALEIGH', zip='27601'), 'city cannot be combined', 'zip'),
+    (dict(state=None, city='RALEIGH', areaCode='919'), 'city cannot be combined', 'area_code'),
+    (dict(state=None, city='RALEIGH', area_code='919', local_number='555'), 'city cannot be combined', 'local_number'),
+    (dict(state='North Carolina'), 'state must be the two-letter code', 'North Carolina'),
+    (dict(state='XX'), 'state must be the two-letter code', 'XX'),
+    (dict(state=None, zip='2760'), 'zip must be 5 digits', '2760'),
+    (dict(state=None, zip='27a01'), 'zip must be 5 digits', '27a01'),
+    (dict(state=None, area_code='91'), 'area_code must be 3 digits', '91'),
+    (dict(state=None, area_code='9190'), 'area_code must be 3 digits', '9190'),
+    (dict(state=None, area_code='919', local_number='55'), 'local_number must be 3 or 4 digits', '55'),
+    (dict(state=None, area_code='919', localNumber='55555'), 'local_number must be 3 or 4 digits', '55555'),
+    (dict(local_number='555'), 'local_number requires area_code', ''),
+    (dict(state=None, area_code='919', in_local_calling_area=True), 'in_local_calling_area can only be used with local_number', ''),
+    (dict(inLocalCallingArea=True), 'in_local_calling_area can only be used with local_number', ''),
+    (dict(pattern='9#9'), 'pattern may contain only letters, digits, ?', '9#9'),
+    (dict(quantity=0), 'quantity must be between 1 and 5000', 'got 0'),
+    (dict(quantity=5001), 'quantity must be between 1 and 5000', 'got 5001'),
+    (dict(fallback_number='919-555'), 'fallback_number must be an E.164 phone number', '919-555'),
+    (dict(concurrency=0), 'concurrency must be between 1 and 64', 'got 0'),
+])
+def test_every_rule_fails_before_any_request(run_module, requests_mock, overrides, option, rule):
+    result, failed = run_module(module, args(**overrides))
+    assert failed
+    assert option in result['msg']
+    assert rule in result['msg']
+    assert requests_mock.request_history == []
+
+
+def test_all_problems_are_reported_at_once(run_module, requests_mock):
+    result, failed = run_module(module, args(state='nc x', zip='1', quantity=0))
+    assert failed
+    for text in ('state must be', 'zip must be', 'quantity must be', 'exactly one of'):
+        assert text in result['msg']
+    assert requests_mock.request_history == []
+
+
+def test_camel_case_aliases_and_query(run_module, fake, requests_mock):
+    result, failed = run_module(module, dict(name=POOL, areaCode='919', localNumber='555', inLocalCallingArea=True,
+                                             quantity=1, concurrency=1))
+    assert not failed, result
+    assert calls(requests_mock)[2] == order_call(1, areaCode='919', localNumber='555', inLocalCallingArea='true')
+
+
+@pytest.mark.parametrize('options, query', [
+    (dict(state='nc'), dict(state='NC')),
+    (dict(state='NC', city=' raleigh '), dict(city='raleigh', state='NC')),
+    (dict(state=None, zip='27601'), dict(zip='27601')),
+    (dict(state=None, area_code='919'), dict(areaCode='919')),
+    (dict(state=None, area_code='919', local_number='5551'), dict(areaCode='919', localNumber='5551')),
+    (dict(pattern='*55?1*'), dict(state='NC', pattern='%2A55%3F1%2A')),
+    (dict(in_local_calling_area=False, state='NC'), dict(state='NC')),
+])
+def test_search_options_become_the_documented_query(run_module, fake, requests_mock, options, query):
+    result, failed = run_module(module, args(quantity=1, **options))
+    assert not failed, result
+    assert calls(requests_mock)[2] == order_call(1, **query)
+
+
+# -- the pool ----------------------------------------------------------------------------------------
+
+def test_orders_the_pool_and_labels_every_new_number(run_module, fake, requests_mock):
+    result, failed = run_module(module, args(application_id='a-ivr', fallback_number='+1 919 555 0000'), diff=True)
+    assert not failed, result
+    ids = [n['id'] for n in fake.numbers]
+    assert calls(requests_mock) == [LIST_POOL, LIST_ALL, order_call(3)] + [update_call(i) for i in ids]
+    assert bodies(requests_mock) == [(i, {'name': POOL, 'applicationId': 'a-ivr', 'fallbackNumber': '+19195550000'})
+                                     for i in ids]
+    assert result['changed'] is True
+    assert result['shortfall'] == 3
+    assert [n['id'] for n in result['ordered']] == ids
+    assert all(n['name'] == POOL and n['application_id'] == 'a-ivr' for n in result['ordered'])
+    assert [n['number'] for n in result['phone_numbers']] == sorted(n['number'] for n in fake.numbers)
+    assert result['adopted'] == []
+    assert result['diff']['before'] == {'name': POOL, 'phone_numbers': []}
+    assert [v['number'] for v in result['diff']['after']['phone_numbers']] == [n['number'] for n in fake.numbers]
+    assert result['diff']['after']['phone_numbers'][0] == {
+        'number': fake.numbers[0]['number'], 'state': 'present', 'name': POOL, 'application_id': 'a-ivr',
+        'fallback_number': '+19195550000'}
+    assert len(fake.named()) == 3
+
+
+def test_second_run_reads_once_and_writes_nothing(run_module, fake, requests_mock):
+    fake.labelled(3, applicationId='a-ivr')
+    result, failed = run_module(module, args(application_id='a-ivr'), diff=True)
+    assert not failed
+    assert calls(requests_mock) == [LIST_POOL]
+    assert result['changed'] is False
+    assert result['shortfall'] == 0
+    assert result['ordered'] == []
+    assert len(result['phone_numbers']) == 3
+    assert result['diff']['before'] == result['diff']['after']
+
+
+def test_name_filter_is_exact_on_our_side(run_module, fake, requests_mock):
+    fake.labelled(3)
+    requests_mock.get(NUMBERS, json=lambda request, context: [dict(n, name=POOL + '-other') for n in fake.numbers])
+    result, failed = run_module(module, args(quantity=1))
+    assert not failed
+    assert result['shortfall'] == 1
+
+
+def test_grows_the_pool_by_the_shortfall_only(run_module, fake, requests_mock):
+    fake.labelled(2)
+    result, failed = run_module(module, args(quantity=5))
+    assert not failed
+    assert calls(requests_mock)[:3] == [LIST_POOL, LIST_ALL, order_call(3)]
+    assert result['shortfall'] == 3
+    assert len(result['ordered']) == 3
+    assert len(result['phone_numbers']) == 5
+    assert len(fake.named()) == 5
+
+
+def test_reconciles_application_and_fallback_of_existing_members(run_module, fake, requests_mock):
+    good, wrong = fake.labelled(2, applicationId='a-ivr')
+    wrong['applicationId'] = 'a-old'
+    result, failed = run_module(module, args(quantity=2, application_id='a-ivr', fallback_number='+19195550000'))
+    assert not failed
+    assert calls(requests_mock) == [LIST_POOL, update_call(good['id']), update_call(wrong['id'])]
+    assert bodies(requests_mock) == [(good['id'], {'fallbackNumber': '+19195550000'}),
+                                     (wrong['id'], {'applicationId': 'a-ivr', 'fallbackNumber': '+19195550000'})]
+    assert result['changed'] is True
+    assert result['shortfall'] == 0
+
+
+def test_a_larger_pool_is_left_alone_and_reported(run_module, fake, requests_mock):
+    fake.labelled(5)
+    result, failed = run_module(module, args(quantity=3))
+    assert not failed
+    assert calls(requests_mock) == [LIST_POOL]
+    assert result['changed'] is False
+    assert result['surplus'] == 2
+    assert 'nothing was released' in result['msg']
+    assert len(result['phone_numbers']) == 5
+
+
+# -- chunking ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('message, chunks', [
+    ('The maximum quantity of numbers searching and ordering is %d', [10, 10, 5]),
+    ('The maximum quantity of numbers searching and ordering is ...', [10, 10, 5]),
+])
+def test_order_cap_is_learned_and_the_rest_ordered_in_chunks(run_module, fake, requests_mock, message, chunks):
+    fake.orders.append(('cap', 10, message))
+    result, failed = run_module(module, args(quantity=25, concurrency=4))
+    assert not failed, result
+    orders = [c for c in calls(requests_mock) if c[0] == 'POST' and 'availableNumbers' in c[1]]
+    assert orders == [order_call(25)] + [order_call(n) for n in chunks]
+    assert len(result['ordered']) == 25
+    assert len(fake.named()) == 25 and fake.unnamed() == []
+
+
+def test_cap_named_in_the_message_is_used(run_module, fake, requests_mock):
+    fake.orders.append(('cap', 7, 'The maximum quantity of numbers searching and ordering is %d'))
+    result, failed = run_module(module, args(quantity=15, concurrency=4))
+    assert not failed
+    orders = [c for c in calls(requests_mock) if c[0] == 'POST' and 'availableNumbers' in c[1]]
+    assert orders == [order_call(15), order_call(7), order_call(7), order_call(1)]
+
+
+def test_pattern_refused_on_order_fails_naming_pattern(run_module, fake, requests_mock):
+    fake.orders.append(('status', 400, 'invalid-available-number-search-order', 'A query and order numbers cannot contain pattern'))
+    result, failed = run_module(module, args(pattern='555*'))
+    assert failed
+    assert result['msg'].startswith('pattern:')
+    assert 'cannot contain pattern' in result['msg']
+    assert writes(requests_mock) == [order_call(3, state='NC', pattern='555%2A')]
+    assert fake.numbers == []
+
+
+def test_other_order_errors_fail_with_the_api_error(run_module, fake, requests_mock):
+    fake.orders.append(('status', 403, 'insufficient-available-balance', 'available balance 0 is insufficient'))
+    result, failed = run_module(module, args())
+    assert failed
+    assert 'HTTP 403' in result['msg'] and 'insufficient-available-balance' in result['msg']
+    assert result['error']['status'] == 403
+    assert writes(requests_mock) == [order_call(3)]
+
+
+# -- nothing lost, nothing doubled -------------------------------------------------------------------
+
+@pytest.mark.parametrize('fault', [('drop_after',), ('status_after', 503), ('status_after', 500), ('timeout_after',)])
+def test_lost_order_answer_is_read_back_and_adopted_never_resent(run_module, fake, requests_mock, no_sleep, fault):
+    fake.labelled(1)
+    fake.add('+19195550999', applicationId='a-other')  # unnamed but there before the order: not ours
+    fake.orders.append(fault)
+    result, failed = run_module(module, args())
+    assert not failed, result
+    new = fake.numbers[2:]
+    assert calls(requests_mock) == [LIST_POOL, LIST_ALL, order_call(2), LIST_ALL] + [update_call(n['id']) for n in new]
+    assert [n['id'] for n in result['ordered']] == [n['id'] for n in new]
+    assert len(fake.named()) == 3
+    assert [n['number'] for n in fake.unnamed()] == ['+19195550999']
+    if fault[0] == 'timeout_after':
+        assert 10.0 in no_sleep  # settle before reading back
+
+
+def test_lost_order_that_was_not_applied_is_sent_again_after_the_read(run_module, fake, requests_mock):
+    fake.orders.append(('status', 503, 'service-unavailable', 'try later'))
+    result, failed = run_module(module, args())
+    assert not failed
+    assert calls(requests_mock)[:5] == [LIST_POOL, LIST_ALL, order_call(3), LIST_ALL, order_call(3)]
+    assert len(fake.named()) == 3 and len(fake.numbers) == 3
+
+
+def test_partly_applied_lost_order_orders_only_the_rest(run_module, fake, requests_mock):
+    fake.orders.append(('drop_partial',))  # the server allocated 1 of 3, then the connection dropped
+    original = fake.order
+
+    def order(request, context):
+        if fake.orders and fake.orders[0] == ('drop_partial',):
+            fake.orders.pop(0)
+            fake.allocate(1)
+            raise requests.exceptions.ConnectionError('Connection aborted')
+        return original(request, context)
+
+    requests_mock.post(ORDER, json=order)
+    result, failed = run_module(module, args())
+    assert not failed
+    orders = [c for c in calls(requests_mock) if c[0] == 'POST' and 'availableNumbers' in c[1]]
+    assert orders == [order_call(3), order_call(2)]
+    assert len(fake.named()) == 3 and len(fake.numbers) == 3
+
+
+def test_gives_up_after_repeated_lost_answers_that_ordered_nothing(run_module, fake, requests_mock):
+    fake.orders.extend([('status', 503, 'service-unavailable', 'x')] * 5)
+    result, failed = run_module(module, args())
+    assert failed
+    assert 'lost 3 times' in result['msg']
+    assert len(writes(requests_mock)) == 3
+    assert fake.numbers == []
+
+
+def test_read_back_failure_after_a_lost_answer_never_resends(run_module, fake, requests_mock):
+    fake.orders.append(('drop_after',))
+    state = {'lists': 0}
+    original = fake.list_numbers
+
+    def list_numbers(request, context):
+        state['lists'] += 1
+        if state['lists'] >= 3:
+            context.status_code = 401
+            return error_body('unauthorized', 'no')
+        return original(request, context)
+
+    requests_mock.get(NUMBERS, json=list_numbers)
+    result, failed = run_module(module, args())
+    assert failed
+    assert 'reading the account back failed' in result['msg']
+    assert writes(requests_mock) == [order_call(3)]
+
+
+def test_not_enough_numbers_fails_saying_none_were_ordered(run_module, fake, requests_mock):
+    fake.orders.append(('partial', 0))
+    result, failed = run_module(module, args(quantity=5))
+    assert failed
+    assert 'asked for 5 numbers' in result['msg']
+    assert 'none were ordered' in result['msg']
+    assert calls(requests_mock) == [LIST_POOL, LIST_ALL, order_call(5), LIST_ALL]
+    assert result['ordered'] == []
+    assert fake.numbers == []
+
+
+def test_partial_fulfilment_kept_by_the_server_is_adopted_and_reported(run_module, fake, requests_mock):
+    fake.orders.append(('partial', 2))
+    result, failed = run_module(module, args(quantity=5))
+    assert failed
+    assert 'could only fulfil 2' in result['msg']
+    assert 'The pool holds 2 of 5' in result['msg']
+    assert [n['number'] for n in result['ordered']] == [n['number'] for n in fake.numbers]
+    assert all(n['name'] == POOL for n in result['ordered'])
+    assert len(fake.named()) == 2 and fake.unnamed() == []
+    assert len([c for c in writes(requests_mock) if 'availableNumbers' in c[1]]) == 1
+
+
+# -- labelling ---------------------------------------------------------------------------------------
+
+def test_transient_labelling_failure_is_retried_in_the_same_run(run_module, fake, requests_mock, no_sleep):
+    fake.update_faults['n-0002'] = [500, 500]
+    result, failed = run_module(module, args())
+    assert not failed, result
+    assert [c for c in writes(requests_mock) if c == update_call('n-0002')] == [update_call('n-0002')] * 3
+    assert len(fake.named()) == 3
+
+
+def test_labelling_failure_lists_every_ordered_number_and_the_rerun_adopts(run_module, fake, requests_mock):
+    fake.update_faults['n-0002'] = [500] * 3
+    result, failed = run_module(module, args(application_id='a-ivr'))
+    assert failed
+    for resource in fake.numbers:
+        assert resource['number'] in result['msg'] and resource['id'] in result['msg']
+    assert 'n-0002, ordered, NOT labelled' in result['msg']
+    assert 'n-0001, ordered, labelled' in result['msg']
+    assert 'rerun' in result['msg']
+    assert result['unlabelled'] == [{'id': 'n-0002', 'number': fake.numbers[1]['number'], 'error': result['unlabelled'][0]['error']}]
+    assert len(result['ordered']) == 3
+    assert result['changed'] is True
+    assert len([c for c in writes(requests_mock) if 'availableNumbers' in c[1]]) == 1
+
+    requests_mock.reset_mock()
+    result, failed = run_module(module, args(application_id='a-ivr'))
+    assert not failed, result
+    assert calls(requests_mock) == [LIST_POOL, LIST_ALL, update_call('n-0002')]
+    assert [n['id'] for n in result['adopted']] == ['n-0002']
+    assert result['ordered'] == []
+    assert result['shortfall'] == 1
+    assert len(fake.named()) == 3 and fake.unnamed() == []
+
+    requests_mock.reset_mock()
+    result, failed = run_module(module, args(application_id='a-ivr'))
+    assert calls(requests_mock) == [LIST_POOL] and result['changed'] is False
+
+
+def test_adoption_only_takes_unassigned_matching_numbers(run_module, fake, requests_mock):
+    fake.add('+12125550100', state='NY', city='NEW YORK')
+    fake.add('+19195550101', applicationId='a-other')
+    fake.add('+19195550102', fallbackNumber='+19195550000')
+    fake.add('+19195550103', name='other-pool')
+    orphan = fake.add('+19195550104')
+    result, failed = run_module(module, args(quantity=2))
+    assert not failed
+    assert [n['id'] for n in result['adopted']] == [orphan['id']]
+    assert calls(requests_mock)[:4] == [LIST_POOL, LIST_ALL, update_call(orphan['id']), order_call(1)]
+    assert len(fake.named()) == 2
+
+
+def test_adoption_respects_area_code_and_can_be_turned_off(run_module, fake, requests_mock):
+    fake.add('+19195550104')
+    fake.add('+19845550104')
+    result, failed = run_module(module, args(state=None, area_code='984', quantity=1))
+    assert not failed
+    assert [n['number'] for n in result['adopted']] == ['+19845550104']
+
+    requests_mock.reset_mock()
+    result, failed = run_module(module, args(name='other', quantity=1, adopt_unlabelled=False))
+    assert not failed
+    assert result['adopted'] == [] and len(result['ordered']) == 1
+
+
+# -- check mode --------------------------------------------------------------------------------------
+
+def test_check_mode_searches_and_predicts_without_writing(run_module, fake, requests_mock):
+    fake.labelled(1)
+    result, failed = run_module(module, args(quantity=4, application_id='a-ivr'), check_mode=True, diff=True)
+    assert not failed, result
+    assert calls(requests_mock) == [LIST_POOL, LIST_ALL, ('GET', '/availableNumbers/local?state=NC&quantity=3')]
+    assert result['changed'] is True
+    assert result['shortfall'] == 3
+    assert result['ordered'] == []
+    assert [a['number'] for a in result['available']] == fake.stock[:3]
+    assert result['available'][0]['rate_center'] == 'RALEIGH'
+    after = result['diff']['after']['phone_numbers']
+    assert len(after) == 4 and all(v['name'] == POOL and v['application_id'] == 'a-ivr' for v in after)
+    assert len(result['diff']['before']['phone_numbers']) == 1
+    assert len(fake.numbers) == 1
+
+
+def test_check_mode_counts_adoptable_numbers(run_module, fake, requests_mock):
+    fake.add('+19195550104')
+    result, failed = run_module(module, args(quantity=3), check_mode=True)
+    assert not failed
+    assert calls(requests_mock)[-1] == ('GET', '/availableNumbers/local?state=NC&quantity=2')
+    assert [n['number'] for n in result['adopted']] == ['+19195550104']
+    assert result['shortfall'] == 3
+    assert fake.unnamed()
+
+
+def test_check_mode_fails_when_the_search_cannot_cover_the_shortfall(run_module, requests_mock):
+    fake = FakeCatapult(requests_mock, stock=['+19195550100'])
+    result, failed = run_module(module, args(quantity=3), check_mode=True)
+    assert failed
+    assert 'would need 3 more' in result['msg'] and 'found only 1' in result['msg']
+    assert writes(requests_mock) == []
+    assert fake.numbers == []
+
+
+def test_check_mode_with_a_full_pool_reads_once(run_module, fake, requests_mock):
+    fake.labelled(3)
+    result, failed = run_module(module, args(), check_mode=True)
+    assert not failed
+    assert calls(requests_mock) == [LIST_POOL]
+    assert result['changed'] is False
+    assert 'available' not in result
+
+
+def test_secret_never_in_a_failure(run_module, fake, requests_mock):
+    fake.orders.append(('status', 403, 'insufficient-available-balance', 'no money'))
+    result, failed = run_module(module, args())
+    assert failed
+    assert SECRET not in json.dumps(result)
