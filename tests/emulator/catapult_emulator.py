@@ -1384,24 +1384,26 @@ def write_atomically(path, text):
 def main(argv=None):
     server = build_server(argv)
     args = server.args
-    print(server.base_url, flush=True)
-    files = [(args.port_file, str(server.server_address[1])), (args.pid_file, str(os.getpid())), (args.url_file, server.base_url),
-             (args.tls_cert_file, server.cert_pem)]
-    written = [path for path, text in files if path and text is not None]
-    for path, text in files:
-        if path and text is not None:
-            write_atomically(path, text)
 
     def stop(*_args):
         threading.Thread(target=server.shutdown, daemon=True).start()
 
+    # everything a reader of the first stdout line may rely on is in place before it is printed
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    if args.lifetime > 0:
-        timer = threading.Timer(args.lifetime, stop)
-        timer.daemon = True
-        timer.start()
+    files = [(args.port_file, str(server.server_address[1])), (args.pid_file, str(os.getpid())), (args.url_file, server.base_url),
+             (args.tls_cert_file, server.cert_pem)]
+    written = []
     try:
+        for path, text in files:
+            if path and text is not None:
+                write_atomically(path, text)
+                written.append(path)
+        print(server.base_url, flush=True)
+        if args.lifetime > 0:
+            timer = threading.Timer(args.lifetime, stop)
+            timer.daemon = True
+            timer.start()
         server.serve_forever(poll_interval=0.2)
     finally:
         server.server_close()

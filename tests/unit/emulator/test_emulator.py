@@ -1,0 +1,664 @@
+"""Tests of the Catapult emulator (tests/emulator/catapult_emulator.py) over real HTTP."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+EMULATOR_PATH = Path(__file__).resolve().parents[2] / 'emulator' / 'catapult_emulator.py'
+
+
+def load_emulator():
+    spec = importlib.util.spec_from_file_location('catapult_emulator', str(EMULATOR_PATH))
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault('catapult_emulator', module)
+    spec.loader.exec_module(module)
+    return module
+
+
+catapult_emulator = load_emulator()
+
+ID_RE = re.compile(r'^n-[a-z2-7]{23}$')
+TIME_RE = re.compile(r'^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$')
+
+
+class Client:
+    """A pooled requests session on the emulator plus helpers for its control API."""
+
+    def __init__(self, server, token='T', secret='S', user='u-demo'):
+        self.base = server.base_url
+        self.root = server.root_url
+        self.user = user
+        self.session = requests.Session()
+        self.session.auth = (token, secret)
+
+    def api(self, method, path, **kwargs):
+        kwargs.setdefault('timeout', 10)
+        return self.session.request(method, self.base + path, **kwargs)
+
+    def numbers(self, path='', **kwargs):
+        return '/users/%s/phoneNumbers%s' % (self.user, path)
+
+    def allocate(self, number, **fields):
+        return self.api('POST', self.numbers(), json=dict(number=number, **fields))
+
+    def get_number(self, ref):
+        return self.api('GET', self.numbers('/' + ref.replace('+', '%2B')))
+
+    def ctl(self, method, name, **kwargs):
+        response = requests.request(method, self.root + '/_emulator/' + name, timeout=10, **kwargs)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def config(self, **changes):
+        return self.ctl('POST', 'config', json=changes)
+
+    def faults(self, *rules):
+        return self.ctl('POST', 'faults', json={'faults': list(rules)})
+
+
+@pytest.fixture(scope='module')
+def server():
+    srv = catapult_emulator.start_in_thread(['--port', '0', '--user', 'u-other:T2:S2'])
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def client(server):
+    cli = Client(server)
+    cli.ctl('POST', 'reset')
+    yield cli
+    cli.session.close()
+
+
+@pytest.fixture
+def other(server):
+    cli = Client(server, 'T2', 'S2', 'u-other')
+    yield cli
+    cli.session.close()
+
+
+def assert_error(response, status, code, message=None):
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert body['code'] == code, body
+    assert set(body) >= {'category', 'code', 'message', 'details'}
+    names = {d['name'] for d in body['details']}
+    assert {'requestMethod', 'requestPath'} <= names
+    if message is not None:
+        assert body['message'] == message
+    return body
+
+
+def detail(body, name):
+    return [d['value'] for d in body['details'] if d['name'] == name][0]
+
+
+# --------------------------------------------------------------------------- auth
+
+def test_bad_or_missing_credentials_get_401(client):
+    for auth in (None, ('T', 'wrong'), ('nobody', 'S')):
+        response = requests.get(client.base + '/users/u-demo/phoneNumbers', auth=auth, timeout=5)
+        body = assert_error(response, 401, 'unauthorized')
+        assert body['category'] == 'authentication'
+        assert detail(body, 'requestPath') == 'users/u-demo/phoneNumbers'
+        assert detail(body, 'requestMethod') == 'GET'
+        assert 'wrong' not in response.text and 'Authorization' not in response.text
+
+
+def test_foreign_user_id_is_user_access_denied(client):
+    body = assert_error(client.api('GET', '/users/u-other/phoneNumbers'), 401, 'user-access-denied',
+                        'User u-demo does not have permission to access user u-other')
+    assert detail(body, 'requestPath') == 'users/u-other/phoneNumbers'
+
+
+def test_account_and_applications(client):
+    assert client.api('GET', '/users/u-demo/account').json() == {'balance': '538.37250', 'accountType': 'post-pay'}
+    apps = client.api('GET', '/users/u-demo/applications').json()
+    assert [a['id'] for a in apps] == ['a-demo-support', 'a-demo-ivr', 'a-demo-sales']
+    client.ctl('POST', 'applications', json={'user_id': 'u-demo', 'id': 'a-extra'})
+    assert client.allocate('+19195550100', applicationId='a-extra').status_code == 201
+
+
+# --------------------------------------------------------------------------- phone numbers
+
+def test_allocate_returns_absolute_location_and_empty_body(client):
+    response = client.allocate('+19195550100', name='front desk', applicationId='a-demo-ivr', fallbackNumber=None)
+    assert response.status_code == 201
+    assert response.content == b''
+    assert 'json' not in response.headers.get('Content-Type', '')
+    location = response.headers['Location']
+    assert location.startswith(client.base + '/users/u-demo/phoneNumbers/n-')
+    number_id = location.rsplit('/', 1)[1]
+    assert ID_RE.match(number_id)
+    resource = client.session.get(location, timeout=5).json()
+    assert resource == {
+        'id': number_id, 'number': '+19195550100', 'nationalNumber': '(919) 555-0100', 'name': 'front desk',
+        'city': 'RALEIGH', 'state': 'NC', 'application': client.base + '/users/u-demo/applications/a-demo-ivr',
+        'applicationId': 'a-demo-ivr', 'price': '0.35', 'createdTime': resource['createdTime'], 'numberState': 'enabled'}
+    assert TIME_RE.match(resource['createdTime'])
+    assert client.get_number('+19195550100').json()['id'] == number_id
+    raw_plus = client.api('GET', client.numbers('/+19195550100'))
+    assert raw_plus.status_code == 200 and raw_plus.json()['id'] == number_id
+
+
+def test_allocate_without_optional_fields_omits_them(client):
+    assert client.allocate('+19195550101', name=None, applicationId=None).status_code == 201
+    resource = client.get_number('+19195550101').json()
+    assert not {'name', 'application', 'applicationId', 'fallbackNumber'} & set(resource)
+
+
+def test_allocate_errors(client, other):
+    assert client.allocate('+19195550100').status_code == 201
+    assert_error(client.allocate('+19195550100'), 409, 'duplicate-number')
+    assert_error(client.allocate('+19195550099'), 404, 'number-not-found', 'The number +19195550099 could not be found')
+    assert other.allocate('+19195550102').status_code == 201
+    assert_error(client.allocate('+19195550102'), 404, 'number-not-found')
+    assert_error(client.allocate('9195550103'), 400, 'validation-error', 'Invalid phone number')
+    assert_error(client.allocate('+19195550103', fallbackNumber='12'), 400, 'validation-error', 'Invalid phone number')
+    assert_error(client.api('POST', client.numbers(), json={'name': 'x'}), 400, 'missing-property')
+    assert_error(client.allocate('+19195550103', applicationId='a-nope'), 404, 'application-not-found')
+    assert_error(client.api('POST', client.numbers(), data='{not json', headers={'Content-Type': 'application/json'}),
+                 400, 'validation-error')
+    assert client.allocate('+19195550103').status_code == 201
+
+
+def test_update_is_partial_and_clears_with_empty_string(client):
+    client.allocate('+19195550100', name='a', applicationId='a-demo-ivr', fallbackNumber='+19195551000')
+    number_id = client.get_number('+19195550100').json()['id']
+    response = client.api('POST', client.numbers('/' + number_id), json={'name': 'b', 'applicationId': None})
+    assert response.status_code == 200 and response.content == b''
+    resource = client.get_number('+19195550100').json()
+    assert (resource['name'], resource['applicationId'], resource['fallbackNumber']) == ('b', 'a-demo-ivr', '+19195551000')
+    client.api('POST', client.numbers('/%2B19195550100'), json={'applicationId': '', 'fallbackNumber': ''})
+    resource = client.get_number('+19195550100').json()
+    assert resource['name'] == 'b'
+    assert not {'application', 'applicationId', 'fallbackNumber'} & set(resource)
+    assert_error(client.api('POST', client.numbers('/' + number_id), json={'applicationId': 'a-nope'}), 404, 'application-not-found')
+    assert_error(client.api('POST', client.numbers('/' + number_id), json={'fallbackNumber': 'x'}), 400, 'validation-error')
+    assert_error(client.api('POST', client.numbers('/n-aaaaaaaaaaaaaaaaaaaaaaa'), json={'name': 'x'}), 404, 'number-not-found')
+
+
+@pytest.mark.parametrize('released_as', ['404', 'released'])
+def test_release_then_get(client, released_as):
+    client.config(released_as=released_as)
+    client.allocate('+19195550100')
+    number_id = client.get_number('+19195550100').json()['id']
+    response = client.api('DELETE', client.numbers('/' + number_id))
+    assert response.status_code == 200 and response.content == b''
+    for ref in (number_id, '+19195550100'):
+        response = client.get_number(ref)
+        if released_as == '404':
+            assert_error(response, 404, 'number-not-found')
+        else:
+            assert response.status_code == 200 and response.json()['numberState'] == 'released'
+    assert_error(client.api('DELETE', client.numbers('/' + number_id)), 404, 'number-not-found')
+    assert_error(client.allocate('+19195550100'), 404, 'number-not-found')  # cannot be added back
+    assert client.api('GET', client.numbers()).json() == []
+    released = client.api('GET', client.numbers(), params={'numberState': 'Released'}).json()
+    assert [n['number'] for n in released] == ['+19195550100']
+
+
+def test_delete_by_e164(client):
+    client.allocate('+19195550100')
+    assert client.api('DELETE', client.numbers('/%2B19195550100')).status_code == 200
+    assert client.ctl('GET', 'numbers')['numbers'][0]['numberState'] == 'released'
+
+
+def test_list_filters(client):
+    client.allocate('+19195550100', name='pool', applicationId='a-demo-ivr')
+    client.allocate('+19196800001', name='pool')
+    client.allocate('+12122260001', name='other', applicationId='a-demo-ivr')
+    client.allocate('+12122260002', name='Pool')
+
+    def listed(**params):
+        return [n['number'] for n in client.api('GET', client.numbers(), params=params).json()]
+
+    assert listed() == ['+19195550100', '+19196800001', '+12122260001', '+12122260002']
+    assert listed(name='pool') == ['+19195550100', '+19196800001']
+    assert listed(applicationId='a-demo-ivr') == ['+19195550100', '+12122260001']
+    assert listed(state='ny') == ['+12122260001', '+12122260002']
+    assert listed(city='Cary', state='NC') == ['+19196800001']
+    assert listed(numberState='ENABLED', name='Pool') == ['+12122260002']
+    assert_error(client.api('GET', client.numbers(), params={'numberState': 'gone'}), 400, 'validation-error')
+    assert_error(client.api('GET', client.numbers(), params={'size': 1001}), 400, 'validation-error')
+
+
+def test_link_pagination_across_three_pages(client):
+    for line in range(7):
+        client.allocate('+1919555%04d' % (200 + line), name='pool, a')
+    client.allocate('+19195550300', name='else')
+    url = client.base + client.numbers()
+    response = client.session.get(url, params={'name': 'pool, a', 'size': 3}, timeout=5)
+    pages, links = [], []
+    while True:
+        pages.append([n['number'] for n in response.json()])
+        links.append(response.headers['Link'])
+        match = re.search(r'<([^>]+)>; rel="next"', response.headers['Link'])
+        if not match:
+            break
+        response = client.session.get(match.group(1), timeout=5)
+    assert [len(p) for p in pages] == [3, 3, 1]
+    assert sum(pages, []) == ['+1919555%04d' % (200 + line) for line in range(7)]
+    first = '<%s?name=pool%%2C%%20a&page=0&size=3>; rel="first"' % url
+    assert links[0] == first + ', <%s?name=pool%%2C%%20a&page=1&size=3>; rel="next"' % url
+    assert links[1] == first + ', <%s?name=pool%%2C%%20a&page=2&size=3>; rel="next"' % url
+    assert links[2] == first
+    for link in links:  # the way the Python SDK parses it
+        for entry in link.split(','):
+            assert len(entry.split(';')) == 2
+
+
+# --------------------------------------------------------------------------- search
+
+SEARCH_ERRORS = [
+    ({'city': 'Raleigh'}, 'For searching by City the State is also required.'),
+    ({}, 'Specify a State ZIP Code or Area Code with your query.'),
+    ({'localNumber': '555'}, 'Specify a State ZIP Code or Area Code with your query.'),
+    ({'city': 'Raleigh', 'state': 'NC', 'zip': '27601'}, 'A query cannot combine City with ZIP Code.'),
+    ({'city': 'Raleigh', 'state': 'NC', 'areaCode': '919'}, 'A query cannot combine City with Area Code or Local Number.'),
+    ({'city': 'Raleigh', 'state': 'NC', 'localNumber': '555'}, 'A query cannot combine City with Area Code or Local Number.'),
+    ({'zip': '27601', 'state': 'NC', 'areaCode': '919'}, 'A query cannot combine ZIP Code and State with Area Code or Local Number.'),
+    ({'zip': '27601', 'areaCode': '919'}, 'A query cannot combine ZIP Code with Area Code or Local Number.'),
+    ({'zip': '27601', 'state': 'NC'}, 'A query cannot combine ZIP Code with State.'),
+    ({'state': 'NC', 'areaCode': '919'}, 'A query cannot combine State with Area Code or Local Number.'),
+    ({'areaCode': '91'}, 'An Area Code must be 3 digits.'),
+    ({'areaCode': '9190'}, 'An Area Code must be 3 digits.'),
+    ({'areaCode': '919', 'localNumber': '55'}, 'Local Number must contains at least 3 digits.'),
+    ({'areaCode': '919', 'localNumber': '55555'}, 'localNumber must contain a maximum of 4 digits'),
+    ({'areaCode': '919', 'inLocalCallingArea': 'true'}, 'inLocalCallingArea can only be used with localNumber.'),
+    ({'state': 'NC', 'quantity': '5001'}, 'The maximum quantity of numbers is 5000'),
+    ({'state': 'NC', 'pattern': '91-9'}, 'A pattern may contain only letters, digits and the wildcards ? and *.'),
+]
+
+
+@pytest.mark.parametrize('params,message', SEARCH_ERRORS)
+def test_search_validation(client, params, message):
+    assert_error(client.api('GET', '/availableNumbers/local', params=params), 400, 'invalid-available-number-search', message)
+
+
+def test_search_quantity_zip_and_rate_center_errors(client):
+    for quantity in ('0', '-1'):
+        assert_error(client.api('GET', '/availableNumbers/local', params={'state': 'NC', 'quantity': quantity}),
+                     400, 'validation-error', 'Quantity must be greater than zero.')
+    assert_error(client.api('GET', '/availableNumbers/local', params={'zip': '99999'}), 400, 'invalid-zip-code',
+                 'The ZIP code 99999 did not map to a location where telephone numbers are available')
+    assert_error(client.api('GET', '/availableNumbers/local', params={'state': 'NC', 'city': 'Nowhere'}), 403, 'invalid-rate-center',
+                 'The city NOWHERE in the state NC was not found')
+    assert_error(client.api('GET', '/availableNumbers/local', params={'state': 'ZZ'}), 403, 'invalid-rate-center')
+
+
+def search(client, **params):
+    response = client.api('GET', '/availableNumbers/local', params=params)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_search_by_each_criterion(client):
+    by_state = search(client, state='nc', quantity=5000)
+    assert len(by_state) == 5000 and {n['city'] for n in by_state} == {'RALEIGH', 'CARY'}  # sorted by number: 919 before 984
+    assert [n['number'] for n in by_state] == sorted(n['number'] for n in by_state)
+    assert by_state[0] == {'number': '+19195550100', 'nationalNumber': '(919) 555-0100', 'city': 'RALEIGH', 'lata': '426',
+                           'rateCenter': 'RALEIGH', 'state': 'NC', 'price': '0.35'}
+    assert {n['city'] for n in search(client, state='NC', city='cary')} == {'CARY'}
+    assert {n['city'] for n in search(client, zip='27701')} == {'DURHAM'}
+    assert len(search(client, zip='98121', quantity=3)) == 3
+    assert {n['number'][:5] for n in search(client, areaCode='415')} == {'+1415'}
+    assert [n['number'] for n in search(client, areaCode='919', localNumber='5551', quantity=2)] == ['+19195551000', '+19195551001']
+    assert search(client, areaCode='919', localNumber='5559') == []
+    widened = search(client, areaCode='919', localNumber='5552', inLocalCallingArea='true', quantity=5000)
+    assert widened[0]['number'] == '+19195552000' and widened[599]['number'] == '+19195552599'
+    assert widened[600]['number'] == '+19195550100' and widened[2500]['number'] == '+19196800000'
+    # the local calling area = every rate center of the same state and LATA (Durham's 984 included)
+    assert [n['number'] for n in search(client, areaCode='919', localNumber='5552', inLocalCallingArea='true', pattern='*2499')] == \
+        ['+19195552499', '+19196802499', '+19842192499']
+    assert [n['number'] for n in search(client, areaCode='919', localNumber='5552', pattern='*2499')] == ['+19195552499']
+    assert search(client, areaCode='999') == [] and search(client, state='FL') == []
+    assert len(search(client, areaCode='919')) == 10
+    client.allocate('+19195550100')
+    assert search(client, areaCode='919', quantity=1)[0]['number'] == '+19195550101'
+
+
+def test_pattern_wildcards(client):
+    numbers = [n['number'] for n in search(client, areaCode='919', pattern='555?12?', quantity=100)]
+    assert numbers == ['+1919555%d12%d' % (d, e) for d in range(3) for e in range(10)]
+    star = search(client, state='NC', pattern='*2499', quantity=10)
+    assert [n['number'] for n in star] == ['+19195552499', '+19196802499', '+19842192499']
+    assert star[0]['patternMatch'] == '          2499'
+    letters = search(client, zip='27601', pattern='JKL0100')  # J/K/L = 5 on the keypad
+    assert [n['number'] for n in letters] == ['+19195550100']
+    assert letters[0]['patternMatch'] == '      555-0100'.replace('-', ' ')
+    middle = search(client, areaCode='303', pattern='292*19', quantity=2)
+    assert [n['number'] for n in middle] == ['+13032920019', '+13032920119']
+    assert middle[0]['patternMatch'] == '      292   19'
+
+
+# --------------------------------------------------------------------------- search-and-order
+
+def order(client, **params):
+    return client.api('POST', '/availableNumbers/local', params=params, json={'ignored': True})
+
+
+def test_search_and_order(client):
+    response = order(client, zip='27605', quantity=2)
+    assert response.status_code == 201
+    items = response.json()
+    assert [i['number'] for i in items] == ['+19195550100', '+19195550101']
+    assert set(items[0]) == {'number', 'nationalNumber', 'price', 'city', 'state', 'location'}
+    number_id = items[0]['location'].rsplit('/', 1)[1]
+    assert items[0]['location'] == client.base + '/users/u-demo/phoneNumbers/' + number_id
+    resource = client.session.get(items[0]['location'], timeout=5).json()
+    assert 'name' not in resource and resource['numberState'] == 'enabled'
+    assert search(client, zip='27605', quantity=1)[0]['number'] == '+19195550102'
+    assert_error(order(client, city='Raleigh'), 400, 'invalid-available-number-search')
+
+
+def test_order_cap_switch(client):
+    assert order(client, state='CO', quantity=20).status_code == 201
+    client.config(order_cap=10)
+    assert_error(order(client, state='CO', quantity=11), 400, 'invalid-available-number-search-order',
+                 'The maximum quantity of numbers searching and ordering is 10')
+    assert len(order(client, state='CO', quantity=10).json()) == 10
+    client.config(order_cap=5000)
+    assert_error(order(client, state='CO', quantity=5001), 400, 'invalid-available-number-search-order',
+                 'The maximum quantity of numbers searching and ordering is 5000')
+
+
+def test_pattern_on_order_switch(client):
+    response = order(client, areaCode='206', pattern='*0042', quantity=1)
+    assert response.status_code == 201 and response.json()[0]['number'] == '+12066240042'
+    client.config(pattern_on_order='reject')
+    assert_error(order(client, areaCode='206', pattern='*0043', quantity=1), 400, 'invalid-available-number-search-order',
+                 'A query and order numbers cannot contain pattern')
+
+
+@pytest.mark.parametrize('mode,kept', [('none', 0), ('keep', 10)])
+def test_partial_fulfilment(client, mode, kept):
+    client.config(partial_fulfilment=mode)
+    response = order(client, areaCode='919', localNumber='5552', pattern='919555259?', quantity=12)
+    assert_error(response, 404, 'order-number-quantity-unavailable',
+                 'Only a partial quantity of the total telephone numbers ordered could be fulfilled.')
+    numbers = client.ctl('GET', 'numbers', params={'user_id': 'u-demo'})['numbers']
+    assert len(numbers) == kept
+    assert all('name' not in n for n in numbers)
+
+
+def test_toll_free(client):
+    found = client.api('GET', '/availableNumbers/tollFree', params={'pattern': '888343?', 'quantity': 2}).json()
+    assert [n['number'] for n in found] == ['+18883430000', '+18883430001']
+    assert found[0]['patternMatch'] == ' 888  343 0   ' and found[0]['price'] == '2.00'
+    assert len(client.api('GET', '/availableNumbers/tollFree', params={'pattern': '*888*', 'quantity': 5000}).json()) == 1000 + 2  # 800826-0888, 877227-0888
+    assert len(client.api('GET', '/availableNumbers/tollFree').json()) == 10
+    ordered = client.api('POST', '/availableNumbers/tollFree').json()
+    assert [n['number'] for n in ordered] == ['+18008260000'] and 'location' in ordered[0]
+    assert len(client.api('POST', '/availableNumbers/tollFree', params={'quantity': 10}).json()) == 10
+    assert_error(client.api('POST', '/availableNumbers/tollFree', params={'quantity': 11}), 400,
+                 'invalid-available-number-search-order', 'The maximum quantity of numbers searching and ordering is 10')
+
+
+# --------------------------------------------------------------------------- faults
+
+def allocated(client):
+    return [n['number'] for n in client.ctl('GET', 'numbers')['numbers']]
+
+
+ALLOCATE_PATH = r'^/users/[^/]+/phoneNumbers$'
+
+
+def test_fault_status_is_not_applied(client):
+    client.faults({'method': 'POST', 'path': ALLOCATE_PATH, 'action': 'status', 'status': 503})
+    body = assert_error(client.allocate('+19195550100'), 503, 'service-unavailable')
+    assert body['category'] == 'unavailable'
+    assert allocated(client) == []
+    assert client.allocate('+19195550100').status_code == 201  # count 1 = one hit only
+
+
+def test_fault_status_after_is_applied(client):
+    client.faults({'method': 'POST', 'path': ALLOCATE_PATH, 'action': 'status_after', 'status': 502})
+    assert_error(client.allocate('+19195550100'), 502, 'bad-gateway')
+    assert allocated(client) == ['+19195550100']
+
+
+@pytest.mark.parametrize('action,applied', [('drop', []), ('drop_after', ['+19195550100'])])
+def test_fault_drop_is_a_connection_error(client, action, applied):
+    client.allocate('+19195550105')  # warm the pooled connection first
+    client.faults({'method': 'POST', 'path': ALLOCATE_PATH, 'action': action})
+    with pytest.raises(requests.exceptions.ConnectionError):
+        client.allocate('+19195550100')
+    assert allocated(client) == ['+19195550105'] + applied
+    entry = client.ctl('GET', 'requests')['requests'][-1]
+    assert entry['fault'] == action and entry['status'] is None
+    assert client.allocate('+19195550106').status_code == 201  # the session recovers
+
+
+def test_fault_delay_times_out_but_applies(client):
+    client.faults({'method': 'POST', 'path': ALLOCATE_PATH, 'action': 'delay', 'seconds': 0.6})
+    with pytest.raises(requests.exceptions.Timeout):
+        client.api('POST', client.numbers(), json={'number': '+19195550100'}, timeout=0.2)
+    deadline = time.monotonic() + 3
+    while not allocated(client) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert allocated(client) == ['+19195550100']
+
+
+def test_fault_plain_text(client):
+    client.faults({'path': 'availableNumbers', 'action': 'plain_text', 'status': 500})
+    response = client.api('GET', '/availableNumbers/local', params={'state': 'NC'})
+    assert response.status_code == 500 and response.headers['Content-Type'].startswith('text/plain')
+    assert response.text == '500 Internal Server Error'
+
+
+def test_fault_429_headers_count_skip_and_method(client):
+    client.faults({'method': 'GET', 'path': '/account$', 'action': 'status', 'status': 429, 'count': 2, 'skip': 1,
+                   'retry_after': 2, 'rate_limit_reset_ms': 1500})
+    statuses = []
+    for _i in range(4):
+        response = client.api('GET', '/users/u-demo/account')
+        statuses.append(response.status_code)
+        if response.status_code == 429:
+            reset = int(response.headers['X-RateLimit-Reset'])
+            assert response.headers['Retry-After'] == '2'
+            assert 0 < reset - time.time() * 1000 <= 1600
+            assert detail(response.json(), 'rateLimitResetTime') == str(reset)
+    assert statuses == [200, 429, 429, 200]
+    rule = client.ctl('GET', 'faults')['faults'][0]
+    assert (rule['seen'], rule['hits'], rule['exhausted']) == (3, 2, True)
+    assert client.ctl('DELETE', 'faults') == {'faults': []}
+    response = requests.post(client.root + '/_emulator/faults', json={'faults': [{'action': 'explode'}]}, timeout=5)
+    assert response.status_code == 400
+
+
+def test_fault_every_request_with_count_zero(client):
+    client.faults({'method': 'DELETE', 'path': '.', 'action': 'status', 'status': 500, 'count': 0})
+    for _i in range(3):
+        assert client.api('DELETE', client.numbers('/%2B19195550100')).status_code == 500
+    assert client.api('GET', '/users/u-demo/account').status_code == 200
+
+
+def chaos_run(client):
+    outcomes = []
+    session = requests.Session()
+    session.auth = ('T', 'S')
+    for _i in range(30):
+        try:
+            outcomes.append(session.get(client.base + '/users/u-demo/account', timeout=5).status_code)
+        except requests.exceptions.ConnectionError:
+            outcomes.append('drop')
+    session.close()
+    return outcomes
+
+
+def test_chaos_mode_is_deterministic(client):
+    client.config(fault_rate=0.5, seed=7)
+    first = chaos_run(client)
+    client.config(seed=7)
+    assert chaos_run(client) == first
+    assert set(first) - {200} <= {429, 500, 502, 503, 504, 'drop'}
+    assert 200 in first and len(set(first)) > 2
+    client.config(fault_rate=0)
+    assert set(chaos_run(client)) == {200}
+
+
+# --------------------------------------------------------------------------- rate limits, latency, log
+
+def test_rate_limit_429_and_reset(client):
+    client.config(rate_limits={'orders': {'count': 5, 'per_seconds': 1, 'burst': 2}})
+    assert client.allocate('+19195550100').status_code == 201
+    assert client.allocate('+19195550101').status_code == 201
+    response = client.allocate('+19195550102')
+    body = assert_error(response, 429, 'rate-limit-reached')
+    assert body['category'] == 'too-many-requests' and body['message']
+    reset = int(response.headers['X-RateLimit-Reset'])
+    assert detail(body, 'rateLimitResetTime') == str(reset)
+    assert 0 < reset - time.time() * 1000 <= 250
+    assert client.api('GET', client.numbers()).status_code == 200  # other buckets are separate
+    time.sleep(max(0.0, reset / 1000.0 - time.time()))
+    assert client.allocate('+19195550102').status_code == 201
+    assert client.ctl('GET', 'requests', params={'summary_only': '1'})['summary']['status_429'] == 1
+
+
+def test_rate_limit_pacing_is_accurate(client):
+    client.config(rate_limits={'searches': {'count': 40, 'per_seconds': 1, 'burst': 1}})
+    started = time.monotonic()
+    done = 0
+    while done < 12:
+        response = client.api('GET', '/availableNumbers/tollFree', params={'quantity': 1})
+        if response.status_code == 429:
+            time.sleep(max(0.0, int(response.headers['X-RateLimit-Reset']) / 1000.0 - time.time()))
+        else:
+            done += 1
+    elapsed = time.monotonic() - started
+    assert 0.25 <= elapsed < 0.6  # 11 waits of 25 ms
+    client.config(rate_limits=False)
+
+
+def test_latency_overlaps_across_pooled_connections(client):
+    client.config(latency_ms=50)
+    session = requests.Session()
+    session.auth = ('T', 'S')
+    session.mount('http://', requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=16))
+    errors = []
+
+    def worker():
+        for _i in range(5):
+            if session.get(client.base + '/users/u-demo/account', timeout=5).status_code != 200:
+                errors.append(1)
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=worker) for _i in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    session.close()
+    assert not errors
+    assert 0.25 <= elapsed < 1.5  # 80 requests x 50 ms serialised would be 4 s
+
+
+def test_request_log_summary_and_clear(client):
+    client.allocate('+19195550100')
+    client.get_number('+19195550100')
+    client.api('DELETE', client.numbers('/%2B19195550100'))
+    requests.get(client.base + '/users/u-demo/account', timeout=5)
+    report = client.ctl('GET', 'requests')
+    assert report['summary'] == {'total': 4, 'writes': 2, 'by_status': {'201': 1, '200': 2, '401': 1}, 'status_429': 0,
+                                 'dropped': 0, 'faults': 0}
+    entry = report['requests'][1]
+    assert (entry['seq'], entry['method'], entry['path'], entry['status'], entry['user_id'], entry['fault']) == \
+        (2, 'GET', '/users/u-demo/phoneNumbers/%2B19195550100', 200, 'u-demo', None)
+    assert report['requests'][3]['user_id'] is None
+    client.ctl('DELETE', 'requests')
+    assert client.ctl('GET', 'requests')['summary']['total'] == 0
+
+
+def test_reset_restores_the_start_state(client):
+    client.allocate('+19195550100')
+    client.faults({'action': 'status', 'count': 0, 'path': 'nothing-matches'})
+    client.config(order_cap=10, latency_ms=1)
+    before = client.ctl('GET', 'inventory', params={'zip': '27601'})['count']
+    assert before == 2499
+    client.ctl('POST', 'reset')
+    assert client.ctl('GET', 'numbers') == {'numbers': []}
+    assert client.ctl('GET', 'faults') == {'faults': []}
+    assert client.ctl('GET', 'requests')['summary']['total'] == 0
+    config = client.ctl('GET', 'config')
+    assert (config['order_cap'], config['latency_ms'], config['rate_limits']) == (5000, 0.0, False)
+    assert client.ctl('GET', 'inventory', params={'zip': '27601'})['count'] == 2500
+    assert client.allocate('+19195550100').status_code == 201
+
+
+def test_control_api_views(client):
+    assert client.ctl('GET', 'health')['ok'] is True
+    centers = client.ctl('GET', 'rate-centers')['rate_centers']
+    raleigh = centers[0]
+    assert (raleigh['city'], raleigh['zips'], raleigh['blocks'], raleigh['available']) == \
+        ('RALEIGH', ['27601', '27603', '27605'], ['+19195550100..2599'], 2500)
+    assert all(c['available'] >= 2500 for c in centers[:-1]) and centers[-1]['available'] >= 2000
+    assert len({c['state'] for c in centers[:-1]}) >= 6
+    inventory = client.ctl('GET', 'inventory', params={'state': 'ny', 'limit': 2})
+    assert inventory['count'] == 5000 and len(inventory['numbers']) == 2
+    response = requests.post(client.root + '/_emulator/config', json={'order_cap': 0}, timeout=5)
+    assert response.status_code == 400
+    response = requests.post(client.root + '/_emulator/config', json={'bogus': 1}, timeout=5)
+    assert response.status_code == 400
+
+
+# --------------------------------------------------------------------------- command line
+
+def start_process(tmp_path, *extra):
+    files = {name: str(tmp_path / name) for name in ('port', 'pid', 'url')}
+    argv = [sys.executable, str(EMULATOR_PATH), '--host', '127.0.0.1', '--port', '0', '--user-id', 'u-demo', '--api-token', 'T',
+            '--api-secret', 'S', '--port-file', files['port'], '--pid-file', files['pid'], '--url-file', files['url'],
+            '--lifetime', '30'] + list(extra)
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    url = proc.stdout.readline().strip()
+    return proc, url, files
+
+
+def stop_process(proc, files):
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(10) == 0
+    assert proc.stderr.read() == ''
+    assert not any(os.path.exists(path) for path in files.values())
+
+
+def test_command_line_contract(tmp_path):
+    log_file = tmp_path / 'requests.jsonl'
+    proc, url, files = start_process(tmp_path, '--log-file', str(log_file), '--order-cap', '10')
+    try:
+        assert re.match(r'^http://127\.0\.0\.1:\d+/v1$', url)
+        port = url.rsplit(':', 1)[1].split('/')[0]
+        assert Path(files['port']).read_text() == port
+        assert Path(files['url']).read_text() == url
+        assert Path(files['pid']).read_text() == str(proc.pid)
+        response = requests.post(url + '/availableNumbers/local', params={'state': 'NC', 'quantity': 11}, auth=('T', 'S'), timeout=5)
+        assert response.json()['code'] == 'invalid-available-number-search-order'
+        assert '"status": 400' in log_file.read_text()
+    finally:
+        stop_process(proc, files)
+
+
+def test_tls(tmp_path):
+    cert = tmp_path / 'cert.pem'
+    proc, url, files = start_process(tmp_path, '--tls', '--tls-cert-file', str(cert))
+    files['cert'] = str(cert)
+    try:
+        assert url.startswith('https://127.0.0.1:')
+        response = requests.get(url + '/users/u-demo/account', auth=('T', 'S'), verify=str(cert), timeout=5)
+        assert response.status_code == 200
+        with pytest.raises(requests.exceptions.SSLError):
+            requests.get(url + '/users/u-demo/account', auth=('T', 'S'), timeout=5)
+    finally:
+        stop_process(proc, files)
