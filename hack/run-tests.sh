@@ -41,7 +41,8 @@ fi
 
 step "collection tree: $COLL"
 # Excluded: local tooling and output; the build dir and venv too when they live in the checkout.
-excludes=(.venv .build .ansible tests/output tests/integration/inventory __pycache__ '*.pyc' '.git/*.lock')
+# (paths from the top of the checkout; __pycache__ and *.pyc are dropped everywhere)
+excludes=(.venv .build .ansible tests/output tests/integration/inventory '.git/*.lock')
 for d in "$VENV" "$BUILD"; do
   case "$d/" in "$REPO"/*) rel="${d#"$REPO"/}"; excludes+=("$rel") ;; esac
 done
