@@ -13,6 +13,7 @@ threads, ``Link: rel="next"`` pagination and typed exceptions. It never calls
 
 from __future__ import annotations
 
+import base64
 import random
 import re
 import threading
@@ -40,6 +41,9 @@ WRITE_METHODS = frozenset(('POST', 'PUT', 'PATCH', 'DELETE'))
 MAX_PAGE_SIZE = 1000
 PACE_MAX_INTERVAL = 10.0
 _ID_SEGMENT = re.compile(r'^(?:[a-z]{1,3}-[a-z0-9]+|%2B[0-9]+|\+[0-9]+|[0-9]+)$')
+REDACTED = '********'
+# Credentials shorter than this are not searched for in texts (they would mangle every message).
+MIN_REDACT_LENGTH = 4
 
 
 class CatapultError(Exception):
@@ -153,6 +157,38 @@ def redact_url(url):
     return urlunsplit((parts.scheme, parts.netloc.rsplit('@', 1)[1], parts.path, parts.query, parts.fragment))
 
 
+def credential_forms(api_token, api_secret):
+    """Every form in which the credentials can come back in a text, longest first.
+
+    The raw token and secret, ``token:secret``, the Basic ``Authorization`` value (base64,
+    with and without padding) and the URL-encoded forms.
+    """
+    forms = set()
+    values = [str(v) for v in (api_token, api_secret) if v]
+    for value in values:
+        forms.update((value, quote(value, safe=''), quote(value)))
+    if api_token is not None and api_secret is not None:
+        pair = '%s:%s' % (api_token, api_secret)
+        forms.add(pair)
+        for charset in ('latin-1', 'utf-8'):  # requests encodes Basic credentials as latin-1
+            try:
+                encoded = base64.b64encode(pair.encode(charset)).decode('ascii')
+            except UnicodeEncodeError:
+                continue
+            forms.update((encoded, encoded.rstrip('=')))
+    return sorted((f for f in forms if len(f) >= MIN_REDACT_LENGTH), key=len, reverse=True)
+
+
+def redact(text, forms):
+    """``text`` with every credential form replaced by ``********`` (non-strings pass through)."""
+    if not isinstance(text, str) or not forms:
+        return text
+    for form in forms:
+        if form in text:
+            text = text.replace(form, REDACTED)
+    return text
+
+
 def retry_delay(response_headers, attempt, now=None, base=0.5, cap=30.0):
     """Seconds to wait before the next attempt.
 
@@ -206,6 +242,8 @@ class CatapultClient(object):
         self.stats = {'requests': 0, 'retries': 0, 'rate_limited': 0}
         self.session = requests.Session()
         self.session.auth = (api_token, api_secret)
+        # an API that echoes the request (headers, body) in an error must not leak them
+        self._credential_forms = credential_forms(api_token, api_secret)
         adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(pool_size, 1), max_retries=0)
         self.session.mount('http://', adapter)
         self.session.mount('https://', adapter)
@@ -213,6 +251,9 @@ class CatapultClient(object):
         if user_agent_extra:
             agent += ' ' + user_agent_extra
         self.session.headers.update({'User-Agent': agent, 'Accept': 'application/json'})
+
+    def _redact(self, text):
+        return redact(text, self._credential_forms)
 
     # -- paths -----------------------------------------------------------------------
 
@@ -292,7 +333,7 @@ class CatapultClient(object):
                                            verify=self.validate_certs, allow_redirects=False)
             except requests.exceptions.RequestException as exc:
                 sent = _may_have_been_sent(exc)
-                error = CatapultTransportError(method, display, _describe_transport_error(exc), sent)
+                error = CatapultTransportError(method, display, self._redact(_describe_transport_error(exc)), sent)
                 if attempt < self.retries and (idempotent or not sent) and _retryable_transport(exc):
                     attempt += 1
                     self.stats['retries'] += 1
@@ -313,7 +354,7 @@ class CatapultClient(object):
                     self._sleep(delay)
                 raw.close()
                 continue
-            raise _api_error(raw, method, display)
+            raise _api_error(raw, method, display, self._redact)
 
     def get(self, path, params=None):
         return self.request('GET', path, params=params).data
@@ -412,7 +453,8 @@ def _decode(raw):
         return None
 
 
-def _api_error(raw, method, display):
+def _api_error(raw, method, display, scrub):
+    """The typed error of an error answer; ``scrub`` removes credentials the server may have echoed."""
     code = api_message = category = None
     details = []
     try:
@@ -420,14 +462,21 @@ def _api_error(raw, method, display):
     except ValueError:
         body = None
     if isinstance(body, dict):
-        code = body.get('code')
-        api_message = body.get('message')
-        category = body.get('category')
-        details = body.get('details') if isinstance(body.get('details'), list) else []
+        code = scrub(body.get('code'))
+        api_message = scrub(body.get('message'))
+        category = scrub(body.get('category'))
+        if isinstance(body.get('details'), list):
+            details = [_scrub_detail(detail, scrub) for detail in body['details']]
     elif raw.text:
-        api_message = raw.text.strip()[:200]
+        api_message = scrub(raw.text).strip()[:200]
     return CatapultApiError(raw.status_code, method, display, code=code, api_message=api_message,
                             category=category, details=details)
+
+
+def _scrub_detail(detail, scrub):
+    if isinstance(detail, dict):
+        return dict((key, scrub(value)) for key, value in detail.items())
+    return scrub(detail)
 
 
 def _may_have_been_sent(exc):
