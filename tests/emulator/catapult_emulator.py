@@ -642,7 +642,7 @@ class Emulator:
         with self.lock:
             new = dict(self.config)
             for key, value in changes.items():
-                new[key] = self._config_value(key, value, new)
+                new[key] = self.config_value(key, value, new)
             self.config = new
             if 'seed' in changes:
                 self.chaos_rng = random.Random(new['seed'])
@@ -651,7 +651,8 @@ class Emulator:
             return self.public_config()
 
     @staticmethod
-    def _config_value(key, value, new):
+    def config_value(key, value, new):
+        """A validated value for a config key (may also set new['rate_limit_buckets'])."""
         if key == 'latency_ms':
             value = float(value)
             if value < 0:
@@ -1346,7 +1347,7 @@ def config_from_args(args):
                'partial_fulfilment': args.partial_fulfilment, 'released_as': args.released_as,
                'rate_limits': bool(args.rate_limits or args.rate_limit), 'fault_rate': args.fault_rate, 'seed': args.seed}
     for key, value in changes.items():
-        config[key] = Emulator._config_value(key, value, config)  # pylint: disable=protected-access
+        config[key] = Emulator.config_value(key, value, config)
     return config
 
 
