@@ -30,6 +30,7 @@ import shutil
 import signal
 import socket
 import ssl
+import struct
 import subprocess
 import sys
 import tempfile
@@ -113,8 +114,10 @@ STATUS_ERRORS = {
     504: ('unavailable', 'gateway-timeout'),
 }
 
-FAULT_ACTIONS = ('status', 'status_after', 'drop', 'drop_after', 'delay', 'plain_text')
-FAULT_DEFAULT_STATUS = {'status': 500, 'status_after': 502, 'plain_text': 500}
+FAULT_ACTIONS = ('status', 'status_after', 'drop', 'drop_after', 'delay', 'plain_text', 'echo', 'reset')
+FAULT_DEFAULT_STATUS = {'status': 500, 'status_after': 502, 'plain_text': 500, 'echo': 400}
+# actions that answer (or not) without applying the request
+FAULT_NOT_APPLIED = ('status', 'plain_text', 'drop', 'echo', 'reset')
 CHAOS_FAULTS = (
     ('status', 429), ('status', 500), ('status', 502), ('status', 503), ('status', 504),
     ('drop', None), ('drop_after', None), ('status_after', 502),
@@ -1132,6 +1135,15 @@ class CatapultHandler(BaseHTTPRequestHandler):
         if self.command != 'HEAD':
             self.wfile.write(data)
 
+    def reset(self):
+        """Abort the connection with a TCP reset (SO_LINGER 0) without writing a response."""
+        self.close_connection = True
+        try:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+            self.connection.close()
+        except OSError:
+            pass
+
     def drop(self):
         """Close the connection without writing a response."""
         self.close_connection = True
@@ -1167,9 +1179,9 @@ class CatapultHandler(BaseHTTPRequestHandler):
         action = fault.action if fault else None
         if action == 'delay':
             time.sleep(fault.seconds)
-        if action in ('status', 'plain_text', 'drop'):
+        if action in FAULT_NOT_APPLIED:
             req.user_id = emu.authenticate(req.authorization)
-            reply = None if action == 'drop' else fault_reply(emu, req, fault)
+            reply = None if action in ('drop', 'reset') else fault_reply(emu, req, fault)
         else:
             reply = emu.dispatch(req)
             if action == 'status_after':
@@ -1177,17 +1189,31 @@ class CatapultHandler(BaseHTTPRequestHandler):
             elif action == 'drop_after':
                 reply = None
         emu.record(req, reply.status if reply else None, action, started)
-        if reply is None:
+        if action == 'reset':
+            self.reset()
+        elif reply is None:
             self.drop()
         else:
             self.send_reply(reply)
 
 
 def fault_reply(emu, req, fault):
-    """The answer of a 'status', 'status_after' or 'plain_text' fault."""
+    """The answer of a 'status', 'status_after', 'plain_text' or 'echo' fault."""
     if fault.action == 'plain_text':
         return Reply(fault.status, text='%d %s' % (fault.status, reason_of(fault.status)))
+    if fault.action == 'echo':
+        return echo_reply(emu, req, fault)
     return emu.error_reply(req, fault.error())
+
+
+def echo_reply(emu, req, fault):
+    """A careless server's error that echoes the request: its Authorization header and body."""
+    body = req.body.decode('utf-8', 'replace')
+    message = fault.message or 'Bad request %s %s (Authorization: %s) body: %s' % (
+        req.method, req.path, req.authorization or '-', body or '-')
+    error = ApiError(fault.status, *STATUS_ERRORS.get(fault.status, ('backend', 'internal-server-error')), message,
+                     details=[{'name': 'authorization', 'value': req.authorization or ''}, {'name': 'requestBody', 'value': body}])
+    return emu.error_reply(req, error)
 
 
 def control_body(body):
