@@ -459,6 +459,26 @@ def test_fault_plain_text(client):
     assert response.text == '500 Internal Server Error'
 
 
+def test_fault_reset_is_a_connection_reset(client):
+    client.allocate('+19195550105')
+    client.faults({'method': 'POST', 'path': ALLOCATE_PATH, 'action': 'reset'})
+    with pytest.raises(requests.exceptions.ConnectionError):
+        client.allocate('+19195550100')
+    assert allocated(client) == ['+19195550105']
+    assert client.allocate('+19195550100').status_code == 201
+
+
+def test_fault_echo_is_opt_in(client):
+    plain = client.allocate('+19195550099')
+    assert 'Basic' not in plain.text and '"S"' not in plain.text  # no fault: credentials never echoed
+    client.faults({'method': 'POST', 'path': ALLOCATE_PATH, 'action': 'echo'})
+    response = client.allocate('+19195550100', name='echoed')
+    body = assert_error(response, 400, 'validation-error')
+    assert detail(body, 'authorization') == response.request.headers['Authorization']
+    assert 'echoed' in detail(body, 'requestBody')
+    assert allocated(client) == []
+
+
 def test_fault_429_headers_count_skip_and_method(client):
     client.faults({'method': 'GET', 'path': '/account$', 'action': 'status', 'status': 429, 'count': 2, 'skip': 1,
                    'retry_after': 2, 'rate_limit_reset_ms': 1500})
@@ -648,6 +668,14 @@ def test_command_line_contract(tmp_path):
         assert '"status": 400' in log_file.read_text()
     finally:
         stop_process(proc, files)
+
+
+def test_lifetime_exits_cleanly(tmp_path):
+    pid_file = str(tmp_path / 'pid')
+    argv = [sys.executable, str(EMULATOR_PATH), '--port', '0', '--lifetime', '0.3', '--pid-file', pid_file]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=10, check=False)
+    assert done.returncode == 0 and done.stderr == '' and done.stdout.startswith('http://127.0.0.1:')
+    assert not os.path.exists(pid_file)
 
 
 def test_tls(tmp_path):
