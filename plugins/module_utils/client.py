@@ -395,9 +395,15 @@ class CatapultClient(object):
         return resource
 
     def list_phone_numbers(self, **filters):
-        """Enabled numbers of the account, optionally filtered (API names: name, city, state, applicationId)."""
+        """Numbers of the account, filtered with the API's names (name, city, state, applicationId, numberState).
+
+        Without a ``numberState`` filter only enabled numbers are returned, whatever the
+        server lists.
+        """
         params = dict((k, v) for k, v in filters.items() if v is not None)
         items = self.paginate(self.user_path('phoneNumbers'), params)
+        if 'numberState' in params:
+            return items
         return [item for item in items if str(item.get('numberState', 'enabled')).lower() != 'released']
 
     def allocate_phone_number(self, body):
