@@ -139,7 +139,8 @@ notes:
     C(order-number-quantity-unavailable), it lists the account again. Numbers that were not there before, have no
     name and match the search are what the order allocated; they are labelled and counted. The rest is ordered
     again only after that read proved how many are still missing. After a timeout the module waits up to
-    O(timeout) seconds (at most 10) before that read, so a slow order has time to land.
+    O(timeout) seconds (at most 10) before that read; if the read then finds fewer numbers than were ordered, the
+    server may still be working, so the task fails instead of ordering again, and a later rerun adopts what landed.
   - When fewer numbers are available than the pool lacks, the task fails with how many it asked for. A server
     that kept part of such an order (partial fulfilment) is handled too; the numbers it kept are labelled and
     reported in RV(ordered).
@@ -391,6 +392,7 @@ from ansible_collections.bandwidth.catapult.plugins.module_utils.numbers import 
     converge,
     managed_view,
     run_concurrently,
+    update_body,
 )
 
 MAX_QUANTITY = 5000
@@ -727,8 +729,10 @@ class PoolTask(object):
         partial = isinstance(exc, CatapultApiError) and exc.status == 404 and exc.code == QUANTITY_UNAVAILABLE
         if not (partial or outcome_unknown(exc)):
             self.fail(str(exc), error=exc.to_dict())
-        if isinstance(exc, CatapultTransportError) and 'timeout' in (exc.reason or ''):
-            time.sleep(min(self.client.timeout, MAX_SETTLE_SECONDS))
+        timed_out = isinstance(exc, CatapultTransportError) and 'timeout' in (exc.reason or '')
+        settle = min(self.client.timeout, MAX_SETTLE_SECONDS)
+        if timed_out:
+            time.sleep(settle)
         try:
             found = self.find_new(size)
         except CatapultError as read_exc:
@@ -748,6 +752,11 @@ class PoolTask(object):
                       'none were ordered (the account was read back to check). The pool holds %d of %d numbers.'
                       % (size, _describe(self.crit), QUANTITY_UNAVAILABLE, self.pool_size(), self.quantity),
                       error=exc.to_dict())
+        if timed_out and len(found) < size:
+            self.fail('the order of %d numbers timed out and a read of the account %gs later found %d new '
+                      'numbers; the server may still be working on it, so nothing was ordered again. Rerun the task '
+                      'later: numbers that order allocated have no name, and the rerun adopts them.'
+                      % (size, settle, len(found)), error=exc.to_dict())
         return remaining - len(found)
 
     # -- results ---------------------------------------------------------------------------
@@ -814,7 +823,24 @@ class PoolTask(object):
                      'adopt_unlabelled=true (the default) labels them before ordering anything.')
         return text
 
+    def verify_unlabelled(self):
+        """Labelling answered with errors: read the account once, since a failed answer may hide an applied update."""
+        pending = [rec for rec in self.added if rec['result'] is None]
+        if not pending or self.check_mode:
+            return
+        try:
+            by_id = dict((r.get('id'), r) for r in self.client.list_phone_numbers())
+        except CatapultError:
+            return
+        for rec in pending:
+            current = by_id.get(rec['resource'].get('id'))
+            if current is not None and not update_body(self.entry_for(current), current):
+                rec['result'] = converge(self.client, self.entry_for(current), current, True, read_back=False)
+                rec['result']['changed'] = True
+                rec['error'] = None
+
     def finish(self):
+        self.verify_unlabelled()
         unlabelled = self.unlabelled()
         if unlabelled:
             self.fail('ordered numbers but could not label %d of them after %d attempts each: %s.'

@@ -390,6 +390,26 @@ def test_partly_applied_lost_order_orders_only_the_rest(run_module, fake, reques
     assert len(fake.named()) == 3 and len(fake.numbers) == 3
 
 
+def test_timeout_with_nothing_visible_yet_fails_without_resending(run_module, fake, requests_mock, no_sleep):
+    def order(request, context):
+        raise requests.exceptions.ReadTimeout('read timed out')
+
+    requests_mock.post(ORDER, json=order)
+    result, failed = run_module(module, args(timeout=2))
+    assert failed
+    assert 'timed out' in result['msg'] and 'nothing was ordered again' in result['msg'] and 'rerun' in result['msg'].lower()
+    assert calls(requests_mock) == [LIST_POOL, LIST_ALL, order_call(3), LIST_ALL]
+    assert 2.0 in no_sleep
+    # the order lands later: the rerun adopts it and orders nothing
+    fake.allocate(3)
+    requests_mock.reset_mock()
+    requests_mock.post(ORDER, json=fake.order)
+    result, failed = run_module(module, args())
+    assert not failed
+    assert len(result['adopted']) == 3 and result['ordered'] == []
+    assert writes(requests_mock) == [update_call(n['id']) for n in fake.numbers]
+
+
 def test_gives_up_after_repeated_lost_answers_that_ordered_nothing(run_module, fake, requests_mock):
     fake.orders.extend([('status', 503, 'service-unavailable', 'x')] * 5)
     result, failed = run_module(module, args())
@@ -477,6 +497,22 @@ def test_labelling_failure_lists_every_ordered_number_and_the_rerun_adopts(run_m
     requests_mock.reset_mock()
     result, failed = run_module(module, args(application_id='a-ivr'))
     assert calls(requests_mock) == [LIST_POOL] and result['changed'] is False
+
+
+def test_label_errors_are_read_back_before_reporting(run_module, fake, requests_mock):
+    original = fake.update
+
+    def update(request, context):  # applied, then a gateway error (status_after)
+        original(request, context)
+        context.status_code = 500
+        return error_body('internal-server-error', 'boom', 'backend')
+
+    requests_mock.post(NUMBER_URL, json=update)
+    result, failed = run_module(module, args())
+    assert not failed, result
+    assert calls(requests_mock)[-1] == LIST_ALL
+    assert len(writes(requests_mock)) == 1 + 3 * 3
+    assert all(n['name'] == POOL for n in result['ordered'])
 
 
 def test_adoption_only_takes_unassigned_matching_numbers(run_module, fake, requests_mock):
