@@ -25,10 +25,9 @@ from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import API,
 
 
 @pytest.fixture
-def waits(monkeypatch):
-    recorded = []
-    monkeypatch.setattr(client_mod.time, 'sleep', recorded.append)
-    return recorded
+def waits(no_sleep):
+    """The waits the client asked for (conftest's no_sleep records them)."""
+    return no_sleep
 
 
 @pytest.fixture
