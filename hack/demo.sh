@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # make demo: build and install the collection into a private collections path, start
-# the Catapult emulator, run playbooks/demo.yml twice (the second run must change
-# nothing), print the numbers on the demo account and stop the emulator, also on
-# Ctrl-C or failure.
+# the Catapult emulator, run playbooks/demo.yml (the bandwidth.catapult.phone_numbers
+# role with playbooks/inventory) twice (the second run must change nothing), print the
+# numbers on the demo account as a table and stop the emulator, also on Ctrl-C or failure.
 #
 # Environment: VENV (.venv, must exist: `make venv`), BUILD (.build).
 set -euo pipefail
@@ -89,21 +89,45 @@ run_demo 2
 [ "$changed" -eq 0 ] || die "the second run changed $changed task(s); it must change nothing"
 
 step "numbers on account $USER_ID"
-"$PY" - "$CONTROL/numbers?user_id=$USER_ID" <<'PYEOF'
+# The account as the emulator holds it; the inventory says which names are pools.
+ansible-inventory -i playbooks/inventory --host localhost >"$WORK/hostvars.json" \
+  || die "cannot read playbooks/inventory"
+"$PY" - "$CONTROL/numbers?user_id=$USER_ID" "$WORK/hostvars.json" "$USER_ID" <<'PYEOF'
 import json
 import sys
 import urllib.request
 
-with urllib.request.urlopen(sys.argv[1], timeout=10) as resp:
+url, hostvars_file, user_id = sys.argv[1:4]
+with urllib.request.urlopen(url, timeout=10) as resp:
     data = json.load(resp)
 if isinstance(data, dict):
     data = data.get('numbers', data.get('phone_numbers', []))
-cols = [('number', 'number'), ('name', 'name'), ('application', 'applicationId'),
-        ('city', 'city'), ('state', 'state'), ('status', 'numberState')]
-rows = [[str(n.get(key) or '') for _, key in cols] for n in sorted(data, key=lambda n: n.get('number', ''))]
+numbers = sorted((n for n in data if n.get('numberState') == 'enabled'), key=lambda n: n.get('number', ''))
+with open(hostvars_file) as f:
+    hostvars = json.load(f)
+pools = [p.get('name') for p in hostvars.get('catapult_number_pools') or []]
+
+
+def kind(n):
+    return 'pool' if n.get('name') in pools else 'number'
+
+
+def location(n):
+    return ', '.join(part for part in (n.get('city'), n.get('state')) if part)
+
+
+cols = [('number', lambda n: n.get('number')), ('name', lambda n: n.get('name')), ('kind', kind),
+        ('application', lambda n: n.get('applicationId')), ('fallback', lambda n: n.get('fallbackNumber')),
+        ('location', location)]
+# specific numbers first, then each pool in inventory order
+numbers.sort(key=lambda n: (pools.index(n['name']) + 1 if n.get('name') in pools else 0))
+rows = [[str(get(n) or '-') for _, get in cols] for n in numbers]
 widths = [max([len(title)] + [len(r[i]) for r in rows]) for i, (title, _) in enumerate(cols)]
-for row in [[title for title, _ in cols]] + rows:
+for row in [[title for title, _ in cols], ['-' * w for w in widths]] + rows:
     print('  '.join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+in_pools = sum(1 for n in numbers if kind(n) == 'pool')
+print('\n%d numbers on account %s: %d specific, %d in %d pools'
+      % (len(numbers), user_id, len(numbers) - in_pools, in_pools, len(pools)))
 PYEOF
 
 echo
