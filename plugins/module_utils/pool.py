@@ -1,0 +1,478 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, bandwidth.catapult contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The labelled pool of numbers: the engine of the modules that order local or toll-free numbers.
+
+One run counts the numbers named ``name``, reconciles their application and fallback
+number, adopts unlabelled numbers an earlier run left, orders only the shortfall in chunks
+the server accepts, labels every new number and reports. A lost order answer is resolved by
+reading the account, never by ordering again blindly. The kind of number (``local`` or
+``tollFree``) decides the search path, the query, which numbers on the account match the
+search and the first chunk size.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+from ansible_collections.bandwidth.catapult.plugins.module_utils.client import (
+    CatapultApiError,
+    CatapultError,
+    CatapultTransportError,
+    outcome_unknown,
+)
+from ansible_collections.bandwidth.catapult.plugins.module_utils.common import (
+    e164_error,
+    fail_from_error,
+    normalize_e164,
+    phone_number_result,
+)
+from ansible_collections.bandwidth.catapult.plugins.module_utils.numbers import (
+    allocate,
+    converge,
+    managed_view,
+    run_concurrently,
+    update_body,
+)
+from ansible_collections.bandwidth.catapult.plugins.module_utils.search import (
+    LOCAL,
+    MAX_QUANTITY,
+    TOLL_FREE,
+    available_result,
+    check_quantity,
+    describe,
+    matches,
+    search_query,
+    validate,
+)
+
+# The first chunk of a search-and-order: local numbers try the old documented cap (5000)
+# and learn a smaller one from the refusal; toll-free numbers have a fixed documented cap.
+FIRST_ORDER_CHUNK = {LOCAL: MAX_QUANTITY, TOLL_FREE: 10}
+FALLBACK_ORDER_CAP = 10
+LABEL_ATTEMPTS = 3
+LOST_ORDER_ATTEMPTS = 3
+MAX_SETTLE_SECONDS = 10.0
+MAX_CONCURRENCY = 64
+
+ORDER_REFUSED = 'invalid-available-number-search-order'
+QUANTITY_UNAVAILABLE = 'order-number-quantity-unavailable'
+NUMBER_NOT_FOUND = 'number-not-found'
+
+
+def pool_argument_spec():
+    """The options every pool module has besides its search options."""
+    return dict(
+        name=dict(type='str', required=True),
+        application_id=dict(type='str'),
+        fallback_number=dict(type='str'),
+        adopt_unlabelled=dict(type='bool', default=True),
+        concurrency=dict(type='int', default=8),
+    )
+
+
+def validate_order(kind, params):
+    """Check the pool's options and the search criteria. Returns (criteria, labels, errors); nothing is sent before this."""
+    errors = []
+    name = params['name']
+    if name is None or not name.strip():
+        errors.append('name must not be empty: it is the label that identifies the pool')
+    crit, search_errors = validate(kind, params)
+    errors.extend(search_errors)
+    check_quantity(params['quantity'], errors)
+
+    labels = {'name': name, 'application_id': params['application_id'], 'fallback_number': params['fallback_number']}
+    fallback = labels['fallback_number']
+    if fallback not in (None, ''):
+        labels['fallback_number'] = normalize_e164(fallback)
+        if labels['fallback_number'] is None:
+            errors.append(e164_error('fallback_number', fallback))
+    concurrency = params['concurrency']
+    if concurrency < 1 or concurrency > MAX_CONCURRENCY:
+        errors.append('concurrency must be between 1 and %d; got %d' % (MAX_CONCURRENCY, concurrency))
+    return crit, labels, errors
+
+
+def run_pool(module, client, kind, crit, labels):
+    """Run one pool task to its end (``exit_json`` or ``fail_json``)."""
+    PoolTask(module, client, kind, crit, labels).run()
+
+
+def parse_cap(message):
+    """The maximum quantity a refusal names, or ``None``."""
+    found = re.findall(r'\d+', message or '')
+    return int(found[-1]) if found else None
+
+
+def _by_number(resource):
+    return resource.get('number') or ''
+
+
+class PoolTask(object):
+    """One run: count, reconcile, adopt, order in chunks, label, report."""
+
+    def __init__(self, module, client, kind, crit, labels):
+        self.module = module
+        self.client = client
+        self.kind = kind
+        self.crit = crit
+        self.labels = labels
+        self.name = labels['name']
+        self.quantity = module.params['quantity']
+        self.check_mode = module.check_mode
+        self.concurrency = module.params['concurrency']
+        self.query = search_query(crit)
+        self.members = []        # converge results of the pool's numbers, or dicts with 'failed'
+        self.before = []
+        self.added = []          # records of ordered / adopted numbers
+        self.predicted = []      # check mode: search results standing in for the numbers to order
+        self.available = None
+        self.problems = []
+        self.known_ids = set()
+        self.shortfall = 0
+        self.surplus = 0
+
+    # -- building blocks ------------------------------------------------------------------
+
+    def entry_for(self, resource):
+        return dict(self.labels, number=resource.get('number'), state='present')
+
+    def label(self, resources, how):
+        """Label (or reconcile) numbers with up to LABEL_ATTEMPTS rounds; records every outcome in ``self.added``."""
+        records = [{'resource': dict(r, numberState=r.get('numberState') or 'enabled'), 'how': how,
+                    'result': None, 'error': None} for r in resources]
+        pending = list(records)
+        for attempt in range(LABEL_ATTEMPTS):
+            if not pending:
+                break
+            if attempt:
+                time.sleep(0.5 * 2 ** (attempt - 1))
+            outcomes = run_concurrently(self._converge, [rec['resource'] for rec in pending], self.concurrency)
+            still = []
+            for rec, outcome in zip(pending, outcomes):
+                if isinstance(outcome, CatapultError):
+                    rec['error'] = outcome
+                    still.append(rec)
+                else:
+                    rec['result'] = outcome
+                    rec['error'] = None
+            pending = still
+        self.added.extend(records)
+        return records
+
+    def _converge(self, resource):
+        return converge(self.client, self.entry_for(resource), resource, self.check_mode, read_back=False)
+
+    def list_account(self):
+        account = self.client.list_phone_numbers()
+        for resource in account:
+            if resource.get('id'):
+                self.known_ids.add(resource['id'])
+        return account
+
+    def adoptable(self, account):
+        """Unlabelled, unassigned numbers that match the search, oldest first."""
+        found = [r for r in account if not r.get('name') and not r.get('applicationId') and not r.get('application')
+                 and not r.get('fallbackNumber') and matches(self.kind, r, self.crit)]
+        return sorted(found, key=lambda r: (r.get('createdTime') or '', _by_number(r)))
+
+    def find_new(self, size):
+        """After a lost or refused order: numbers not seen before, unnamed and matching, at most ``size``."""
+        seen = set(self.known_ids)
+        account = self.list_account()
+        new = [r for r in account if r.get('id') not in seen and not r.get('name') and matches(self.kind, r, self.crit)]
+        new.sort(key=lambda r: (r.get('createdTime') or '', _by_number(r)))
+        return new[:size]
+
+    # -- the run ---------------------------------------------------------------------------
+
+    def run(self):
+        try:
+            listed = self.client.list_phone_numbers(name=self.name)
+        except CatapultError as exc:
+            fail_from_error(self.module, exc, **self.output())
+        pool = sorted((r for r in listed if r.get('name') == self.name), key=_by_number)
+        self.before = [managed_view(r.get('number'), r) for r in pool]
+        self.reconcile(pool)
+        self.shortfall = max(self.quantity - len(pool), 0)
+        self.surplus = max(len(pool) - self.quantity, 0)
+        if self.shortfall:
+            if self.check_mode:
+                self.plan()
+            else:
+                self.fill()
+        self.finish()
+
+    def reconcile(self, pool):
+        outcomes = run_concurrently(self._converge, pool, self.concurrency)
+        for resource, outcome in zip(pool, outcomes):
+            if isinstance(outcome, CatapultError):
+                self.problems.append('updating %s (%s) failed: %s' % (resource.get('number'), resource.get('id'), outcome))
+                view = managed_view(resource.get('number'), resource)
+                self.members.append({'phone_number': phone_number_result(resource), 'after': view, 'changed': False})
+            else:
+                self.members.append(outcome)
+
+    def plan(self):
+        """Check mode: what a run would adopt and order, from reads and one search."""
+        candidates = []
+        if self.module.params['adopt_unlabelled']:
+            candidates = self.read(self.list_account, 'listing the account')
+            candidates = self.adoptable(candidates)[:self.shortfall]
+        self.label(candidates, 'adopted')
+        to_order = self.shortfall - len(candidates)
+        if to_order <= 0:
+            return
+        params = dict(self.query, quantity=min(to_order, MAX_QUANTITY))
+        found = self.read(lambda: self.client.search_available(self.kind, params), 'searching available numbers')
+        self.available = [available_result(item) for item in found]
+        self.predicted = [self._converge(dict(item, numberState='enabled')) for item in found[:to_order]]
+        if len(found) < to_order:
+            self.fail('the pool %s holds %d of %d numbers and would need %d more, but a search for %s found only %d '
+                      'available' % (self.name, len(self.members), self.quantity, to_order, describe(self.crit), len(found)))
+
+    def read(self, func, what):
+        try:
+            return func()
+        except CatapultError as exc:
+            self.fail('%s failed: %s' % (what, exc), error=exc.to_dict())
+
+    def fill(self):
+        """Adopt what an earlier run left unlabelled, then order the rest in chunks the server accepts."""
+        account = self.read(self.list_account, 'listing the account before ordering')
+        remaining = self.shortfall
+        if self.module.params['adopt_unlabelled']:
+            candidates = self.adoptable(account)[:remaining]
+            if candidates:
+                self.label(candidates, 'adopted')
+                remaining -= len(candidates)
+        if self.kind == TOLL_FREE and self.crit.get('pattern'):
+            self.order_found(remaining)
+            return
+        cap = FIRST_ORDER_CHUNK[self.kind]
+        lost = 0
+        while remaining > 0:
+            size = min(cap, remaining)
+            try:
+                items = self.client.order_available(self.kind, dict(self.query, quantity=size))
+            except CatapultError as exc:
+                new_cap = self.refused(exc, size)
+                if new_cap:
+                    cap = new_cap
+                    continue
+                before = remaining
+                remaining = self.recover(exc, size, remaining)
+                lost = lost + 1 if remaining == before else 0
+                if lost >= LOST_ORDER_ATTEMPTS:
+                    self.fail('the answer to the order was lost %d times and each time a read of the account showed '
+                              'nothing new; last error: %s' % (lost, exc), error=exc.to_dict())
+                continue
+            lost = 0
+            if not items:
+                self.fail('the server answered the order of %d numbers with none; nothing was ordered' % size)
+            for item in items:
+                if item.get('id'):
+                    self.known_ids.add(item['id'])
+            self.label(items, 'ordered')
+            remaining -= len(items)
+
+    def order_found(self, remaining):
+        """Toll-free numbers with a pattern: search-and-order takes no pattern, so search, then order each number found.
+
+        Each number is ordered with ``POST /users/{userId}/phoneNumbers`` carrying the label, so it
+        is never unlabelled; a lost answer is read back before anything is sent again. A number
+        another customer took between the search and the order (404) is replaced by a new search.
+        """
+        tried = set()
+        barren = 0
+        while remaining > 0:
+            quantity = min(remaining + len(tried), MAX_QUANTITY)
+            found = self.read(lambda: self.client.search_available(self.kind, dict(self.query, quantity=quantity)),
+                              'searching available numbers')
+            found = [item for item in found if item.get('number') and item['number'] not in tried][:remaining]
+            if len(found) < remaining:
+                self.fail('not enough numbers available: the pool %s needs %d more numbers matching %s and a search '
+                          'found only %d; nothing more was ordered. The pool holds %d of %d numbers.'
+                          % (self.name, remaining, describe(self.crit), len(found), self.pool_size(), self.quantity))
+            outcomes = run_concurrently(self._order_one, found, self.concurrency)
+            before = remaining
+            failures = []
+            for item, outcome in zip(found, outcomes):
+                tried.add(item['number'])
+                if isinstance(outcome, CatapultApiError) and outcome.status == 404 and outcome.code == NUMBER_NOT_FOUND:
+                    continue
+                if isinstance(outcome, CatapultError):
+                    failures.append('%s: %s' % (item['number'], outcome))
+                    continue
+                self.added.append({'resource': outcome.pop('resource'), 'how': 'ordered', 'result': outcome, 'error': None})
+                remaining -= 1
+            if failures:
+                self.fail('ordering %d of the numbers found failed: %s. A number such an order allocated carries the name '
+                          '%s, so a rerun counts it and orders nothing twice.' % (len(failures), '; '.join(failures), self.name))
+            barren = barren + 1 if remaining == before else 0
+            if barren >= LOST_ORDER_ATTEMPTS:
+                self.fail('%d searches in a row found only numbers that were taken before they could be ordered; '
+                          'the pool %s holds %d of %d numbers.' % (barren, self.name, self.pool_size(), self.quantity))
+
+    def _order_one(self, item):
+        """Order one found number with its labels; returns a converge result with the resource under ``resource``."""
+        entry = self.entry_for(item)
+        resource = allocate(self.client, entry, read_back=False)
+        resource = dict(item, **resource)  # the search result's national number and price where the answer has none
+        result = self._converge(resource)
+        result.update(action='allocate', changed=True, before=managed_view(entry['number'], None))
+        result['resource'] = resource
+        return result
+
+    def refused(self, exc, size):
+        """A 400 about the order itself: fail naming pattern, or return the smaller chunk size to use."""
+        if not (isinstance(exc, CatapultApiError) and exc.status == 400):
+            return None
+        message = exc.api_message or ''
+        if self.crit['pattern'] and 'pattern' in message.lower():
+            self.fail('pattern: the server does not accept pattern when ordering (search-and-order), so nothing was '
+                      'ordered by that request. Remove pattern, or order specific numbers found by a search with '
+                      'bandwidth.catapult.catapult_phone_number. %s' % exc, error=exc.to_dict())
+        if exc.code != ORDER_REFUSED or not re.search(r'maxim|quantity', message, re.I):
+            return None
+        new_cap = parse_cap(message)
+        if new_cap is None or new_cap < 1 or new_cap >= size:
+            new_cap = FALLBACK_ORDER_CAP if size > FALLBACK_ORDER_CAP else None
+        if new_cap is None:
+            self.fail('the server refused to order %d numbers at once and named no smaller maximum: %s'
+                      % (size, exc), error=exc.to_dict())
+        return new_cap
+
+    def recover(self, exc, size, remaining):
+        """A lost answer or a refusal for quantity: read the account, adopt what the order allocated."""
+        partial = isinstance(exc, CatapultApiError) and exc.status == 404 and exc.code == QUANTITY_UNAVAILABLE
+        if not (partial or outcome_unknown(exc)):
+            self.fail(str(exc), error=exc.to_dict())
+        timed_out = isinstance(exc, CatapultTransportError) and 'timeout' in (exc.reason or '')
+        settle = min(self.client.timeout, MAX_SETTLE_SECONDS)
+        if timed_out:
+            time.sleep(settle)
+        try:
+            found = self.find_new(size)
+        except CatapultError as read_exc:
+            self.fail('the answer to an order of %d numbers was lost (%s) and reading the account back failed (%s); '
+                      'nothing was ordered again. Numbers that order allocated have no name; a rerun adopts them.'
+                      % (size, exc, read_exc), error=read_exc.to_dict())
+        if found:
+            self.label(found, 'ordered')
+        if partial:
+            got = len(found)
+            if got:
+                self.fail('not enough numbers available: asked for %d numbers matching %s and the server could only '
+                          'fulfil %d (%s); it kept them and they are labelled %s. The pool holds %d of %d numbers.'
+                          % (size, describe(self.crit), got, QUANTITY_UNAVAILABLE, self.name,
+                             self.pool_size(), self.quantity), error=exc.to_dict())
+            self.fail('not enough numbers available: asked for %d numbers matching %s and the server answered %s; '
+                      'none were ordered (the account was read back to check). The pool holds %d of %d numbers.'
+                      % (size, describe(self.crit), QUANTITY_UNAVAILABLE, self.pool_size(), self.quantity),
+                      error=exc.to_dict())
+        if timed_out and len(found) < size:
+            self.fail('the order of %d numbers timed out and a read of the account %gs later found %d new '
+                      'numbers; the server may still be working on it, so nothing was ordered again. Rerun the task '
+                      'later: numbers that order allocated have no name, and the rerun adopts them.'
+                      % (size, settle, len(found)), error=exc.to_dict())
+        return remaining - len(found)
+
+    # -- results ---------------------------------------------------------------------------
+
+    def pool_size(self):
+        return len(self.members) + sum(1 for rec in self.added if rec['result'] is not None)
+
+    def unlabelled(self):
+        return [{'id': rec['resource'].get('id'), 'number': rec['resource'].get('number'), 'error': str(rec['error'])}
+                for rec in self.added if rec['result'] is None]
+
+    def output(self):
+        added = [rec for rec in self.added if rec['result'] is not None]
+        pool = [m['phone_number'] for m in self.members] + [rec['result']['phone_number'] for rec in added]
+
+        def snake(rec):
+            if rec['result'] is not None:
+                return rec['result']['phone_number']
+            return phone_number_result(rec['resource'])
+
+        result = {
+            'changed': any(m.get('changed') for m in self.members) or bool(self.added),
+            'shortfall': self.shortfall,
+            'ordered': [snake(rec) for rec in self.added if rec['how'] == 'ordered'],
+            'adopted': [snake(rec) for rec in self.added if rec['how'] == 'adopted'],
+            'phone_numbers': sorted(pool, key=_by_number),
+        }
+        if self.check_mode and self.shortfall:
+            result['changed'] = True
+        if self.available is not None:
+            result['available'] = self.available
+        if self.surplus:
+            result['surplus'] = self.surplus
+        if self.module._diff:
+            after = [m['after'] for m in self.members] + [rec['result']['after'] for rec in added]
+            after += [predicted['after'] for predicted in self.predicted]
+            result['diff'] = {
+                'before': {'name': self.name, 'phone_numbers': self.before},
+                'after': {'name': self.name, 'phone_numbers': sorted(after, key=_by_number)},
+            }
+        return result
+
+    def fail(self, msg, **extra):
+        output = self.output()
+        unlabelled = self.unlabelled()
+        if unlabelled:
+            output['unlabelled'] = unlabelled
+        if self.added:
+            msg += ' %s' % self.inventory()
+        if self.problems:
+            msg += ' Also: %s' % '; '.join(self.problems)
+        output.update(extra)
+        self.module.fail_json(msg=msg, **output)
+
+    def inventory(self):
+        """Every number this run ordered or adopted, with its ID and whether it is labelled."""
+        parts = []
+        for rec in self.added:
+            parts.append('%s (%s, %s, %s)' % (rec['resource'].get('number'), rec['resource'].get('id'), rec['how'],
+                                              'labelled' if rec['result'] is not None else 'NOT labelled'))
+        text = 'Numbers this run ordered or adopted: %s.' % ', '.join(parts)
+        if self.unlabelled():
+            text += (' The unlabelled ones have no name, application or fallback number; a rerun with '
+                     'adopt_unlabelled=true (the default) labels them before ordering anything.')
+        return text
+
+    def verify_unlabelled(self):
+        """Labelling answered with errors: read the account once, since a failed answer may hide an applied update."""
+        pending = [rec for rec in self.added if rec['result'] is None]
+        if not pending or self.check_mode:
+            return
+        try:
+            by_id = dict((r.get('id'), r) for r in self.client.list_phone_numbers())
+        except CatapultError:
+            return
+        for rec in pending:
+            current = by_id.get(rec['resource'].get('id'))
+            if current is not None and not update_body(self.entry_for(current), current):
+                rec['result'] = converge(self.client, self.entry_for(current), current, True, read_back=False)
+                rec['result']['changed'] = True
+                rec['error'] = None
+
+    def finish(self):
+        self.verify_unlabelled()
+        unlabelled = self.unlabelled()
+        if unlabelled:
+            self.fail('ordered numbers but could not label %d of them after %d attempts each: %s.'
+                      % (len(unlabelled), LABEL_ATTEMPTS, '; '.join('%s (%s): %s' % (u['number'], u['id'], u['error'])
+                                                                    for u in unlabelled)))
+        if self.problems:
+            self.fail('; '.join(self.problems))
+        output = self.output()
+        if self.surplus:
+            output['msg'] = ('The pool %s holds %d numbers, %d more than quantity %d; nothing was released.'
+                             % (self.name, self.quantity + self.surplus, self.surplus, self.quantity))
+        self.module.exit_json(**output)
+
