@@ -142,7 +142,9 @@ def converge(client, entry, current, check_mode, read_back=True):
         if current is not None:
             result.update(action='release', changed=True)
             if not check_mode:
-                result['changed'] = client.release_phone_number(current['id'])
+                # A 404 here still means this task took the number off the account: most
+                # likely its own DELETE was applied and the answer lost, then retried.
+                client.release_phone_number(current['id'])
             resource = dict(current, numberState='released')
         result['after'] = managed_view(number, None)
         result['phone_number'] = phone_number_result(resource)
