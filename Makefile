@@ -9,6 +9,7 @@
 #   make lint                      ansible-lint (production profile), installed on first use
 #   make build                     collection tarball into $(BUILD)/dist
 #   make emulator                  the Catapult emulator in the foreground (Ctrl-C stops it)
+#   make bench                     benchmark against the emulator (not part of test); BENCH_ARGS=--quick|--rate-limits
 #   make clean                     remove $(VENV) and $(BUILD)
 #
 # The test suites run in a copy of the working tree at
@@ -25,6 +26,7 @@ BUILD ?= .build
 ANSIBLE_CORE ?= ansible-core>=2.19,<2.20
 TARGETS ?=
 ARGS ?=
+BENCH_ARGS ?=
 EMULATOR_PORT ?= 8080
 EMULATOR_ARGS ?= --host 127.0.0.1 --port $(EMULATOR_PORT) --user-id u-demo --api-token demo-token --api-secret demo-secret
 
@@ -33,7 +35,7 @@ export PYTHON VENV BUILD ANSIBLE_CORE TARGETS ARGS
 .PHONY: help venv demo test sanity units integration package compat lint build emulator clean
 
 help:
-	@sed -n '3,12s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
+	@sed -n '3,13s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
 
 # hack/venv.sh is idempotent (stamp files in the venv record what is installed)
 venv:
@@ -58,6 +60,10 @@ build: venv
 
 emulator: venv
 	$(VENV)/bin/python tests/emulator/catapult_emulator.py $(EMULATOR_ARGS)
+
+# tests/bench/bench.py: times playbooks against the emulator, writes tests/bench/results/<time>.json
+bench: venv
+	$(VENV)/bin/python tests/bench/bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(BUILD) .ansible tests/output tests/integration/inventory
