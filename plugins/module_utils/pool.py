@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 import time
 
+from ansible.module_utils.basic import AnsibleModule
+
 from ansible_collections.bandwidth.catapult.plugins.module_utils.client import (
     CatapultApiError,
     CatapultError,
@@ -25,6 +27,8 @@ from ansible_collections.bandwidth.catapult.plugins.module_utils.client import (
     outcome_unknown,
 )
 from ansible_collections.bandwidth.catapult.plugins.module_utils.common import (
+    catapult_argument_spec,
+    create_client,
     e164_error,
     fail_from_error,
     normalize_e164,
@@ -63,17 +67,6 @@ QUANTITY_UNAVAILABLE = 'order-number-quantity-unavailable'
 NUMBER_NOT_FOUND = 'number-not-found'
 
 
-def pool_argument_spec():
-    """The options every pool module has besides its search options."""
-    return dict(
-        name=dict(type='str', required=True),
-        application_id=dict(type='str'),
-        fallback_number=dict(type='str'),
-        adopt_unlabelled=dict(type='bool', default=True),
-        concurrency=dict(type='int', default=8),
-    )
-
-
 def validate_order(kind, params):
     """Check the pool's options and the search criteria. Returns (criteria, labels, errors); nothing is sent before this."""
     errors = []
@@ -96,8 +89,22 @@ def validate_order(kind, params):
     return crit, labels, errors
 
 
-def run_pool(module, client, kind, crit, labels):
-    """Run one pool task to its end (``exit_json`` or ``fail_json``)."""
+def run_pool_module(kind, search_options):
+    """The whole module: its arguments (connection, pool, ``search_options``), validation before any request, the run."""
+    argument_spec = catapult_argument_spec()
+    argument_spec.update(
+        name=dict(type='str', required=True),
+        application_id=dict(type='str'),
+        fallback_number=dict(type='str'),
+        adopt_unlabelled=dict(type='bool', default=True),
+        concurrency=dict(type='int', default=8),
+    )
+    argument_spec.update(search_options)
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    crit, labels, errors = validate_order(kind, module.params)
+    if errors:
+        module.fail_json(msg='; '.join(errors))
+    client = create_client(module, pool_size=module.params['concurrency'])
     PoolTask(module, client, kind, crit, labels).run()
 
 

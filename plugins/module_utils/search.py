@@ -46,6 +46,19 @@ _KEYPAD = dict((letter, str(digit)) for digit, letters in
                for letter in letters)
 
 
+def local_search_argument_spec():
+    """The local search options, with the documented camelCase names as aliases."""
+    return dict(
+        state=dict(type='str'),
+        city=dict(type='str'),
+        zip=dict(type='str'),
+        area_code=dict(type='str', aliases=['areaCode']),
+        local_number=dict(type='str', aliases=['localNumber']),
+        in_local_calling_area=dict(type='bool', aliases=['inLocalCallingArea']),
+        pattern=dict(type='str'),
+    )
+
+
 def _text(value):
     """Search option as given, ``None`` when not set or blank."""
     if value is None:

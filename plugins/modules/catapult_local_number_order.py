@@ -369,32 +369,14 @@ msg:
   sample: The pool support-desk holds 12 numbers, 2 more than quantity 10; nothing was released.
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.bandwidth.catapult.plugins.module_utils.common import catapult_argument_spec, create_client
-from ansible_collections.bandwidth.catapult.plugins.module_utils.pool import pool_argument_spec, run_pool, validate_order
-from ansible_collections.bandwidth.catapult.plugins.module_utils.search import LOCAL
+from ansible_collections.bandwidth.catapult.plugins.module_utils.pool import run_pool_module
+from ansible_collections.bandwidth.catapult.plugins.module_utils.search import LOCAL, local_search_argument_spec
 
 
 def main():
-    argument_spec = catapult_argument_spec()
-    argument_spec.update(pool_argument_spec())
-    argument_spec.update(
-        quantity=dict(type='int', default=10),
-        state=dict(type='str'),
-        city=dict(type='str'),
-        zip=dict(type='str'),
-        area_code=dict(type='str', aliases=['areaCode']),
-        local_number=dict(type='str', aliases=['localNumber']),
-        in_local_calling_area=dict(type='bool', aliases=['inLocalCallingArea']),
-        pattern=dict(type='str'),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    crit, labels, errors = validate_order(LOCAL, module.params)
-    if errors:
-        module.fail_json(msg='; '.join(errors))
-    client = create_client(module, pool_size=module.params['concurrency'])
-    run_pool(module, client, LOCAL, crit, labels)
+    options = local_search_argument_spec()
+    options.update(quantity=dict(type='int', default=10))
+    run_pool_module(LOCAL, options)
 
 
 if __name__ == '__main__':
