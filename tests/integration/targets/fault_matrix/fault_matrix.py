@@ -1,0 +1,636 @@
+#!/usr/bin/env python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, bandwidth.catapult contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Fault matrix: every request each module sends x every fault, against the emulator.
+
+For each cell (request kind x fault) the playbook ``matrix.yml``: resets the emulator, sets
+up the precondition, arms exactly one fault on exactly that request (method + path regex),
+runs the task, disarms, runs the task again without faults, and records both results, the
+request log and the account. This script then checks every cell:
+
+- the run either succeeded or failed with a clear message (names the request, and the HTTP
+  status or the transport failure; no traceback);
+- the rerun succeeded and the account is exactly as desired: the same numbers, labels and
+  applications, nothing released that should stay, no ordered number unlabelled, no more
+  numbers than asked for, and no number ordered twice (every number ever allocated on the
+  account, released ones included, is counted);
+- the fault really fired (a cell that tests nothing fails).
+
+It prints the matrix (cell = outcome of run / rerun) and exits non-zero when any cell
+does not converge. Add a request kind by adding a ROWS entry; add a fault with a FAULTS
+entry. Usage (ansible-test runs it from runme.sh)::
+
+    fault_matrix.py [--rows allocate,update] [--faults 500,timeout] [--lanes 3] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import re
+import select
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+USER = 'u-matrix'
+TOKEN = 'matrix-token'
+SECRET = 'matrix-secret-value'
+TIMEOUT = 2.0          # the modules' timeout option in every cell
+REFUSE_SECONDS = 1.5   # how long the "refused" fault keeps the port closed
+
+N1, N2, N3 = '+19195550100', '+19195550101', '+19195550102'
+PHONE = 'bandwidth.catapult.catapult_phone_number'
+POOL = 'bandwidth.catapult.catapult_local_number_order'
+
+# The faults (columns). "rule" is the emulator fault rule (method/path are added per row);
+# "forwarder" faults are done by the TCP forwarder in front of the emulator.
+FAULTS = [
+    ('429', 'HTTP 429 with Retry-After: 1 (not applied)', {'action': 'status', 'status': 429, 'retry_after': 1}),
+    ('500', 'HTTP 500 (not applied)', {'action': 'status', 'status': 500}),
+    ('502', 'HTTP 502 after the server applied the request', {'action': 'status_after', 'status': 502}),
+    ('503', 'HTTP 503 (not applied)', {'action': 'status', 'status': 503}),
+    ('504', 'HTTP 504 after the server applied the request', {'action': 'status_after', 'status': 504}),
+    ('timeout', 'no answer within the timeout option (%gs): the server sleeps %gs, then applies it' % (TIMEOUT, TIMEOUT + 1),
+     {'action': 'delay', 'seconds': TIMEOUT + 1}),
+    ('refused', 'the server goes away under the request: connection reset (not applied), '
+                'then connections refused for %gs' % REFUSE_SECONDS, None),
+    ('dropped', 'applied, then the connection closed without an answer', {'action': 'drop_after'}),
+]
+
+# The request kinds (rows). "task" runs twice (run, rerun); "setup" (catapult_phone_number
+# numbers list) runs first without faults; "match" selects the one request to fault;
+# "expect" is the exact account afterwards (number or pool label -> fields); "allocations"
+# is how many numbers may ever have been allocated on the account (released ones count).
+ROWS = [
+    {'id': 'get', 'title': 'catapult_phone_number: read one number (GET /phoneNumbers/{e164})',
+     'module': PHONE, 'task': {'number': N1, 'name': 'Matrix', 'application_id': 'a-demo-ivr'},
+     'match': ('GET', r'^/users/[^/]+/phoneNumbers/%2B'),
+     'expect': {N1: {'name': 'Matrix', 'applicationId': 'a-demo-ivr'}}, 'allocations': 1},
+    {'id': 'allocate', 'title': 'catapult_phone_number: order the number (POST /phoneNumbers)',
+     'module': PHONE, 'task': {'number': N1, 'name': 'Matrix', 'application_id': 'a-demo-ivr'},
+     'match': ('POST', r'^/users/[^/]+/phoneNumbers$'),
+     'expect': {N1: {'name': 'Matrix', 'applicationId': 'a-demo-ivr'}}, 'allocations': 1},
+    {'id': 'update', 'title': 'catapult_phone_number: update (POST /phoneNumbers/{id})',
+     'module': PHONE, 'setup': [{'number': N1, 'name': 'Old', 'application_id': 'a-demo-support'}],
+     'task': {'number': N1, 'name': 'New', 'application_id': 'a-demo-ivr'},
+     'match': ('POST', r'^/users/[^/]+/phoneNumbers/n-'),
+     'expect': {N1: {'name': 'New', 'applicationId': 'a-demo-ivr'}}, 'allocations': 1},
+    {'id': 'release', 'title': 'catapult_phone_number: release (DELETE /phoneNumbers/{id})',
+     'module': PHONE, 'setup': [{'number': N1, 'name': 'Keep'}, {'number': N2, 'name': 'Gone'}],
+     'task': {'number': N2, 'state': 'absent'},
+     'match': ('DELETE', r'^/users/[^/]+/phoneNumbers/n-'),
+     'expect': {N1: {'name': 'Keep'}}, 'allocations': 2},
+    {'id': 'list', 'title': 'catapult_phone_number numbers: list the account (GET /phoneNumbers)',
+     'module': PHONE, 'setup': [{'number': N1, 'name': 'Old'}, {'number': N2, 'name': 'Gone'}],
+     'task': {'numbers': [{'number': N1, 'name': 'New'}, {'number': N2, 'state': 'absent'}, {'number': N3, 'name': 'Fresh'}]},
+     'match': ('GET', r'^/users/[^/]+/phoneNumbers$'),
+     'expect': {N1: {'name': 'New'}, N3: {'name': 'Fresh'}}, 'allocations': 3},
+    {'id': 'bulk-allocate', 'title': 'catapult_phone_number numbers: order (POST /phoneNumbers)',
+     'module': PHONE, 'setup': [{'number': N1, 'name': 'Old'}, {'number': N2, 'name': 'Gone'}],
+     'task': {'numbers': [{'number': N1, 'name': 'New'}, {'number': N2, 'state': 'absent'}, {'number': N3, 'name': 'Fresh'}]},
+     'match': ('POST', r'^/users/[^/]+/phoneNumbers$'),
+     'expect': {N1: {'name': 'New'}, N3: {'name': 'Fresh'}}, 'allocations': 3},
+]
+
+# The pool module's requests, once the module exists (the rows are checked by pool label).
+POOL_TASK = {'name': 'Matrix pool', 'area_code': '919', 'quantity': 3, 'application_id': 'a-demo-ivr'}
+POOL_EXPECT = {'pool': {'name': 'Matrix pool', 'applicationId': 'a-demo-ivr', 'count': 3}}
+POOL_ROWS = [
+    {'id': 'pool-list', 'title': 'catapult_local_number_order: count the pool (GET /phoneNumbers?name=)',
+     'module': POOL, 'task': POOL_TASK, 'match': ('GET', r'^/users/[^/]+/phoneNumbers$'),
+     'expect': POOL_EXPECT, 'allocations': 3},
+    {'id': 'search', 'title': 'catapult_local_number_order check mode: search (GET /availableNumbers/local)',
+     'module': POOL, 'task': POOL_TASK, 'check_mode': True, 'match': ('GET', r'^/availableNumbers/local'),
+     'expect': {}, 'allocations': 0},
+    {'id': 'search-and-order', 'title': 'catapult_local_number_order: search-and-order (POST /availableNumbers/local)',
+     'module': POOL, 'task': POOL_TASK, 'match': ('POST', r'^/availableNumbers/local'),
+     'expect': POOL_EXPECT, 'allocations': 3},
+    {'id': 'label', 'title': 'catapult_local_number_order: label an ordered number (POST /phoneNumbers/{id})',
+     'module': POOL, 'task': POOL_TASK, 'match': ('POST', r'^/users/[^/]+/phoneNumbers/n-'),
+     'expect': POOL_EXPECT, 'allocations': 3},
+]
+
+CLEAR_REQUEST = re.compile(r'\b(GET|POST|DELETE|PUT) /')
+CLEAR_REASON = re.compile(r'HTTP [45][0-9][0-9]|timed out|timeout|connection|refused|reset|aborted', re.I)
+
+
+# --------------------------------------------------------------------------- forwarder
+
+class Forwarder(object):
+    """A TCP forwarder in front of the emulator that can make the server go away.
+
+    Armed with ``{"method", "path", "seconds"}``, the first request whose method matches and
+    whose path after ``/v1`` matches the regex is not forwarded: its connection and every
+    other open one are reset, and the listening port is closed (connections are refused)
+    for ``seconds``. ``hits`` counts how often that happened since the last ``arm()``.
+    """
+
+    def __init__(self, upstream_port):
+        self.upstream = ('127.0.0.1', upstream_port)
+        self.lock = threading.Lock()
+        self.rule = None
+        self.hits = 0
+        self.down_until = 0.0
+        self.clients = set()
+        self.listener = None
+        self.port = 0
+        self.running = True
+        self._listen()
+        self.thread = threading.Thread(target=self._accept_loop, daemon=True)
+        self.thread.start()
+
+    def _listen(self):
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(('127.0.0.1', self.port))
+        sock.listen(64)
+        self.port = sock.getsockname()[1]
+        self.listener = sock
+
+    def _accept_loop(self):
+        while self.running:
+            with self.lock:
+                down = time.time() < self.down_until
+                if not down and self.listener is None:
+                    self._listen()
+                listener = self.listener
+            if down or listener is None:
+                time.sleep(0.02)
+                continue
+            try:
+                ready, dummy, dummy = select.select([listener], [], [], 0.05)
+                if not ready:
+                    continue
+                client, dummy = listener.accept()
+            except (OSError, ValueError):  # closed under us by _go_away
+                continue
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def stop(self):
+        self.running = False
+        self.thread.join(2)
+        with self.lock:
+            if self.listener is not None:
+                self.listener.close()
+                self.listener = None
+
+    @staticmethod
+    def _reset(sock):
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+            sock.close()
+        except OSError:
+            pass
+
+    def _go_away(self, seconds):
+        with self.lock:
+            self.hits += 1
+            self.down_until = time.time() + seconds
+            if self.listener is not None:  # from now on connections are refused
+                try:
+                    self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accept loop's select at once
+                except OSError:
+                    pass
+                self.listener.close()
+                self.listener = None
+            clients = list(self.clients)
+            self.clients.clear()
+        for sock in clients:
+            self._reset(sock)
+
+    @staticmethod
+    def _read_request(reader):
+        """(head bytes, method, path, body bytes) of the next request, or None at EOF."""
+        head = b''
+        while b'\r\n\r\n' not in head:
+            chunk = reader.recv(1)
+            if not chunk:
+                return None
+            head += chunk
+        lines = head.decode('latin-1').split('\r\n')
+        method, target = lines[0].split(' ')[:2]
+        length = 0
+        for line in lines[1:]:
+            if line.lower().startswith('content-length:'):
+                length = int(line.split(':', 1)[1].strip())
+        body = b''
+        while len(body) < length:
+            chunk = reader.recv(length - len(body))
+            if not chunk:
+                return None
+            body += chunk
+        return head, method, target.split('?', 1)[0], body
+
+    def arm(self, rule):
+        with self.lock:
+            self.rule = dict(rule)
+            self.hits = 0
+
+    def disarm(self):
+        with self.lock:
+            self.rule = None
+
+    def _serve(self, client):
+        try:
+            upstream = socket.create_connection(self.upstream, timeout=30)
+        except OSError:
+            self._reset(client)
+            return
+        with self.lock:
+            self.clients.add(client)
+        threading.Thread(target=self._pump, args=(upstream, client), daemon=True).start()
+        try:
+            while True:
+                request = self._read_request(client)
+                if request is None:
+                    break
+                head, method, path, body = request
+                with self.lock:
+                    rule = self.rule
+                api_path = path[3:] if path.startswith('/v1') else path
+                if rule and rule['method'] == method and re.search(rule['path'], api_path):
+                    with self.lock:
+                        self.rule = None
+                    self._go_away(float(rule.get('seconds', REFUSE_SECONDS)))
+                    self._reset(client)
+                    return
+                upstream.sendall(head + body)
+        except OSError:
+            pass
+        finally:
+            with self.lock:
+                self.clients.discard(client)
+            for sock in (upstream, client):
+                try:
+                    sock.close()
+                except OSError:
+                    pass
+
+    @staticmethod
+    def _pump(source, target):
+        try:
+            while True:
+                data = source.recv(65536)
+                if not data:
+                    break
+                target.sendall(data)
+        except OSError:
+            pass
+        try:
+            target.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+
+# --------------------------------------------------------------------------- emulator
+
+def find_emulator():
+    candidates = [os.path.join(HERE, '..', '..', '..', 'emulator', 'catapult_emulator.py')]
+    for root in os.environ.get('ANSIBLE_COLLECTIONS_PATH', '').split(os.pathsep):
+        if root:
+            candidates.append(os.path.join(root, 'ansible_collections', 'bandwidth', 'catapult', 'tests', 'emulator',
+                                           'catapult_emulator.py'))
+    for path in candidates:
+        if os.path.isfile(path):
+            return os.path.abspath(path)
+    raise SystemExit('fault_matrix: tests/emulator/catapult_emulator.py not found in %s' % candidates)
+
+
+def module_exists(fqcn):
+    name = fqcn.split('.')[-1] + '.py'
+    roots = [os.path.join(HERE, '..', '..', '..', '..')]
+    roots += [os.path.join(root, 'ansible_collections', 'bandwidth', 'catapult')
+              for root in os.environ.get('ANSIBLE_COLLECTIONS_PATH', '').split(os.pathsep) if root]
+    return any(os.path.isfile(os.path.join(root, 'plugins', 'modules', name)) for root in roots)
+
+
+def call(url, method='GET', body=None, auth=None):
+    """One JSON request (no proxy); returns the decoded body."""
+    data = None if body is None else json.dumps(body).encode('utf-8')
+    request = urllib.request.Request(url, data=data, method=method)
+    if data is not None:
+        request.add_header('Content-Type', 'application/json')
+    if auth:
+        request.add_header('Authorization', 'Basic ' + base64.b64encode(('%s:%s' % auth).encode('utf-8')).decode('ascii'))
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(request, timeout=30) as response:
+        raw = response.read()
+    return json.loads(raw.decode('utf-8')) if raw.strip() else None
+
+
+class Lane(object):
+    """One emulator and its forwarder; cells of a lane run one after the other."""
+
+    def __init__(self, workdir, index):
+        url_file = os.path.join(workdir, 'emulator-%d.url' % index)
+        argv = [sys.executable, find_emulator(), '--host', '127.0.0.1', '--port', '0', '--user-id', USER, '--api-token', TOKEN,
+                '--api-secret', SECRET, '--url-file', url_file, '--lifetime', '1800']
+        self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL)  # pylint: disable=consider-using-with
+        self.api_url = None
+        for dummy in range(300):
+            if os.path.exists(url_file):
+                with open(url_file, encoding='utf-8') as handle:
+                    self.api_url = handle.read().strip()
+                if self.api_url:
+                    break
+            if self.proc.poll() is not None:
+                raise SystemExit('fault_matrix: the emulator exited with %s' % self.proc.returncode)
+            time.sleep(0.1)
+        if not self.api_url:
+            self.proc.terminate()
+            raise SystemExit('fault_matrix: the emulator did not start')
+        self.control = re.sub('/v1$', '/_emulator', self.api_url)
+        self.forwarder = Forwarder(int(re.search(r':([0-9]+)/v1$', self.api_url).group(1)))
+        self.forwarder_url = 'http://127.0.0.1:%d/v1' % self.forwarder.port
+
+    def stop(self):
+        self.forwarder.stop()
+        self.proc.terminate()
+        self.proc.wait(15)
+
+
+class Controller(object):
+    """The steps of a cell the playbook asks for (GET /prepare|between|finish/<cell index>)."""
+
+    def __init__(self, cells, lanes):
+        self.cells = cells
+        self.lanes = lanes
+        self.state = {}
+        controller = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # pylint: disable=invalid-name
+                try:
+                    step, index = self.path.strip('/').split('/')
+                    answer = controller.step(step, int(index))
+                    status = 200
+                except Exception as exc:  # pylint: disable=broad-except
+                    answer, status = {'error': '%s: %s' % (type(exc).__name__, exc)}, 500
+                data = json.dumps(answer).encode('utf-8')
+                self.send_response(status)
+                self.send_header('Content-Type', 'application/json')
+                self.send_header('Content-Length', str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format, *args):  # pylint: disable=redefined-builtin
+                pass
+
+        self.server = ThreadingHTTPServer(('127.0.0.1', 0), Handler)
+        self.url = 'http://127.0.0.1:%d' % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def step(self, step, index):
+        cell = self.cells[index]
+        lane = self.lanes[cell['lane']]
+        state = self.state.setdefault(index, {'steps': []})
+        state['steps'].append(step)
+        if step == 'prepare':
+            call(lane.control + '/reset', 'POST')
+            lane.forwarder.disarm()
+            for entry in cell['setup']:
+                body = {'number': entry['number'], 'name': entry.get('name'), 'applicationId': entry.get('application_id')}
+                call(lane.api_url + '/users/%s/phoneNumbers' % USER, 'POST', dict((k, v) for k, v in body.items() if v),
+                     auth=(TOKEN, SECRET))
+            if cell['rule'] is not None:
+                call(lane.control + '/faults', 'POST', {'faults': [cell['rule']]})
+            if cell['forward'] is not None:
+                lane.forwarder.arm(cell['forward'])
+        elif step == 'between':
+            rules = call(lane.control + '/faults')['faults']
+            state['hits'] = sum(rule['hits'] for rule in rules) + lane.forwarder.hits
+            call(lane.control + '/faults', 'DELETE')
+            lane.forwarder.disarm()
+        elif step == 'finish':
+            state['numbers'] = call(lane.control + '/numbers?user_id=' + USER)['numbers']
+        else:
+            raise ValueError('unknown step %s' % step)
+        return {'ok': True, 'cell': index, 'step': step}
+
+    def stop(self):
+        self.server.shutdown()
+
+
+# --------------------------------------------------------------------------- cells and checks
+
+def build_cells(rows, faults, lanes):
+    cells = []
+    for row in rows:
+        for fault_id, dummy, rule in faults:
+            index = len(cells)
+            lane = lanes[index % len(lanes)]
+            cell = {'index': index, 'lane': index % len(lanes), 'row': row['id'], 'fault': fault_id, 'module': row['module'],
+                    'task': row['task'], 'setup': row.get('setup', []), 'check_mode': row.get('check_mode', False),
+                    'api_url': lane.api_url, 'rule': None, 'forward': None}
+            method, path = row['match']
+            if rule is None:
+                cell['api_url'] = lane.forwarder_url
+                cell['forward'] = {'method': method, 'path': path, 'seconds': REFUSE_SECONDS}
+            else:
+                cell['rule'] = dict(rule, method=method, path=path, count=1)
+            cells.append(cell)
+    return cells
+
+
+def clear_failure(result):
+    msg = str(result.get('msg') or '')
+    if 'Traceback (most recent call last)' in msg or 'MODULE FAILURE' in msg:
+        return False, 'the module crashed'
+    if not CLEAR_REQUEST.search(msg):
+        return False, 'message names no request'
+    if not CLEAR_REASON.search(msg):
+        return False, 'message names no status or transport failure'
+    return True, ''
+
+
+def account_problems(row, numbers):
+    """Differences between the account and the row's exact expectation."""
+    problems = []
+    enabled = [n for n in numbers if n.get('numberState') == 'enabled']
+    if len(numbers) > row['allocations']:
+        problems.append('%d numbers were allocated on the account, at most %d expected (duplicate order): %s'
+                        % (len(numbers), row['allocations'], ', '.join(n['number'] for n in numbers)))
+    unlabelled = [n['number'] for n in enabled if not n.get('name')]
+    if unlabelled:
+        problems.append('unlabelled: %s' % ', '.join(unlabelled))
+    expect = row['expect']
+    if 'pool' in expect:
+        want = expect['pool']
+        pool = [n for n in enabled if n.get('name') == want['name']]
+        if len(pool) != want['count'] or len(enabled) != want['count']:
+            problems.append('the pool holds %d numbers and the account %d, expected exactly %d'
+                            % (len(pool), len(enabled), want['count']))
+        wrong = [n['number'] for n in pool if n.get('applicationId') != want.get('applicationId')]
+        if wrong:
+            problems.append('wrong application on %s' % ', '.join(wrong))
+        return problems
+    have = dict((n['number'], n) for n in enabled)
+    if set(have) != set(expect):
+        missing = sorted(set(expect) - set(have))
+        extra = sorted(set(have) - set(expect))
+        if missing:
+            problems.append('missing (released or never ordered): %s' % ', '.join(missing))
+        if extra:
+            problems.append('on the account but should not be: %s' % ', '.join(extra))
+    for number, fields in expect.items():
+        for key, value in fields.items():
+            if number in have and have[number].get(key) != value:
+                problems.append('%s %s is %r, expected %r' % (number, key, have[number].get(key), value))
+    return problems
+
+
+def judge(row, record):
+    """(run outcome, rerun outcome, problems) of one cell."""
+    problems = []
+    run, rerun = record['run'], record['rerun']
+    if run.get('failed'):
+        clear, why = clear_failure(run)
+        run_outcome = 'failed-clear' if clear else 'failed-UNCLEAR'
+        if not clear:
+            problems.append('run failed unclearly (%s): %s' % (why, str(run.get('msg'))[:300]))
+    else:
+        run_outcome = 'ok'
+        if not row.get('check_mode') and not run.get('changed'):
+            problems.append('run succeeded but reported changed=false although it changed the account')
+    if record['hits'] < 1:
+        problems.append('the fault never fired (the request was not sent?)')
+    if rerun.get('failed'):
+        rerun_outcome = 'FAILED'
+        problems.append('rerun failed: %s' % str(rerun.get('msg'))[:300])
+    else:
+        rerun_outcome = 'ok'
+    diverged = account_problems(row, record['numbers'])
+    if diverged:
+        rerun_outcome = 'DIVERGED' if rerun_outcome == 'ok' else rerun_outcome
+        problems.extend(diverged)
+    return run_outcome, rerun_outcome, problems
+
+
+def print_matrix(rows, faults, outcomes, out):
+    width = max(len(row['id']) for row in rows) + 2
+    col = max(15, max(len('%s/%s' % o[:2]) for o in outcomes.values()) + 2)
+    lines = ['Fault matrix: cell = outcome of the run / of the rerun without faults (then the account is checked exactly)', '']
+    lines.append('request'.ljust(width) + ''.join(f[0].ljust(col) for f in faults))
+    lines.append('-' * (width + col * len(faults)))
+    for row in rows:
+        cells = []
+        for fault in faults:
+            run, rerun, problems = outcomes[(row['id'], fault[0])]
+            text = '%s/%s' % (run, rerun) + ('!' if problems else '')
+            cells.append(text.ljust(col))
+        lines.append(row['id'].ljust(width) + ''.join(cells))
+    lines.append('')
+    lines.append('Requests:')
+    lines.extend('  %-*s %s' % (width, row['id'], row['title']) for row in rows)
+    lines.append('Faults (armed on exactly one request, count 1):')
+    lines.extend('  %-9s %s' % (fault[0], fault[1]) for fault in faults)
+    lines.append('Outcomes: ok = succeeded; failed-clear = failed naming the request and the status or transport '
+                 'failure; ! = a check failed (listed below).')
+    bad = [(key, o[2]) for key, o in sorted(outcomes.items()) if o[2]]
+    if bad:
+        lines.append('')
+        lines.append('PROBLEMS:')
+        for (row_id, fault_id), problems in bad:
+            for problem in problems:
+                lines.append('  %s x %s: %s' % (row_id, fault_id, problem))
+    total = len(outcomes)
+    lines.append('')
+    lines.append('%d of %d cells converged' % (total - len(bad), total))
+    text = '\n'.join(lines)
+    out.write(text + '\n')
+    out.flush()
+    return text, not bad
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', 1)[0])
+    parser.add_argument('--rows', help='comma-separated row ids (default: all whose module exists)')
+    parser.add_argument('--faults', help='comma-separated fault ids (default: all)')
+    parser.add_argument('--lanes', type=int, default=3, help='cells run in this many parallel lanes (one emulator each)')
+    parser.add_argument('--output', default=os.environ.get('OUTPUT_DIR'), help='where the matrix is also written')
+    parser.add_argument('--keep', help='keep the playbook inputs, log and results in this directory')
+    parser.add_argument('ansible_args', nargs='*', help='extra ansible-playbook arguments (after --)')
+    args = parser.parse_args()
+
+    rows = list(ROWS) + (list(POOL_ROWS) if module_exists(POOL) else [])
+    if args.rows:
+        rows = [row for row in ROWS + POOL_ROWS if row['id'] in args.rows.split(',')]
+    faults = [f for f in FAULTS if not args.faults or f[0] in args.faults.split(',')]
+
+    workdir = args.keep or tempfile.mkdtemp(prefix='fault-matrix-')
+    os.makedirs(workdir, exist_ok=True)
+    started = time.time()
+    lanes = []
+    controller = None
+    try:
+        lanes = [Lane(workdir, index) for index in range(max(1, args.lanes))]
+        cells = build_cells(rows, faults, lanes)
+        controller = Controller(cells, lanes)
+        results_dir = os.path.join(workdir, 'results')
+        os.makedirs(results_dir, exist_ok=True)
+        inventory = {'all': {'hosts': {}, 'vars': {
+            'ansible_connection': 'local', 'ansible_python_interpreter': sys.executable,
+            'matrix_controller': controller.url, 'matrix_results_dir': results_dir, 'matrix_timeout': TIMEOUT,
+            'matrix_auth': {'user_id': USER, 'api_token': TOKEN, 'api_secret': SECRET}}}}
+        for lane_index in range(len(lanes)):
+            inventory['all']['hosts']['lane%d' % lane_index] = {
+                'matrix_lane_cells': [cell for cell in cells if cell['lane'] == lane_index]}
+        inventory_file = os.path.join(workdir, 'inventory.yml')
+        with open(inventory_file, 'w', encoding='utf-8') as handle:
+            json.dump(inventory, handle)
+        command = ['ansible-playbook', '-i', inventory_file, '-f', str(len(lanes)), os.path.join(HERE, 'matrix.yml')]
+        log_file = os.path.join(workdir, 'ansible.log')
+        with open(log_file, 'w', encoding='utf-8') as log:
+            code = subprocess.call(command + args.ansible_args, stdout=log, stderr=subprocess.STDOUT)
+        records = []
+        for name in sorted(os.listdir(results_dir)):
+            with open(os.path.join(results_dir, name), encoding='utf-8') as handle:
+                records.extend(json.load(handle))
+        if code != 0 or not records:
+            with open(log_file, encoding='utf-8') as handle:
+                sys.stdout.write(handle.read()[-20000:])
+            print('fault_matrix: ansible-playbook exited with %d' % code)
+            return 1
+        state = controller.state
+    finally:
+        if controller is not None:
+            controller.stop()
+        for lane in lanes:
+            lane.stop()
+
+    by_id = dict((row['id'], row) for row in rows)
+    outcomes = {}
+    for record in records:
+        cell = cells[int(record['index'])]
+        cell_state = state.get(cell['index'], {})
+        if cell_state.get('steps') != ['prepare', 'between', 'finish']:
+            outcomes[(cell['row'], cell['fault'])] = ('BROKEN', 'BROKEN', ['cell steps ran as %s' % cell_state.get('steps')])
+            continue
+        record.update(hits=cell_state['hits'], numbers=cell_state['numbers'])
+        outcomes[(cell['row'], cell['fault'])] = judge(by_id[cell['row']], record)
+    for cell in cells:
+        outcomes.setdefault((cell['row'], cell['fault']), ('MISSING', 'MISSING', ['no result recorded']))
+    text, converged = print_matrix(rows, faults, outcomes, sys.stdout)
+    print('(%d cells in %d lanes, %.0fs)' % (len(outcomes), len(lanes), time.time() - started))
+    if args.output:
+        with open(os.path.join(args.output, 'fault_matrix.txt'), 'w', encoding='utf-8') as handle:
+            handle.write(text + '\n')
+    return 0 if converged else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())
