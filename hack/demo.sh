@@ -75,6 +75,7 @@ export CATAPULT_USER_ID="$USER_ID" CATAPULT_API_TOKEN="$API_TOKEN" \
 run_demo() {
   local log="$WORK/run$1.log" rc=0
   ansible-playbook -i playbooks/inventory playbooks/demo.yml 2>&1 | tee "$log" || rc=$?
+  [ "$rc" -ne 99 ] || { echo "demo: interrupted" >&2; exit 130; }   # ansible-playbook's Ctrl-C status
   [ "$rc" -eq 0 ] || die "run $1 of playbooks/demo.yml failed (exit status $rc)"
   changed="$(sed 's/\x1b\[[0-9;]*m//g' "$log" | sed -n 's/^localhost *:.* changed=\([0-9]*\).*/\1/p' | tail -n 1)"
   [ -n "$changed" ] || die "no play recap for localhost in run $1"
