@@ -1,12 +1,13 @@
 # Developer entry points for the bandwidth.catapult collection (GNU make, Python 3.11+).
 #
 #   make demo                      run the demo playbook twice against the local emulator
-#   make test                      sanity, units, integration, package, compat, lint (all run; summary at the end)
+#   make test                      sanity, units, integration, package, compat, docs, lint (all run; summary at the end)
 #   make sanity|units|integration  one ansible-test suite; TARGETS=... and ARGS=... are passed on,
 #                                  e.g. make integration TARGETS=emulator_smoke ARGS=-v
 #   make package                   build the tarball, install it, docs + EE metadata + a playbook from it
 #   make compat                    unit tests on the lowest supported ansible-core (2.16)
 #   make lint                      ansible-lint (production profile), installed on first use
+#   make docs                      docs lint (antsibull-docs), ansible-doc of every module, changelog, docsite HTML
 #   make build                     collection tarball into $(BUILD)/dist
 #   make emulator                  the Catapult emulator in the foreground (Ctrl-C stops it)
 #   make bench                     benchmark against the emulator (not part of test); BENCH_ARGS=--quick|--rate-limits
@@ -32,10 +33,10 @@ EMULATOR_ARGS ?= --host 127.0.0.1 --port $(EMULATOR_PORT) --user-id u-demo --api
 
 export PYTHON VENV BUILD ANSIBLE_CORE TARGETS ARGS
 
-.PHONY: help venv demo test sanity units integration package compat lint build emulator clean
+.PHONY: help venv demo test sanity units integration package compat docs lint build emulator clean
 
 help:
-	@sed -n '3,13s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
+	@sed -n '3,14s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
 
 # hack/venv.sh is idempotent (stamp files in the venv record what is installed)
 venv:
@@ -46,9 +47,9 @@ demo: venv
 
 test: venv
 	@hack/venv.sh --lint
-	@TARGETS= ARGS= hack/run-tests.sh sanity units integration package compat lint
+	@TARGETS= ARGS= hack/run-tests.sh sanity units integration package compat docs lint
 
-sanity units integration package compat: venv
+sanity units integration package compat docs: venv
 	@hack/run-tests.sh $@
 
 lint: venv

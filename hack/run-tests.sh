@@ -3,7 +3,7 @@
 # $BUILD/ansible_collections/<namespace>/<name> (ansible-test needs that layout and a
 # git repository). Uncommitted and untracked files are tested as they are.
 #
-#   hack/run-tests.sh SUITE...      SUITE: sanity | units | integration | package | compat | lint
+#   hack/run-tests.sh SUITE...      SUITE: sanity | units | integration | package | compat | docs | lint
 #
 # Environment: VENV (.venv, must exist: `make venv`), BUILD (.build), TARGETS and ARGS
 # (extra words for ansible-test / ansible-lint). Every suite runs even if an earlier one
@@ -106,6 +106,8 @@ run_suite() {
       hack/package-test.sh ;;
     compat)
       hack/compat-test.sh ;;
+    docs)
+      hack/docs-test.sh ;;
     lint)
       [ -x "$VENV/bin/ansible-lint" ] || die "no ansible-lint in $VENV (run: make lint)"
       # (not --offline: ansible-lint then skips linking this collection into .ansible/,
