@@ -123,11 +123,18 @@ EXAMPLES = r"""
     user_id: "{{ catapult_user_id }}"
     api_token: "{{ catapult_api_token }}"
     api_secret: "{{ catapult_api_secret }}"
+  register: support_line
+
+- name: Show the number as it is on the account
+  ansible.builtin.debug:
+    msg: "{{ support_line.phone_number.national_number }} ({{ support_line.phone_number.city }}) is {{ support_line.phone_number.id }}"
 
 - name: Set the credentials once per play with the action group
   hosts: localhost
   connection: local
   gather_facts: false
+  vars:
+    ansible_python_interpreter: "{{ ansible_playbook_python }}"
   module_defaults:
     group/bandwidth.catapult.catapult:
       user_id: "{{ lookup('ansible.builtin.env', 'CATAPULT_USER_ID') }}"
@@ -149,6 +156,20 @@ EXAMPLES = r"""
       bandwidth.catapult.catapult_phone_number:
         number: "+19195551235"
         state: absent
+      register: released
+
+    - name: Preview an order without sending it
+      bandwidth.catapult.catapult_phone_number:
+        number: "+19195551237"
+        name: Fax line
+      check_mode: true
+      register: plan
+
+    - name: Say what the order would do
+      ansible.builtin.debug:
+        msg: >-
+          {{ plan.phone_number.number }}:
+          {{ 'would be ordered' if plan.phone_number.id is none else ('would be updated' if plan is changed else 'nothing to do') }}
 
 - name: Manage many numbers in one task (one listing, concurrent writes)
   bandwidth.catapult.catapult_phone_number:

@@ -67,30 +67,81 @@ options:
 seealso:
   - module: bandwidth.catapult.catapult_phone_number
     description: Order, label and release specific numbers.
-  - ref: ansible_collections.bandwidth.catapult.phone_numbers_role
+  - ref: bandwidth.catapult.phone_numbers role <ansible_collections.bandwidth.catapult.phone_numbers_role>
     description: The role that manages the numbers this module returns in RV(catapult_phone_numbers).
 """
 
 EXAMPLES = r"""
+# These tasks take the connection options from the CATAPULT_USER_ID, CATAPULT_API_TOKEN,
+# CATAPULT_API_SECRET (and CATAPULT_API_URL) environment variables; the last example sets
+# them once per play with module_defaults instead.
 - name: List every number on the account
   bandwidth.catapult.catapult_phone_number_info:
   register: account
+
+- name: Show the numbers and their names
+  ansible.builtin.debug:
+    msg: "{{ account.phone_numbers | items2dict(key_name='number', value_name='name') }}"
 
 - name: The numbers of one pool
   bandwidth.catapult.catapult_phone_number_info:
     name: IVR pool
   register: ivr_pool
 
+- name: The numbers in Raleigh, NC, that point at the IVR application
+  bandwidth.catapult.catapult_phone_number_info:
+    application_id: a-ivr0123456789abcdefghij
+    state: NC
+    city: RALEIGH
+  register: raleigh_ivr
+
+- name: The numbers released from the account
+  bandwidth.catapult.catapult_phone_number_info:
+    number_state: released
+  register: released
+
 - name: Read one number
   bandwidth.catapult.catapult_phone_number_info:
     number: "+19195551234"
   register: support_line
+
+- name: Fail unless the support line is on the account and points at the support application
+  ansible.builtin.assert:
+    that:
+      - support_line.phone_numbers | length == 1
+      - support_line.phone_numbers[0].application_id == 'a-support0123456789abcdef'
+    fail_msg: The support line is missing or points elsewhere
+
+- name: Read one number by its Catapult ID
+  bandwidth.catapult.catapult_phone_number_info:
+    id: n-id3x6rblp4jrkih2u7zxjdy
+  register: by_id
 
 - name: Bring the account under code - write the role's variables to a file
   ansible.builtin.copy:
     dest: "{{ playbook_dir }}/group_vars/all/catapult_phone_numbers.yml"
     content: "{{ {'catapult_phone_numbers': account.catapult_phone_numbers} | to_nice_yaml(indent=2) }}"
     mode: "0644"
+
+- name: Report with the credentials set once per play
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  vars:
+    ansible_python_interpreter: "{{ ansible_playbook_python }}"
+  module_defaults:
+    group/bandwidth.catapult.catapult:
+      user_id: "{{ lookup('ansible.builtin.env', 'CATAPULT_USER_ID') }}"
+      api_token: "{{ lookup('ansible.builtin.env', 'CATAPULT_API_TOKEN') }}"
+      api_secret: "{{ vault_catapult_api_secret }}"
+  tasks:
+    - name: Every number on the account
+      bandwidth.catapult.catapult_phone_number_info:
+      register: account
+
+    - name: How many numbers are not named yet
+      ansible.builtin.debug:
+        msg: "{{ account.phone_numbers | rejectattr('name') | list | length }} of {{ account.phone_numbers | length }}"
 """
 
 RETURN = r"""
