@@ -482,4 +482,3 @@ class PoolTask(object):
             output['msg'] = ('The pool %s holds %d numbers, %d more than quantity %d; nothing was released.'
                              % (self.name, self.quantity + self.surplus, self.surplus, self.quantity))
         self.module.exit_json(**output)
-

@@ -22,6 +22,7 @@ author:
   - bandwidth.catapult contributors (@bandwidth)
 extends_documentation_fragment:
   - bandwidth.catapult.auth
+  - bandwidth.catapult.local_search
 attributes:
   check_mode:
     description: Runs normally in check mode; it only reads.
@@ -51,38 +52,6 @@ options:
       - How many numbers to return at most, from V(1) to V(5000).
     type: int
     default: 10
-  state:
-    description:
-      - Local numbers in this US state or territory, as its two-letter code, for example V(NC). Case does not matter.
-      - With O(type=local), exactly one of O(state), O(zip) and O(area_code) is required.
-    type: str
-  city:
-    description:
-      - Local numbers in this city, for example V(RALEIGH). Requires O(state).
-      - Cannot be combined with O(zip), O(area_code) or O(local_number).
-    type: str
-  zip:
-    description:
-      - Local numbers in this 5-digit ZIP code, for example V(27606). Quote it in YAML so leading zeros are kept.
-    type: str
-  area_code:
-    description:
-      - Local numbers with this 3-digit area code, for example V(919).
-    type: str
-    aliases: [areaCode]
-  local_number:
-    description:
-      - The first 3 or 4 digits after the area code, for example V(555) for numbers starting with C(+1919555).
-        Requires O(area_code). Quote it in YAML so leading zeros are kept.
-    type: str
-    aliases: [localNumber]
-  in_local_calling_area:
-    description:
-      - With O(local_number), also return numbers from the local calling area of O(area_code) and O(local_number),
-        which may have other area codes and exchanges.
-      - V(true) is only allowed with O(local_number); V(false) is the API's default and is not sent.
-    type: bool
-    aliases: [inLocalCallingArea]
   pattern:
     description:
       - Only numbers matching this pattern, local or toll-free. Letters (matched by their telephone keypad digit),

@@ -26,6 +26,8 @@ author:
   - bandwidth.catapult contributors (@bandwidth)
 extends_documentation_fragment:
   - bandwidth.catapult.auth
+  - bandwidth.catapult.pool
+  - bandwidth.catapult.local_search
 attributes:
   check_mode:
     description:
@@ -33,67 +35,18 @@ attributes:
         no write. Fails when the search finds fewer numbers than the pool lacks.
       - The numbers a search finds are not reserved, so the numbers a real run orders may differ from RV(available).
     support: full
-  diff_mode:
-    description:
-      - Shows the pool (every number with its name, application and fallback number) before and after.
-      - In check mode the numbers found by the search stand in for the ones that would be ordered.
-    support: full
-  idempotent:
-    description: A second run with the same options changes nothing and sends no write.
-    support: full
   action_group:
     description: Use C(group/bandwidth.catapult.catapult) in C(module_defaults) to set the connection options once.
     support: full
     membership:
       - bandwidth.catapult.catapult
 options:
-  name:
-    description:
-      - The label of the pool. Every number of the pool has this name; the task counts the numbers named exactly
-        this to decide how many to order.
-      - Use a name that no other task or person gives to numbers outside the pool.
-    type: str
-    required: true
   quantity:
     description:
       - How many numbers the pool must hold, from V(1) to V(5000).
       - Only the difference between this and the number of numbers already named O(name) is ordered.
     type: int
     default: 10
-  state:
-    description:
-      - Search by US state or territory, as its two-letter code, for example V(NC). Case does not matter.
-      - Exactly one of O(state), O(zip) and O(area_code) is required.
-    type: str
-  city:
-    description:
-      - Search by city, for example V(RALEIGH). Requires O(state).
-      - Cannot be combined with O(zip), O(area_code) or O(local_number).
-    type: str
-  zip:
-    description:
-      - Search by 5-digit ZIP code, for example V(27606). Quote it in YAML so leading zeros are kept.
-      - Exactly one of O(state), O(zip) and O(area_code) is required.
-    type: str
-  area_code:
-    description:
-      - Search by 3-digit area code, for example V(919).
-      - Exactly one of O(state), O(zip) and O(area_code) is required.
-    type: str
-    aliases: [areaCode]
-  local_number:
-    description:
-      - The first 3 or 4 digits after the area code, for example V(555) for numbers starting with C(+1919555).
-        Requires O(area_code). Quote it in YAML so leading zeros are kept.
-    type: str
-    aliases: [localNumber]
-  in_local_calling_area:
-    description:
-      - With O(local_number), also order numbers from the local calling area of O(area_code) and O(local_number),
-        which may have other area codes and exchanges.
-      - V(true) is only allowed with O(local_number); V(false) is the API's default and is not sent.
-    type: bool
-    aliases: [inLocalCallingArea]
   pattern:
     description:
       - Only numbers matching this pattern. Letters (matched by their telephone keypad digit), digits, V(?) for exactly
@@ -101,33 +54,6 @@ options:
       - The API's documentation lists it for search-and-order, but its error catalogue says an order cannot contain a
         pattern. If the server rejects it, the task fails naming O(pattern) and nothing is ordered.
     type: str
-  application_id:
-    description:
-      - The ID of the Catapult application that handles calls and messages to the pool's numbers, for example
-        V(a-abc123).
-      - Set on every new number, and on every number of the pool that points elsewhere.
-      - Not changed when not set. V('') removes the association from the pool's numbers.
-    type: str
-  fallback_number:
-    description:
-      - E.164 number that calls are transferred to when the application's callbacks cannot be delivered.
-      - Set on every new number, and on every number of the pool that has another one.
-      - Not changed when not set. V('') asks the API to remove it.
-    type: str
-  adopt_unlabelled:
-    description:
-      - Before ordering, take into the pool the numbers on the account that have no name, no application and no
-        fallback number and match the search options (see the notes). Each one is labelled and ordered one fewer.
-      - This is how a rerun completes an earlier run that ordered numbers but could not label them all.
-      - Set V(false) if your account keeps unlabelled, unassigned numbers in the same area that must stay so.
-    type: bool
-    default: true
-  concurrency:
-    description:
-      - How many numbers are labelled or updated at the same time. Rate limits (HTTP 429) make every worker wait
-        together.
-    type: int
-    default: 8
 notes:
   - B(Chunking.) The search-and-order operation caps the quantity of one order; the documented cap changed from 5000
     to 10 in 2018. The module first orders up to 5000 numbers at once. When the server refuses the quantity
