@@ -1,0 +1,301 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, bandwidth.catapult contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+import json
+import re
+
+from urllib.parse import unquote
+
+import pytest
+import requests
+
+from ansible_collections.bandwidth.catapult.plugins.module_utils.search import pattern_regex
+from ansible_collections.bandwidth.catapult.plugins.modules import catapult_tollfree_number_order as module
+from ansible_collections.bandwidth.catapult.tests.unit.plugins.modules.test_catapult_local_number_order import (
+    FakeCatapult,
+    error_body,
+)
+from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import API, NUMBERS, SECRET, USER, calls
+
+TOLL_FREE = API + '/availableNumbers/tollFree'
+NUMBER_URL = re.compile(re.escape(NUMBERS) + r'/[^/?]+$')
+POOL = 'hotline'
+LIST_POOL = ('GET', '/users/%s/phoneNumbers?name=%s&size=1000' % (USER, POOL))
+LIST_ALL = ('GET', '/users/%s/phoneNumbers?size=1000' % USER)
+ALLOCATE = ('POST', '/users/%s/phoneNumbers' % USER)
+STOCK = ['+1800826%04d' % i for i in range(20)] + ['+1888343%04d' % i for i in range(20)]
+
+
+class FakeTollFree(FakeCatapult):
+    """The local fake with toll-free numbers: search, search-and-order and the order of specific numbers."""
+
+    def __init__(self, requests_mock, stock=None):
+        super().__init__(requests_mock, stock=STOCK if stock is None else stock)
+        self.allocations = []   # scripted answers for POST /users/{u}/phoneNumbers, consumed in order
+        requests_mock.post(TOLL_FREE, json=self.order)
+        requests_mock.get(TOLL_FREE, json=self.search)
+        requests_mock.post(NUMBERS, json=self.allocate_one)
+        requests_mock.get(NUMBER_URL, json=self.get_one)
+
+    def add(self, number, **fields):
+        resource = super().add(number, **fields)
+        if not number.startswith('+1919'):
+            del resource['city'], resource['state']
+            resource['price'] = '2.00'
+        return resource
+
+    def allocate(self, count):
+        """Search-and-order items as the toll-free operation gives them: no city, no state."""
+        items = super().allocate(count)
+        for item in items:
+            del item['city'], item['state']
+            item['price'] = '2.00'
+        return items
+
+    def labelled(self, count, name=POOL, **fields):
+        return super().labelled(count, name=name, **fields)
+
+    def named(self, name=POOL):
+        return super().named(name)
+
+    def search(self, request, context):
+        query = self.query(request)
+        regex = pattern_regex(query['pattern']) if 'pattern' in query else None
+        found = [n for n in self.stock if regex is None or regex.search(n[2:])]
+        return [{'number': n, 'nationalNumber': n, 'price': '2.00'} for n in found[:int(query.get('quantity', 10))]]
+
+    def allocate_one(self, request, context):
+        body = request.json()
+        action = self.allocations.pop(0) if self.allocations else 'ok'
+        if action == 'taken' or body['number'] not in self.stock:
+            self.stock = [n for n in self.stock if n != body['number']]
+            context.status_code = 404
+            return error_body('number-not-found', 'The number %s could not be found' % body['number'], 'not-found')
+        self.stock.remove(body['number'])
+        fields = dict((key, body[key]) for key in ('name', 'applicationId', 'fallbackNumber') if body.get(key))
+        resource = self.add(body['number'], **fields)
+        if action == 'drop_after':
+            raise requests.exceptions.ConnectionError('Connection aborted: RemoteDisconnected')
+        context.status_code = 201
+        context.headers['Location'] = '%s/%s' % (NUMBERS, resource['id'])
+        return None
+
+    def get_one(self, request, context):
+        ref = unquote(request.url.rsplit('/', 1)[-1])
+        for resource in self.numbers:
+            if ref in (resource['id'], resource['number']):
+                return dict(resource)
+        context.status_code = 404
+        return error_body('number-not-found', 'The number %s could not be found' % ref, 'not-found')
+
+
+@pytest.fixture
+def fake(requests_mock):
+    return FakeTollFree(requests_mock)
+
+
+def args(**overrides):
+    base = dict(name=POOL, concurrency=1)
+    base.update(overrides)
+    return base
+
+
+def order_call(quantity):
+    return ('POST', '/availableNumbers/tollFree?quantity=%d' % quantity)
+
+
+def writes(requests_mock):
+    return [c for c in calls(requests_mock) if c[0] != 'GET']
+
+
+def allocation_bodies(requests_mock):
+    return [json.loads(r.text) for r in requests_mock.request_history if r.method == 'POST' and r.url == NUMBERS]
+
+
+# -- validation: every rule fails before any request ------------------------------------------------
+
+@pytest.mark.parametrize('overrides, expected', [
+    (dict(name=' '), 'name must not be empty'),
+    (dict(pattern='800-FLOWER'), 'pattern may contain only letters, digits, ?'),
+    (dict(quantity=0), 'quantity must be between 1 and 5000; got 0'),
+    (dict(quantity=5001), 'quantity must be between 1 and 5000; got 5001'),
+    (dict(fallback_number='919-555'), 'fallback_number must be an E.164 phone number'),
+    (dict(concurrency=65), 'concurrency must be between 1 and 64; got 65'),
+    (dict(state='NC'), 'Unsupported parameters'),
+])
+def test_every_rule_fails_before_any_request(run_module, requests_mock, overrides, expected):
+    result, failed = run_module(module, args(**overrides))
+    assert failed
+    assert expected in result['msg']
+    assert requests_mock.request_history == []
+
+
+# -- search-and-order (no pattern) ------------------------------------------------------------------
+
+def test_default_is_one_number_ordered_and_labelled(run_module, fake, requests_mock):
+    result, failed = run_module(module, args(application_id='a-ivr'))
+    assert not failed, result
+    number_id = fake.named()[0]['id']
+    assert calls(requests_mock) == [LIST_POOL, LIST_ALL, order_call(1), ('POST', '/users/%s/phoneNumbers/%s' % (USER, number_id))]
+    assert result['changed'] and result['shortfall'] == 1
+    assert [n['number'] for n in result['ordered']] == ['+18008260000']
+    assert result['phone_numbers'][0]['name'] == POOL and result['phone_numbers'][0]['application_id'] == 'a-ivr'
+    assert result['phone_numbers'][0]['price'] == '2.00' and result['phone_numbers'][0]['city'] is None
+
+
+def test_shortfall_is_ordered_in_chunks_of_ten(run_module, fake, requests_mock):
+    result, failed = run_module(module, args(quantity=23))
+    assert not failed, result
+    assert [c for c in calls(requests_mock) if c[1].startswith('/availableNumbers')] == [order_call(10), order_call(10), order_call(3)]
+    assert len(fake.named()) == 23 and not fake.unnamed()
+    assert len(result['ordered']) == 23
+
+
+def test_a_smaller_cap_named_by_the_server_is_used(run_module, fake, requests_mock):
+    fake.orders.append(('cap', 4, 'The maximum quantity of numbers searching and ordering is %d'))
+    result, failed = run_module(module, args(quantity=9))
+    assert not failed, result
+    orders = [c for c in calls(requests_mock) if c[1].startswith('/availableNumbers')]
+    assert orders == [order_call(9), order_call(4), order_call(4), order_call(1)]
+    assert len(fake.named()) == 9
+
+
+def test_second_run_reads_once_and_writes_nothing(run_module, fake, requests_mock):
+    fake.labelled(3)
+    result, failed = run_module(module, args(quantity=3), diff=True)
+    assert not failed
+    assert calls(requests_mock) == [LIST_POOL]
+    assert result['changed'] is False and result['shortfall'] == 0
+    assert result['diff']['before'] == result['diff']['after']
+
+
+def test_grows_by_the_shortfall_and_reconciles_members(run_module, fake, requests_mock):
+    old = fake.labelled(2)
+    result, failed = run_module(module, args(quantity=3, fallback_number='+19195550000'))
+    assert not failed, result
+    assert order_call(1) in calls(requests_mock)
+    assert all(n.get('fallbackNumber') == '+19195550000' for n in fake.named())
+    assert len(fake.named()) == 3 and set(n['id'] for n in old) < set(n['id'] for n in result['phone_numbers'])
+
+
+@pytest.mark.parametrize('fault', [('drop_after',), ('status_after', 503)])
+def test_lost_order_answer_is_adopted_to_exactly_quantity(run_module, fake, requests_mock, fault):
+    fake.add('+19195550150')                  # an unlabelled local number is never taken for a toll-free one
+    fake.add('+18778880000', name='other')    # nor a toll-free number with a name
+    fake.orders.append(fault)
+    result, failed = run_module(module, args(quantity=3))
+    assert not failed, result
+    assert [c for c in writes(requests_mock) if c[1].startswith('/availableNumbers')] == [order_call(3)]
+    assert len(fake.named()) == 3
+    assert [n['number'] for n in fake.unnamed()] == ['+19195550150']
+    assert len(result['ordered']) == 3
+
+
+def test_partial_fulfilment_kept_by_the_server_is_labelled_and_reported(run_module, fake, requests_mock):
+    fake.orders.append(('partial', 1))
+    result, failed = run_module(module, args(quantity=3))
+    assert failed
+    assert 'could only fulfil 1' in result['msg']
+    assert len(fake.named()) == 1 and not fake.unnamed()
+    assert len(result['ordered']) == 1
+
+
+def test_adopts_unlabelled_toll_free_numbers_before_ordering(run_module, fake, requests_mock):
+    leftover = fake.add('+18332220000')
+    fake.add('+18332220001', applicationId='a-other')
+    result, failed = run_module(module, args(quantity=2))
+    assert not failed, result
+    assert [n['number'] for n in result['adopted']] == [leftover['number']]
+    assert order_call(1) in calls(requests_mock)
+    assert len(fake.named()) == 2
+
+
+def test_check_mode_searches_and_predicts_without_writing(run_module, fake, requests_mock):
+    fake.labelled(1)
+    result, failed = run_module(module, args(quantity=3), check_mode=True, diff=True)
+    assert not failed, result
+    assert calls(requests_mock)[-1] == ('GET', '/availableNumbers/tollFree?quantity=2')
+    assert writes(requests_mock) == []
+    assert result['changed'] and result['shortfall'] == 2 and result['ordered'] == []
+    assert len(result['available']) == 2
+    assert len(result['diff']['after']['phone_numbers']) == 3
+
+
+# -- with a pattern: search, then order the numbers found -------------------------------------------
+
+def test_pattern_searches_then_orders_each_number_with_its_label(run_module, fake, requests_mock):
+    result, failed = run_module(module, args(quantity=2, pattern='888*', application_id='a-ivr'))
+    assert not failed, result
+    assert calls(requests_mock) == [LIST_POOL, LIST_ALL, ('GET', '/availableNumbers/tollFree?pattern=888%2A&quantity=2'),
+                                    ALLOCATE, ALLOCATE]
+    assert allocation_bodies(requests_mock) == [
+        {'number': '+18883430000', 'name': POOL, 'applicationId': 'a-ivr'},
+        {'number': '+18883430001', 'name': POOL, 'applicationId': 'a-ivr'},
+    ]
+    assert [n['number'] for n in result['ordered']] == ['+18883430000', '+18883430001']
+    assert result['phone_numbers'][0]['national_number'] == '+18883430000'
+    assert not fake.unnamed()
+
+
+def test_pattern_rerun_changes_nothing(run_module, fake, requests_mock):
+    run_module(module, args(quantity=2, pattern='888*'))
+    requests_mock.reset_mock()
+    result, failed = run_module(module, args(quantity=2, pattern='888*'))
+    assert not failed and result['changed'] is False
+    assert calls(requests_mock) == [LIST_POOL]
+
+
+def test_pattern_number_taken_meanwhile_is_replaced_by_a_new_search(run_module, fake, requests_mock):
+    fake.allocations.append('taken')
+    result, failed = run_module(module, args(quantity=2, pattern='888*'))
+    assert not failed, result
+    searches = [c for c in calls(requests_mock) if c[1].startswith('/availableNumbers')]
+    assert searches == [('GET', '/availableNumbers/tollFree?pattern=888%2A&quantity=2'),
+                        ('GET', '/availableNumbers/tollFree?pattern=888%2A&quantity=3')]
+    assert [n['number'] for n in result['ordered']] == ['+18883430001', '+18883430002']
+    assert len(fake.named()) == 2
+
+
+def test_pattern_lost_answer_is_read_back_never_resent(run_module, fake, requests_mock):
+    fake.allocations.append('drop_after')
+    result, failed = run_module(module, args(quantity=1, pattern='888*'))
+    assert not failed, result
+    assert calls(requests_mock)[-2:] == [ALLOCATE, ('GET', '/users/%s/phoneNumbers/%%2B18883430000' % USER)]
+    assert [n['number'] for n in fake.named()] == ['+18883430000']
+    assert [n['number'] for n in result['ordered']] == ['+18883430000']
+
+
+def test_pattern_not_enough_numbers_fails_before_ordering(run_module, fake, requests_mock):
+    result, failed = run_module(module, args(quantity=3, pattern='8263430'))
+    assert failed
+    assert 'needs 3 more numbers matching pattern=8263430' in result['msg'] and 'found only 0' in result['msg']
+    assert writes(requests_mock) == []
+
+
+def test_pattern_other_order_errors_fail_listing_the_number(run_module, fake, requests_mock):
+    requests_mock.post(NUMBERS, status_code=403, json=error_body('insufficient-available-balance', 'no money', 'credit'))
+    result, failed = run_module(module, args(quantity=1, pattern='800*'))
+    assert failed
+    assert '+18008260000' in result['msg'] and 'insufficient-available-balance' in result['msg']
+    assert SECRET not in json.dumps(result)
+
+
+def test_pattern_adoption_takes_only_matching_numbers(run_module, fake, requests_mock):
+    fake.add('+18002220000')
+    match = fake.add('+18772253569')  # 877-22-FLOWX: *FLOW matches 3569
+    result, failed = run_module(module, args(quantity=1, pattern='*FLOW'))
+    assert not failed, result
+    assert [n['number'] for n in result['adopted']] == [match['number']]
+    assert writes(requests_mock) == [('POST', '/users/%s/phoneNumbers/%s' % (USER, match['id']))]
+
+
+def test_pattern_check_mode_searches_with_the_pattern(run_module, fake, requests_mock):
+    result, failed = run_module(module, args(quantity=2, pattern='888*'), check_mode=True)
+    assert not failed
+    assert calls(requests_mock)[-1] == ('GET', '/availableNumbers/tollFree?pattern=888%2A&quantity=2')
+    assert writes(requests_mock) == []
+    assert [n['number'] for n in result['available']] == ['+18883430000', '+18883430001']
