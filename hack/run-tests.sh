@@ -72,6 +72,7 @@ cd "$COLL" || die "cd $COLL"
 if [ ! -d .git ]; then
   git init -q && git add -A && git -c user.name=ci -c user.email=ci@localhost commit -qm snapshot >/dev/null
 fi
+mkdir -p .git/info
 grep -qxF 'tests/output/' .git/info/exclude 2>/dev/null || printf 'tests/output/\n.ansible/\n' >> .git/info/exclude
 
 # ansible-test bootstraps pip in every new sanity venv with a script it downloads from a
