@@ -18,22 +18,17 @@ USER_ID=u-demo
 API_TOKEN=demo-token
 API_SECRET=demo-secret
 
-die() { echo "demo: $*" >&2; exit 1; }
-step() { printf '\n=== %s ===\n' "$*"; }
+# shellcheck source=hack/lib.sh
+. "$REPO/hack/lib.sh"
 
 [ -x "$VENV/bin/ansible-playbook" ] || die "no ansible-playbook in $VENV (run: make venv)"
 [ -f tests/emulator/catapult_emulator.py ] || die "tests/emulator/catapult_emulator.py is missing"
 
 mkdir -p "$BUILD"
 WORK="$(mktemp -d "$BUILD/demo.XXXXXX")"   # per run: two demos at once do not collide
-emulator_pid=
 cleanup() {
   local rc=$?
-  if [ -n "$emulator_pid" ] && kill -0 "$emulator_pid" 2>/dev/null; then
-    kill "$emulator_pid" 2>/dev/null || true
-    wait "$emulator_pid" 2>/dev/null || true
-    echo "demo: emulator stopped"
-  fi
+  stop_emulator
   if [ "$rc" -ne 0 ] && [ -s "$WORK/emulator.log" ]; then
     echo "demo: last lines of the emulator's output:" >&2
     tail -n 20 "$WORK/emulator.log" >&2
@@ -46,27 +41,10 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 step "build and install bandwidth.catapult"
-export ANSIBLE_COLLECTIONS_PATH="$WORK/collections"
-export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false   # only the collection just built
-ansible-galaxy collection build --force --output-path "$WORK/dist" . >/dev/null
-tarball=("$WORK"/dist/bandwidth-catapult-*.tar.gz)
-ansible-galaxy collection install --offline --force -p "$WORK/collections" "${tarball[0]}"
+install_collection .
 
 step "start the Catapult emulator"
-# --lifetime: a safety net should this script be killed without running its trap
-"$PY" tests/emulator/catapult_emulator.py --host 127.0.0.1 --port 0 \
-  --user-id "$USER_ID" --api-token "$API_TOKEN" --api-secret "$API_SECRET" \
-  --url-file "$WORK/emulator.url" --lifetime 900 >"$WORK/emulator.log" 2>&1 &
-emulator_pid=$!
-for _ in $(seq 300); do
-  [ -s "$WORK/emulator.url" ] && break
-  kill -0 "$emulator_pid" 2>/dev/null || die "the emulator exited before it was ready"
-  sleep 0.1
-done
-[ -s "$WORK/emulator.url" ] || die "the emulator did not publish its URL within 30 s"
-API_URL="$(head -n 1 "$WORK/emulator.url")"
-CONTROL="${API_URL%/v1}/_emulator"
-echo "emulator: $API_URL (user $USER_ID, pid $emulator_pid)"
+start_emulator tests/emulator/catapult_emulator.py
 
 export CATAPULT_USER_ID="$USER_ID" CATAPULT_API_TOKEN="$API_TOKEN" \
   CATAPULT_API_SECRET="$API_SECRET" CATAPULT_API_URL="$API_URL"
