@@ -92,6 +92,8 @@ EXAMPLES = r"""
   hosts: localhost
   connection: local
   gather_facts: false
+  vars:
+    ansible_python_interpreter: "{{ ansible_playbook_python }}"
   module_defaults:
     group/bandwidth.catapult.catapult:
       user_id: "{{ lookup('ansible.builtin.env', 'CATAPULT_USER_ID') }}"
