@@ -68,6 +68,7 @@ options:
     description:
       - V(present) orders the number if it is not on the account, then sets the fields the task sets.
       - V(absent) releases the number if it is on the account. A released number cannot be ordered again.
+      - Applies to O(number) only; each entry of O(numbers) has its own O(numbers[].state).
     type: str
     choices: [present, absent]
     default: present
@@ -270,7 +271,10 @@ phone_numbers:
       type: str
       returned: when failed
     phone_number:
-      description: The resource, with the keys of RV(phone_number).
+      description:
+        - The resource, with the keys of RV(phone_number).
+        - For a number this task ordered, only the ID and the fields the task set are known; the bulk form does not
+          read every new number back. RV(phone_number.city), RV(phone_number.price) and the like are then V(null).
       type: dict
       returned: when not failed
 failed_numbers:
