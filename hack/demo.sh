@@ -92,6 +92,8 @@ def kind(n):
 
 
 def location(n):
+    if not n.get('city') and n.get('number', '')[:5] in ('+1800', '+1833', '+1844', '+1855', '+1866', '+1877', '+1888'):
+        return 'toll-free'
     return ', '.join(part for part in (n.get('city'), n.get('state')) if part)
 
 
