@@ -472,13 +472,13 @@ class FaultRule:
         return ApiError(self.status, category, self.code or code, message, details, headers)
 
 
-def chaos_rule(rng):
+def chaos_rule(rng, reset_ms=1000):
     action, status = rng.choice(CHAOS_FAULTS)
     spec = {'action': action, 'count': 1}
     if status:
         spec['status'] = status
     if status == 429:
-        spec['rate_limit_reset_ms'] = 1000
+        spec['rate_limit_reset_ms'] = reset_ms
     return FaultRule(spec)
 
 
@@ -683,6 +683,10 @@ class Emulator:
             return value
         if key == 'seed':
             return int(value)
+        if key == 'chaos_reset_ms':
+            if isinstance(value, bool) or int(value) < 0:
+                raise ValueError('chaos_reset_ms must be an integer >= 0')
+            return int(value)
         raise ValueError('unknown config key %r' % key)
 
     def public_config(self):
@@ -730,7 +734,7 @@ class Emulator:
                 return rule
             rate = self.config['fault_rate']
             if rate > 0 and self.chaos_rng.random() < rate:
-                return chaos_rule(self.chaos_rng)
+                return chaos_rule(self.chaos_rng, self.config.get('chaos_reset_ms', 1000))
         return None
 
     def dispatch(self, req):
@@ -1356,6 +1360,7 @@ def build_parser():
         help='override one bucket (orders, searches, number_reads), e.g. orders=5/1:5; implies --rate-limits')
     add('--fault-rate', type=float, default=0.0)
     add('--seed', type=int, default=0)
+    add('--chaos-reset-ms', type=int, default=1000, help='X-RateLimit-Reset (from now) of the 429s chaos injects')
     add('--tls', action='store_true', help='serve HTTPS with a freshly generated self-signed certificate')
     add('--tls-cert-file', help='with --tls: write the certificate (PEM) there; removed on exit')
     add('--log-file', help='append one JSON line per API request')
@@ -1368,10 +1373,11 @@ def config_from_args(args):
     for spec in args.rate_limit:
         buckets.update(parse_rate_limits(spec))
     config = {'latency_ms': 0.0, 'order_cap': 5000, 'pattern_on_order': 'allow', 'partial_fulfilment': 'none', 'released_as': '404',
-              'rate_limits': False, 'fault_rate': 0.0, 'seed': 0, 'rate_limit_buckets': buckets}
+              'rate_limits': False, 'fault_rate': 0.0, 'seed': 0, 'chaos_reset_ms': 1000, 'rate_limit_buckets': buckets}
     changes = {'latency_ms': args.latency_ms, 'order_cap': args.order_cap, 'pattern_on_order': args.pattern_on_order,
                'partial_fulfilment': args.partial_fulfilment, 'released_as': args.released_as,
-               'rate_limits': bool(args.rate_limits or args.rate_limit), 'fault_rate': args.fault_rate, 'seed': args.seed}
+               'rate_limits': bool(args.rate_limits or args.rate_limit), 'fault_rate': args.fault_rate, 'seed': args.seed,
+               'chaos_reset_ms': args.chaos_reset_ms}
     for key, value in changes.items():
         config[key] = Emulator.config_value(key, value, config)
     return config
