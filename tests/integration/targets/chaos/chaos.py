@@ -1,0 +1,225 @@
+#!/usr/bin/env python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, bandwidth.catapult contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Chaos run: random faults while the phone_numbers role provisions a few hundred numbers.
+
+The account starts with numbers to rename and numbers to release. The emulator then
+injects a random fault (429, 500, 502, 503, 504, dropped connection, dropped answer after
+the write, 502 after the write) into ``--fault-rate`` of all API requests, seeded. The
+role (specific numbers in bulk, and number pools) is run again and again until a run
+succeeds (at most ``--max-runs``). Then, with faults off, the account is checked exactly:
+every specific number present with its name and application, the released ones released,
+every pool holding exactly its quantity with its application, no other number on the
+account (none unlabelled), and no number ever allocated beyond the desired ones (no
+duplicate order). A last run without faults must change nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+USER, TOKEN, SECRET = 'u-chaos', 'chaos-token', 'chaos-secret-value'
+APPS = ('a-demo-support', 'a-demo-ivr', 'a-demo-sales')
+
+
+def desired_state(specific):
+    numbers = ['+1919555%04d' % (100 + i) for i in range(specific)]
+    entries = [{'number': n, 'name': 'Chaos %03d' % i, 'application_id': APPS[i % len(APPS)]} for i, n in enumerate(numbers)]
+    retire = ['+1919555%04d' % (2000 + i) for i in range(20)]
+    entries += [{'number': n, 'state': 'absent'} for n in retire]
+    pools = [
+        {'name': 'Chaos pool NYC', 'area_code': '212', 'quantity': 40, 'application_id': 'a-demo-sales'},
+        {'name': 'Chaos pool TX', 'state': 'TX', 'quantity': 30},
+        {'name': 'Chaos pool SEA', 'zip': '98101', 'quantity': 30, 'application_id': 'a-demo-ivr'},
+    ]
+    # on the account before the run: 20 to rename and re-point, 20 to release
+    seed = [{'number': n, 'name': 'Stale'} for n in numbers[:20]] + [{'number': n, 'name': 'Retire'} for n in retire]
+    return entries, pools, seed
+
+
+def find_collection_file(*parts):
+    roots = [os.path.join(HERE, '..', '..', '..', '..')]
+    roots += [os.path.join(root, 'ansible_collections', 'bandwidth', 'catapult')
+              for root in os.environ.get('ANSIBLE_COLLECTIONS_PATH', '').split(os.pathsep) if root]
+    for root in roots:
+        path = os.path.join(root, *parts)
+        if os.path.exists(path):
+            return os.path.abspath(path)
+    return None
+
+
+def call(url, method='GET', body=None, auth=False):
+    data = None if body is None else json.dumps(body).encode('utf-8')
+    request = urllib.request.Request(url, data=data, method=method)
+    if data is not None:
+        request.add_header('Content-Type', 'application/json')
+    if auth:
+        request.add_header('Authorization', 'Basic ' + base64.b64encode(('%s:%s' % (TOKEN, SECRET)).encode()).decode())
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(request, timeout=30) as response:
+        raw = response.read()
+    return json.loads(raw.decode('utf-8')) if raw.strip() else None
+
+
+def check_account(numbers, entries, pools):
+    """Every difference between the account and the desired state."""
+    problems = []
+    enabled = dict((n['number'], n) for n in numbers if n['numberState'] == 'enabled')
+    released = set(n['number'] for n in numbers if n['numberState'] == 'released')
+    expected_total = sum(1 for e in entries) + sum(p['quantity'] for p in pools)
+    if len(numbers) != expected_total:
+        problems.append('%d numbers were ever allocated on the account, expected exactly %d (duplicate orders?)'
+                        % (len(numbers), expected_total))
+    claimed = set()
+    for entry in entries:
+        number = entry['number']
+        claimed.add(number)
+        if entry.get('state') == 'absent':
+            if number in enabled:
+                problems.append('%s should be released' % number)
+            continue
+        have = enabled.get(number)
+        if have is None:
+            problems.append('%s is missing%s' % (number, ' (released!)' if number in released else ''))
+        elif have.get('name') != entry['name'] or have.get('applicationId') != entry['application_id']:
+            problems.append('%s is %r/%r, expected %r/%r' % (number, have.get('name'), have.get('applicationId'),
+                                                             entry['name'], entry['application_id']))
+    for pool in pools:
+        members = [n for n in enabled.values() if n.get('name') == pool['name']]
+        claimed.update(n['number'] for n in members)
+        if len(members) != pool['quantity']:
+            problems.append('pool %s holds %d numbers, expected exactly %d' % (pool['name'], len(members), pool['quantity']))
+        for member in members:
+            if pool.get('application_id') and member.get('applicationId') != pool['application_id']:
+                problems.append('pool %s: %s has application %r' % (pool['name'], member['number'], member.get('applicationId')))
+            if pool.get('area_code') and not member['number'].startswith('+1' + pool['area_code']):
+                problems.append('pool %s: %s does not match area code %s' % (pool['name'], member['number'], pool['area_code']))
+            if pool.get('state') and member.get('state') != pool['state']:
+                problems.append('pool %s: %s is in %s' % (pool['name'], member['number'], member.get('state')))
+    extra = sorted(set(enabled) - claimed)
+    if extra:
+        problems.append('%d numbers on the account that nothing asked for (%d unlabelled): %s'
+                        % (len(extra), sum(1 for n in extra if not enabled[n].get('name')), ', '.join(extra[:20])))
+    return problems
+
+
+def recap(text):
+    match = re.search(r'testhost\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)', text)
+    return dict(zip(('ok', 'changed', 'unreachable', 'failed'), map(int, match.groups()))) if match else None
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', 1)[0])
+    parser.add_argument('--fault-rate', type=float, default=0.2)
+    parser.add_argument('--seed', type=int, default=20261123)
+    # The client spaces requests to an endpoint by the reset interval of the last 429 for
+    # the rest of a task (right for real buckets); random 429s with the emulator's default
+    # 1 s reset would pace this run to about one write per second, so use a short one.
+    parser.add_argument('--chaos-reset-ms', type=int, default=100, help='X-RateLimit-Reset of the injected 429s')
+    parser.add_argument('--specific', type=int, default=200, help='how many specific numbers (pools add 100)')
+    parser.add_argument('--max-runs', type=int, default=10)
+    parser.add_argument('--output', default=os.environ.get('OUTPUT_DIR'))
+    args = parser.parse_args()
+
+    entries, pools, seed = desired_state(args.specific)
+    workdir = tempfile.mkdtemp(prefix='chaos-')
+    out = args.output or workdir
+    emulator = find_collection_file('tests', 'emulator', 'catapult_emulator.py')
+    url_file = os.path.join(workdir, 'emulator.url')
+    proc = subprocess.Popen([sys.executable, emulator, '--host', '127.0.0.1', '--port', '0', '--user-id', USER,  # pylint: disable=consider-using-with
+                             '--api-token', TOKEN, '--api-secret', SECRET, '--url-file', url_file, '--lifetime', '900'],
+                            stdout=subprocess.DEVNULL)
+    started = time.time()
+    try:
+        for dummy in range(300):
+            if os.path.exists(url_file) and open(url_file, encoding='utf-8').read().strip():
+                break
+            time.sleep(0.1)
+        api_url = open(url_file, encoding='utf-8').read().strip()
+        control = api_url[:-len('/v1')] + '/_emulator'
+        for item in seed:
+            call(api_url + '/users/%s/phoneNumbers' % USER, 'POST', item, auth=True)
+        inventory = os.environ.get('INVENTORY_PATH')
+        if not inventory:
+            inventory = os.path.join(workdir, 'inventory')
+            with open(inventory, 'w', encoding='utf-8') as handle:
+                handle.write('testhost ansible_connection=local ansible_python_interpreter=%s\n' % sys.executable)
+        vars_file = os.path.join(workdir, 'chaos_vars.json')
+        with open(vars_file, 'w', encoding='utf-8') as handle:
+            json.dump({'catapult_phone_numbers': entries, 'catapult_number_pools': pools, 'catapult_user_id': USER,
+                       'catapult_api_token': TOKEN, 'catapult_api_secret': SECRET, 'catapult_api_url': api_url,
+                       'catapult_timeout': 10, 'catapult_concurrency': 8}, handle)
+        command = ['ansible-playbook', '-i', inventory, os.path.join(HERE, 'chaos.yml'), '-e', '@' + vars_file]
+
+        def run(name):
+            log = os.path.join(out, 'chaos_%s.log' % name)
+            began = time.time()
+            with open(log, 'w', encoding='utf-8') as handle:
+                code = subprocess.call(command, stdout=handle, stderr=subprocess.STDOUT)
+            with open(log, encoding='utf-8', errors='replace') as handle:
+                text = handle.read()
+            return code, text, time.time() - began
+
+        call(control + '/requests', 'DELETE')
+        call(control + '/config', 'POST', {'fault_rate': args.fault_rate, 'seed': args.seed,
+                                                'chaos_reset_ms': args.chaos_reset_ms})
+        runs = []
+        converged = False
+        for attempt in range(1, args.max_runs + 1):
+            code, text, took = run('run%d' % attempt)
+            summary = call(control + '/requests?summary_only=true')['summary']
+            call(control + '/requests', 'DELETE')
+            failed = re.findall(r'"msg": "(\d+ of \d+ numbers failed)', text)
+            runs.append('run %d: %s in %.0fs, %d requests, %d faults injected%s'
+                        % (attempt, 'succeeded' if code == 0 else 'failed (rc %d)' % code, took, summary['total'],
+                           summary['faults'], ('; ' + ', '.join(failed)) if failed else ''))
+            print(runs[-1], flush=True)
+            if code == 0:
+                converged = True
+                break
+        call(control + '/config', 'POST', {'fault_rate': 0})
+        numbers = call(control + '/numbers?user_id=' + USER)['numbers']
+        problems = check_account(numbers, entries, pools)
+        code, text, took = run('final')
+        final = recap(text)
+        if code != 0 or not final or final['changed'] != 0:
+            problems.append('the run without faults was not a no-op: rc %d, recap %s' % (code, final))
+        writes = call(control + '/requests?summary_only=true')['summary']['writes']
+        if writes:
+            problems.append('the run without faults sent %d writes' % writes)
+    finally:
+        proc.terminate()
+        proc.wait(15)
+
+    enabled = sum(1 for n in numbers if n['numberState'] == 'enabled')
+    lines = ['Chaos run: fault rate %g, seed %d (429s reset after %d ms); desired: %d specific numbers (%d released), %d pools of %s numbers'
+             % (args.fault_rate, args.seed, args.chaos_reset_ms, sum(1 for e in entries if e.get('state') != 'absent'),
+                sum(1 for e in entries if e.get('state') == 'absent'), len(pools), '/'.join(str(p['quantity']) for p in pools))]
+    lines.extend(runs)
+    lines.append('converged after %d run(s)' % len(runs) if converged else 'did NOT converge in %d runs' % len(runs))
+    lines.append('account: %d enabled, %d released, %d ever allocated; final run without faults: %s'
+                 % (enabled, len(numbers) - enabled, len(numbers), final))
+    lines.append('account exactly as desired' if not problems else 'PROBLEMS:\n  ' + '\n  '.join(problems[:40]))
+    lines.append('(%.0fs)' % (time.time() - started))
+    text = '\n'.join(lines)
+    print(text)
+    with open(os.path.join(out, 'chaos.txt'), 'w', encoding='utf-8') as handle:
+        handle.write(text + '\n')
+    return 0 if converged and not problems else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())
