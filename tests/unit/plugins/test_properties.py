@@ -327,3 +327,136 @@ def test_converge_then_rerun_changes_nothing_and_check_mode_predicts(present, re
     second = numbers.converge(account, dict(entry), account.get_phone_number(entry['number']), check_mode=False)
     assert not second['changed'] and second['action'] == 'none'
     assert account.writes == []
+
+
+# --------------------------------------------------------------------------- pool module validators
+
+# catapult-api.md 3.6 and the module documentation: exactly one of state, zip, area_code;
+# city needs state and combines with nothing else; local_number has 3-4 digits and needs
+# area_code; in_local_calling_area only with local_number; pattern letters, digits, ?, *;
+# quantity 1..5000; state is a two-letter code of a US state or territory.
+US_CODES = ('AL AK AZ AR CA CO CT DE FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND OH '
+            'OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY DC PR VI GU AS MP').split()
+POOL_API = 'https://api.test/v1/availableNumbers/local'
+
+
+def blank(value):
+    return value is None or not str(value).strip()
+
+
+def pool_oracle(params):
+    """The options that must be named in the error; empty when the documentation says the input is valid."""
+    named = set()
+    text = dict((key, None if blank(params.get(key)) else str(params[key]).strip())
+                for key in ('state', 'city', 'zip', 'area_code', 'local_number', 'pattern'))
+    where = [key for key in ('state', 'zip', 'area_code') if text[key]]
+    if len(where) != 1:
+        named.update(where or ['state', 'zip', 'area_code'])
+    if text['city'] and not text['state']:
+        named.update(['city', 'state'])
+    if text['city'] and (text['zip'] or text['area_code'] or text['local_number']):
+        named.add('city')
+    if text['state'] and text['state'].upper() not in US_CODES:
+        named.add('state')
+    if text['zip'] and not re.fullmatch(r'[0-9]{5}', text['zip'], flags=re.ASCII):
+        named.add('zip')
+    if text['area_code'] and not re.fullmatch(r'[0-9]{3}', text['area_code'], flags=re.ASCII):
+        named.add('area_code')
+    if text['local_number'] and not re.fullmatch(r'[0-9]{3,4}', text['local_number'], flags=re.ASCII):
+        named.add('local_number')
+    if text['local_number'] and not text['area_code']:
+        named.update(['local_number', 'area_code'])
+    if params.get('in_local_calling_area') and not text['local_number']:
+        named.add('in_local_calling_area')
+    if text['pattern'] and not re.fullmatch(r'[A-Za-z0-9?*]+', text['pattern'], flags=re.ASCII):
+        named.add('pattern')
+    if not 1 <= params['quantity'] <= 5000:
+        named.add('quantity')
+    return named
+
+
+def maybe(valid, invalid):
+    return st.one_of(st.none(), valid, invalid)
+
+
+BAD_STATES = st.one_of(st.sampled_from(['XX', 'N', 'NCC', 'ZZ', '']), st.text(max_size=3))
+BAD_PATTERNS = st.one_of(st.sampled_from(['9-1', '91 9', '[0-9]', '.*']), st.text(max_size=6))
+POOL_PARAMS = st.fixed_dictionaries({
+    'state': maybe(st.sampled_from(US_CODES + ['nc', ' tx ']), BAD_STATES),
+    'city': maybe(st.sampled_from(['RALEIGH', 'Cary', 'new  york']), st.just('  ')),
+    'zip': maybe(st.sampled_from(['27601', '10001', '02134']), st.one_of(st.text('0123456789', max_size=7), st.text(max_size=5))),
+    'area_code': maybe(st.sampled_from(['919', '212', '800']), st.one_of(st.text('0123456789', max_size=5), st.text(max_size=3))),
+    'local_number': maybe(st.sampled_from(['555', '5550', '021']), st.one_of(st.text('0123456789', max_size=6), st.text(max_size=4))),
+    'in_local_calling_area': st.one_of(st.none(), st.booleans()),
+    'pattern': maybe(st.sampled_from(['*2?9*', 'CAT', '919*', '?']), BAD_PATTERNS),
+    'quantity': st.one_of(st.integers(1, 20), st.integers(-3, 0), st.integers(5001, 6000), st.sampled_from([1, 5000])),
+})
+
+
+@st.composite
+def valid_pool_params(draw):
+    """Valid by the documentation: one location kind, with the options it allows."""
+    params = dict.fromkeys(('state', 'city', 'zip', 'area_code', 'local_number', 'in_local_calling_area', 'pattern'))
+    kind = draw(st.sampled_from(['state', 'city', 'zip', 'area_code', 'local_number']))
+    if kind in ('state', 'city'):
+        params['state'] = draw(st.sampled_from(US_CODES + ['nc', ' tx ']))
+        if kind == 'city':
+            params['city'] = draw(st.sampled_from(['RALEIGH', 'Cary', 'new  york']))
+    elif kind == 'zip':
+        params['zip'] = draw(st.text('0123456789', min_size=5, max_size=5))
+    else:
+        params['area_code'] = draw(st.text('0123456789', min_size=3, max_size=3))
+        if kind == 'local_number':
+            params['local_number'] = draw(st.text('0123456789', min_size=3, max_size=4))
+            params['in_local_calling_area'] = draw(st.one_of(st.none(), st.booleans()))
+    if draw(st.booleans()):
+        params['pattern'] = draw(st.text('0123456789ABCXYZabc?*', min_size=1, max_size=8))
+    params['quantity'] = draw(st.integers(1, 5000))
+    return params
+
+
+@st.composite
+def mutated_pool_params(draw):
+    """Valid parameters with one thing wrong."""
+    params = draw(valid_pool_params())
+    key, bad = draw(st.sampled_from([
+        ('state', 'XX'), ('state', 'North Carolina'), ('zip', '2760'), ('zip', '27601-1234'), ('area_code', '91'),
+        ('area_code', 'abc'), ('local_number', '55'), ('local_number', '55555'), ('pattern', '919-*'), ('pattern', '.*'),
+        ('quantity', 0), ('quantity', 5001), ('in_local_calling_area', True), ('city', 'RALEIGH'), ('zip', '27601'),
+        ('area_code', '919'), ('local_number', '555')]))
+    params[key] = bad
+    return params
+
+
+POOL_INPUTS = st.one_of(valid_pool_params(), mutated_pool_params(), POOL_PARAMS)
+
+
+def available(request, context):
+    """Search results: as many numbers as asked for."""
+    quantity = int(request.qs.get('quantity', ['10'])[0])
+    return [{'number': '+1919555%04d' % (100 + i), 'nationalNumber': '(919) 555-%04d' % (100 + i)} for i in range(quantity)]
+
+
+@SETTINGS
+@given(params=POOL_INPUTS)
+def test_pool_options_fail_naming_the_option_before_any_request(run_module, params):
+    from ansible_collections.bandwidth.catapult.plugins.modules import catapult_local_number_order  # pylint: disable=import-outside-toplevel
+    named = pool_oracle(params)
+    args = dict((key, value) for key, value in params.items() if value is not None)
+    args['name'] = 'Pool'
+    with Mocker() as mocker:
+        mocker.get(NUMBERS, json=[])
+        mocker.get(POOL_API, json=available)
+        result, failed = run_module(catapult_local_number_order, args, check_mode=True)
+        sent = mocker.call_count
+        writes = [r for r in mocker.request_history if r.method != 'GET']
+    assert writes == []
+    if named:
+        assert failed, (params, result)
+        assert sent == 0, 'a request was sent for invalid input %r' % params
+        for option in named:
+            assert option in result['msg'], (option, result['msg'])
+    else:
+        assert not failed, (params, result['msg'])
+        assert sent >= 1
+        assert result['changed'] and result['shortfall'] == params['quantity']

@@ -174,8 +174,7 @@ def main():
             return code, text, time.time() - began
 
         call(control + '/requests', 'DELETE')
-        call(control + '/config', 'POST', {'fault_rate': args.fault_rate, 'seed': args.seed,
-                                                'chaos_reset_ms': args.chaos_reset_ms})
+        call(control + '/config', 'POST', {'fault_rate': args.fault_rate, 'seed': args.seed, 'chaos_reset_ms': args.chaos_reset_ms})
         runs = []
         converged = False
         for attempt in range(1, args.max_runs + 1):
