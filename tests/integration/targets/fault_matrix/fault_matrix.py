@@ -108,20 +108,50 @@ ROWS = [
 
 # The pool module's requests, once the module exists (the rows are checked by pool label).
 POOL_TASK = {'name': 'Matrix pool', 'area_code': '919', 'quantity': 3, 'application_id': 'a-demo-ivr'}
-POOL_EXPECT = {'pool': {'name': 'Matrix pool', 'applicationId': 'a-demo-ivr', 'count': 3}}
+POOL_EXPECT = {'pools': [{'name': 'Matrix pool', 'applicationId': 'a-demo-ivr', 'count': 3}]}
 POOL_ROWS = [
     {'id': 'pool-list', 'title': 'catapult_local_number_order: count the pool (GET /phoneNumbers?name=)',
      'module': POOL, 'task': POOL_TASK, 'match': ('GET', r'^/users/[^/]+/phoneNumbers$'),
      'expect': POOL_EXPECT, 'allocations': 3},
     {'id': 'search', 'title': 'catapult_local_number_order check mode: search (GET /availableNumbers/local)',
      'module': POOL, 'task': POOL_TASK, 'check_mode': True, 'match': ('GET', r'^/availableNumbers/local'),
-     'expect': {}, 'allocations': 0},
+     'expect': {}, 'allocations': 0, 'read_only': True},
     {'id': 'search-and-order', 'title': 'catapult_local_number_order: search-and-order (POST /availableNumbers/local)',
      'module': POOL, 'task': POOL_TASK, 'match': ('POST', r'^/availableNumbers/local'),
      'expect': POOL_EXPECT, 'allocations': 3},
     {'id': 'label', 'title': 'catapult_local_number_order: label an ordered number (POST /phoneNumbers/{id})',
      'module': POOL, 'task': POOL_TASK, 'match': ('POST', r'^/users/[^/]+/phoneNumbers/n-'),
      'expect': POOL_EXPECT, 'allocations': 3},
+]
+
+TOLL_FREE = 'bandwidth.catapult.catapult_tollfree_number_order'
+PHONE_INFO = 'bandwidth.catapult.catapult_phone_number_info'
+SEARCH_INFO = 'bandwidth.catapult.catapult_available_number_info'
+ROLE = 'bandwidth.catapult.phone_numbers'
+ROLE_TASK = {'catapult_phone_numbers': [{'number': N1, 'name': 'Role', 'application_id': 'a-demo-ivr'},
+                                        {'number': N2, 'state': 'absent'}],
+             'catapult_number_pools': [{'name': 'Role pool', 'area_code': '212', 'quantity': 2,
+                                        'application_id': 'a-demo-sales'}]}
+ROLE_EXPECT = {N1: {'name': 'Role', 'applicationId': 'a-demo-ivr'},
+               'pools': [{'name': 'Role pool', 'applicationId': 'a-demo-sales', 'count': 2}]}
+# Further rows, each included when its module (or the role) exists.
+MORE_ROWS = [
+    {'id': 'info-list', 'title': 'catapult_phone_number_info: list the account (GET /phoneNumbers)',
+     'module': PHONE_INFO, 'setup': [{'number': N1, 'name': 'Keep'}], 'task': {'name': 'Keep'},
+     'match': ('GET', r'^/users/[^/]+/phoneNumbers$'), 'expect': {N1: {'name': 'Keep'}}, 'allocations': 1, 'read_only': True},
+    {'id': 'info-search', 'title': 'catapult_available_number_info: search (GET /availableNumbers/local)',
+     'module': SEARCH_INFO, 'task': {'area_code': '919', 'quantity': 3},
+     'match': ('GET', r'^/availableNumbers/local'), 'expect': {}, 'allocations': 0, 'read_only': True},
+    {'id': 'tollfree-order', 'title': 'catapult_tollfree_number_order: search-and-order (POST /availableNumbers/tollFree)',
+     'module': TOLL_FREE, 'task': {'name': 'Matrix toll-free', 'quantity': 2, 'application_id': 'a-demo-ivr'},
+     'match': ('POST', r'^/availableNumbers/tollFree'),
+     'expect': {'pools': [{'name': 'Matrix toll-free', 'applicationId': 'a-demo-ivr', 'count': 2}]}, 'allocations': 2},
+    {'id': 'role-order', 'title': 'role phone_numbers: order a specific number (POST /phoneNumbers)',
+     'module': ROLE, 'setup': [{'number': N2, 'name': 'Gone'}], 'task': ROLE_TASK,
+     'match': ('POST', r'^/users/[^/]+/phoneNumbers$'), 'expect': ROLE_EXPECT, 'allocations': 4},
+    {'id': 'role-pool-order', 'title': 'role phone_numbers: order a pool (POST /availableNumbers/local)',
+     'module': ROLE, 'setup': [{'number': N2, 'name': 'Gone'}], 'task': ROLE_TASK,
+     'match': ('POST', r'^/availableNumbers/local'), 'expect': ROLE_EXPECT, 'allocations': 4},
 ]
 
 CLEAR_REQUEST = re.compile(r'\b(GET|POST|DELETE|PUT) /')
@@ -311,11 +341,13 @@ def find_emulator():
 
 
 def module_exists(fqcn):
-    name = fqcn.split('.')[-1] + '.py'
+    """Whether the collection has this module (or, for a name without ``catapult_``, this role)."""
+    name = fqcn.split('.')[-1]
+    relative = ('plugins', 'modules', name + '.py') if name.startswith('catapult_') else ('roles', name, 'tasks', 'main.yml')
     roots = [os.path.join(HERE, '..', '..', '..', '..')]
     roots += [os.path.join(root, 'ansible_collections', 'bandwidth', 'catapult')
               for root in os.environ.get('ANSIBLE_COLLECTIONS_PATH', '').split(os.pathsep) if root]
-    return any(os.path.isfile(os.path.join(root, 'plugins', 'modules', name)) for root in roots)
+    return any(os.path.isfile(os.path.join(root, *relative)) for root in roots)
 
 
 def call(url, method='GET', body=None, auth=None):
@@ -413,9 +445,13 @@ class Controller(object):
         elif step == 'between':
             rules = call(lane.control + '/faults')['faults']
             state['hits'] = sum(rule['hits'] for rule in rules) + lane.forwarder.hits
+            state['between'] = time.time()
             call(lane.control + '/faults', 'DELETE')
             lane.forwarder.disarm()
         elif step == 'finish':
+            # a delayed request that hit before 'between' has been applied by now
+            delay = float((cell['rule'] or {}).get('seconds', 0)) if (cell['rule'] or {}).get('action') == 'delay' else 0
+            time.sleep(max(0.0, state['between'] + delay + 0.3 - time.time()))
             state['numbers'] = call(lane.control + '/numbers?user_id=' + USER)['numbers']
         else:
             raise ValueError('unknown step %s' % step)
@@ -458,7 +494,11 @@ def clear_failure(result):
 
 
 def account_problems(row, numbers):
-    """Differences between the account and the row's exact expectation."""
+    """Differences between the account and the row's exact expectation.
+
+    ``expect`` maps E.164 numbers to the fields they must have, plus optional ``pools``
+    (name, count, applicationId). Nothing else may be on the account.
+    """
     problems = []
     enabled = [n for n in numbers if n.get('numberState') == 'enabled']
     if len(numbers) > row['allocations']:
@@ -467,25 +507,24 @@ def account_problems(row, numbers):
     unlabelled = [n['number'] for n in enabled if not n.get('name')]
     if unlabelled:
         problems.append('unlabelled: %s' % ', '.join(unlabelled))
-    expect = row['expect']
-    if 'pool' in expect:
-        want = expect['pool']
+    expect = dict(row['expect'])
+    pools = expect.pop('pools', [])
+    have = dict((n['number'], n) for n in enabled)
+    claimed = set(expect)
+    for want in pools:
         pool = [n for n in enabled if n.get('name') == want['name']]
-        if len(pool) != want['count'] or len(enabled) != want['count']:
-            problems.append('the pool holds %d numbers and the account %d, expected exactly %d'
-                            % (len(pool), len(enabled), want['count']))
+        claimed.update(n['number'] for n in pool)
+        if len(pool) != want['count']:
+            problems.append('the pool %s holds %d numbers, expected exactly %d' % (want['name'], len(pool), want['count']))
         wrong = [n['number'] for n in pool if n.get('applicationId') != want.get('applicationId')]
         if wrong:
             problems.append('wrong application on %s' % ', '.join(wrong))
-        return problems
-    have = dict((n['number'], n) for n in enabled)
-    if set(have) != set(expect):
-        missing = sorted(set(expect) - set(have))
-        extra = sorted(set(have) - set(expect))
-        if missing:
-            problems.append('missing (released or never ordered): %s' % ', '.join(missing))
-        if extra:
-            problems.append('on the account but should not be: %s' % ', '.join(extra))
+    missing = sorted(set(expect) - set(have))
+    extra = sorted(set(have) - claimed)
+    if missing:
+        problems.append('missing (released or never ordered): %s' % ', '.join(missing))
+    if extra:
+        problems.append('on the account but should not be: %s' % ', '.join(extra))
     for number, fields in expect.items():
         for key, value in fields.items():
             if number in have and have[number].get(key) != value:
@@ -504,7 +543,7 @@ def judge(row, record):
             problems.append('run failed unclearly (%s): %s' % (why, str(run.get('msg'))[:300]))
     else:
         run_outcome = 'ok'
-        if not row.get('check_mode') and not run.get('changed'):
+        if not (row.get('check_mode') or row.get('read_only')) and not run.get('changed'):
             problems.append('run succeeded but reported changed=false although it changed the account')
     if record['hits'] < 1:
         problems.append('the fault never fired (the request was not sent?)')
@@ -566,9 +605,9 @@ def main():
     parser.add_argument('ansible_args', nargs='*', help='extra ansible-playbook arguments (after --)')
     args = parser.parse_args()
 
-    rows = list(ROWS) + (list(POOL_ROWS) if module_exists(POOL) else [])
+    rows = list(ROWS) + [row for row in POOL_ROWS + MORE_ROWS if module_exists(row['module'])]
     if args.rows:
-        rows = [row for row in ROWS + POOL_ROWS if row['id'] in args.rows.split(',')]
+        rows = [row for row in ROWS + POOL_ROWS + MORE_ROWS if row['id'] in args.rows.split(',')]
     faults = [f for f in FAULTS if not args.faults or f[0] in args.faults.split(',')]
 
     workdir = args.keep or tempfile.mkdtemp(prefix='fault-matrix-')

@@ -9,8 +9,8 @@
 Generates fresh credentials, starts the emulator with them and runs, each at -vvvv with
 standard output and error captured:
 
-1. ok.yml: succeeding tasks of every module and form, check mode and diff, plus a wrong
-   secret (401) with ignore_errors;
+1. ok.yml: succeeding tasks of every module, form and the role, check mode and diff, plus
+   a wrong secret (401) with ignore_errors;
 2. env.yml: credentials from CATAPULT_* environment variables;
 3. fail.yml: while the emulator echoes every request back in its errors (the
    Authorization header, the body, and a message holding the token and secret in clear):
@@ -121,6 +121,8 @@ def main():
         'leak_api_secret': 'sec-%s/+Zq' % secrets.token_hex(12),
         'leak_wrong_secret': 'wrong-%s' % secrets.token_hex(12),
         'leak_pool_module': find_collection_file('plugins', 'modules', 'catapult_local_number_order.py') is not None,
+        'leak_tollfree_module': find_collection_file('plugins', 'modules', 'catapult_tollfree_number_order.py') is not None,
+        'leak_role': find_collection_file('roles', 'phone_numbers', 'tasks', 'main.yml') is not None,
     }
     emulator = find_collection_file('tests', 'emulator', 'catapult_emulator.py')
     if emulator is None:
