@@ -518,9 +518,21 @@ def _describe_transport_error(exc):
 
 
 def _short(exc):
-    """The innermost reason of a requests exception, without URLs that could carry userinfo."""
+    """The innermost reason of a requests exception, without URLs that could carry userinfo.
+
+    ``... (Caused by NewConnectionError("HTTPConnection(host='h', port=9): Failed to establish
+    a new connection: [Errno 111] Connection refused"))`` -> ``Failed to establish a new
+    connection: [Errno 111] Connection refused``; likewise the SSL and name resolution reasons.
+    """
     text = str(exc)
-    match = re.search(r"\(Caused by [A-Za-z]+\((?:<[^>]*>, )?'?([^')]*)", text)
-    reason = match.group(1) if match else text
+    reason = text
+    if '(Caused by ' in text:
+        caused = text.split('(Caused by ', 1)[1]
+        # the first quoted message inside the cause is the innermost human-readable reason
+        quoted = re.search(r'"([^"]{8,})"|\'([^\']{8,})\'', caused)
+        reason = (quoted.group(1) or quoted.group(2)) if quoted else caused.rstrip(')')
+        # drop the connection object it starts with: "HTTPConnection(host=..., port=...): " or "<... at 0x...>: "
+        reason = re.sub(r'^(?:<[^>]*>|[A-Za-z]+Connection\([^)]*\)):\s*', '', reason)
+        reason = re.sub(r'\s*\(_ssl\.c:\d+\)$', '', reason)
     reason = re.sub(r'https?://\S+', lambda m: redact_url(m.group(0)), reason)
     return reason.strip()[:300]
