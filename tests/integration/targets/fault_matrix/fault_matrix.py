@@ -155,7 +155,9 @@ MORE_ROWS = [
 ]
 
 CLEAR_REQUEST = re.compile(r'\b(GET|POST|DELETE|PUT) /')
-CLEAR_REASON = re.compile(r'HTTP [45][0-9][0-9]|timed out|timeout|connection|refused|reset|aborted', re.I)
+# an HTTP status, or a transport failure with its cause (not just "connection error")
+CLEAR_REASON = re.compile(r'HTTP [45][0-9][0-9]|no answer within the timeout|timed out|Connection refused|Connection reset|'
+                          r'Connection aborted|without response|Failed to resolve|certificate', re.I)
 
 
 # --------------------------------------------------------------------------- forwarder
