@@ -130,8 +130,8 @@ def analyse(entries, started, ended):
         out['by_call'][call] = out['by_call'].get(call, 0) + 1
     if entries:
         spans = [parse_time(e) for e in entries]
-        first = min(s for s, _ in spans)
-        last = max(t for _, t in spans)
+        first = min(span[0] for span in spans)
+        last = max(span[1] for span in spans)
         busy = sum(e.get('duration_ms', 0.0) for e in entries) / 1000.0
         window = max(last - first, 1e-6)
         out['profile'] = {
@@ -306,8 +306,8 @@ class Bench(object):
             if row['scenario'] == 'uri-loop' and n >= 1000:
                 self.check('bulk N=%d at least %.0fx faster than the uri loop' % (n, TARGET_SPEEDUP),
                            bulk['rc'] == 0 and row['x_bulk'] >= TARGET_SPEEDUP,
-                           '%.1fx (uri loop %s%.1f s, bulk %.2f s)' % (row['x_bulk'], '~' if row['extrapolated'] else '',
-                                                                      row['wall'], bulk['wall']))
+                           '%.1fx (uri loop %s%.1f s, bulk %.2f s)'
+                           % (row['x_bulk'], '~' if row['extrapolated'] else '', row['wall'], bulk['wall']))
 
     def run_rate_limits(self):
         n = self.args.rate_limit_size
