@@ -40,6 +40,8 @@ RETRY_STATUSES = frozenset((429, 502, 503, 504))
 WRITE_METHODS = frozenset(('POST', 'PUT', 'PATCH', 'DELETE'))
 MAX_PAGE_SIZE = 1000
 PACE_MAX_INTERVAL = 10.0
+PACE_MIN_INTERVAL = 0.01
+PACE_RELAX_AFTER = 20
 _ID_SEGMENT = re.compile(r'^(?:[a-z]{1,3}-[a-z0-9]+|%2B[0-9]+|\+[0-9]+|[0-9]+)$')
 REDACTED = '********'
 # Credentials shorter than this are not searched for in texts (they would mangle every message).
@@ -289,23 +291,45 @@ class CatapultClient(object):
         if delay > 0:
             self._sleep(min(delay, self.max_wait))
 
-    def _rate_limited(self, key, seconds):
+    def _rate_limited(self, key, seconds, sent_at):
         """A 429: every thread waits ``seconds``; afterwards requests to this endpoint are spaced.
 
         The spacing starts at the reset interval the server gave (the documented buckets
-        refill one request at a time) and grows by a tenth on every further 429, so a
-        paced run sends about as many requests as the bucket allows and few 429s.
+        refill one request at a time) and grows by a tenth on a 429 to a request sent
+        under the current spacing; 429s to requests that were already in flight when the
+        spacing was set only move the next slot. A paced run so sends about as many
+        requests as the bucket allows and few 429s.
         """
         with self._gate_lock:
             now = self._clock()
             self._blocked_until = max(self._blocked_until, now + seconds)
-            interval = min(max(seconds, 0.01), PACE_MAX_INTERVAL)
+            interval = min(max(seconds, PACE_MIN_INTERVAL), PACE_MAX_INTERVAL)
             pace = self._pace.get(key)
             if pace is None:
-                self._pace[key] = [interval, now + seconds]
-            else:
+                self._pace[key] = [interval, now + seconds, 0, now]
+                return
+            if sent_at >= pace[3]:
                 pace[0] = min(max(interval, pace[0] * 1.1), PACE_MAX_INTERVAL)
-                pace[1] = max(pace[1], now + seconds)
+                pace[3] = now
+            pace[1] = max(pace[1], now + seconds)
+            pace[2] = 0
+
+    def _answered(self, key):
+        """A success: after PACE_RELAX_AFTER in a row the spacing halves, and ends when it is tiny.
+
+        A lone 429 (a burst, a blip) so slows the endpoint for a few seconds only, while a
+        real bucket answers the faster pace with a 429 that restores the spacing.
+        """
+        with self._gate_lock:
+            pace = self._pace.get(key)
+            if pace is None:
+                return
+            pace[2] += 1
+            if pace[2] >= PACE_RELAX_AFTER:
+                pace[0] /= 2.0
+                pace[2] = 0
+                if pace[0] < PACE_MIN_INTERVAL:
+                    del self._pace[key]
 
     # -- the one request loop ---------------------------------------------------------
 
@@ -328,6 +352,7 @@ class CatapultClient(object):
         while True:
             self._wait_turn(key)
             self.stats['requests'] += 1
+            sent_at = self._clock()
             try:
                 raw = self.session.request(method, url, params=params, json=json, timeout=self.timeout,
                                            verify=self.validate_certs, allow_redirects=False)
@@ -342,6 +367,7 @@ class CatapultClient(object):
                 raise error from None
             status = raw.status_code
             if status < 400 or (expected and status in expected):
+                self._answered(key)
                 return Response(status, raw.headers, _decode(raw), raw.url)
             if status in RETRY_STATUSES and attempt < self.retries and (idempotent or status == 429):
                 attempt += 1
@@ -349,7 +375,7 @@ class CatapultClient(object):
                 delay = retry_delay(raw.headers, attempt - 1, now=self._clock(), cap=self.max_wait)
                 if status == 429:
                     self.stats['rate_limited'] += 1
-                    self._rate_limited(key, delay)
+                    self._rate_limited(key, delay, sent_at)
                 else:
                     self._sleep(delay)
                 raw.close()

@@ -272,6 +272,43 @@ def test_a_further_429_widens_the_spacing(requests_mock):
     assert client.stats['rate_limited'] == 2
 
 
+def test_spacing_relaxes_after_a_run_of_successes(requests_mock):
+    client, fake = paced_client()
+    run = client_mod.PACE_RELAX_AFTER
+    requests_mock.post(NUMBERS, [{'status_code': 429, 'headers': {'Retry-After': '0.8'}, 'json': {'message': 'slow'}}]
+                       + [{'status_code': 201}] * (3 * run))
+    for dummy in range(3 * run):
+        client.allocate_phone_number({'number': '+19195550100'})
+    # the 0.8 s gate, then the spacing halves after every run of successes (each slot is
+    # booked one request ahead, so the first halving shows one request later)
+    assert fake.waits == [0.8] * (run + 1) + [0.4] * run + [0.2] * (run - 1)
+    assert requests_mock.call_count == 3 * run + 1
+
+
+def test_spacing_ends_when_it_is_tiny(requests_mock):
+    client, fake = paced_client()
+    run = client_mod.PACE_RELAX_AFTER
+    requests_mock.post(NUMBERS, [{'status_code': 429, 'headers': {'Retry-After': '0.015'}, 'json': {'message': 'blip'}}]
+                       + [{'status_code': 201}] * (2 * run))
+    for dummy in range(2 * run):
+        client.allocate_phone_number({'number': '+19195550100'})
+    assert len(fake.waits) == run  # the gate and the spaced requests up to the run's last answer; then no spacing
+    assert client._pace == {}
+
+
+def test_429s_of_requests_already_in_flight_do_not_widen_the_spacing():
+    client, fake = paced_client()
+    key = 'POST /v1/users/{}/phoneNumbers'
+    sent = fake.now
+    fake.now += 0.05
+    client._rate_limited(key, 0.6, sent)  # the first 429 sets the spacing
+    for dummy in range(15):  # the other 15 workers' requests were sent before it: no growth
+        client._rate_limited(key, 0.6, sent)
+    assert client._pace[key][0] == 0.6
+    client._rate_limited(key, 0.6, fake.now)  # a request sent under the spacing still got a 429
+    assert client._pace[key][0] == pytest.approx(0.66)
+
+
 def test_pace_keys_leave_ids_out():
     assert client_mod._pace_key('POST', API + '/users/u-unit/phoneNumbers') == 'POST /v1/users/{}/phoneNumbers'
     assert client_mod._pace_key('POST', API + '/users/u-x/phoneNumbers/%2B19195550100') == 'POST /v1/users/{}/phoneNumbers/{}'
