@@ -20,7 +20,6 @@ duplicate order). A last run without faults must change nothing.
 from __future__ import annotations
 
 import argparse
-import base64
 import json
 import os
 import re
@@ -28,9 +27,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, '..', 'setup_catapult_emulator', 'files'))
+
+from catapult_harness import Emulator, call, local_inventory  # pylint: disable=wrong-import-position
+
 USER, TOKEN, SECRET = 'u-chaos', 'chaos-token', 'chaos-secret-value'
 APPS = ('a-demo-support', 'a-demo-ivr', 'a-demo-sales')
 
@@ -48,30 +50,6 @@ def desired_state(specific):
     # on the account before the run: 20 to rename and re-point, 20 to release
     seed = [{'number': n, 'name': 'Stale'} for n in numbers[:20]] + [{'number': n, 'name': 'Retire'} for n in retire]
     return entries, pools, seed
-
-
-def find_collection_file(*parts):
-    roots = [os.path.join(HERE, '..', '..', '..', '..')]
-    roots += [os.path.join(root, 'ansible_collections', 'bandwidth', 'catapult')
-              for root in os.environ.get('ANSIBLE_COLLECTIONS_PATH', '').split(os.pathsep) if root]
-    for root in roots:
-        path = os.path.join(root, *parts)
-        if os.path.exists(path):
-            return os.path.abspath(path)
-    return None
-
-
-def call(url, method='GET', body=None, auth=False):
-    data = None if body is None else json.dumps(body).encode('utf-8')
-    request = urllib.request.Request(url, data=data, method=method)
-    if data is not None:
-        request.add_header('Content-Type', 'application/json')
-    if auth:
-        request.add_header('Authorization', 'Basic ' + base64.b64encode(('%s:%s' % (TOKEN, SECRET)).encode()).decode())
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    with opener.open(request, timeout=30) as response:
-        raw = response.read()
-    return json.loads(raw.decode('utf-8')) if raw.strip() else None
 
 
 def check_account(numbers, entries, pools):
@@ -137,26 +115,13 @@ def main():
     entries, pools, seed = desired_state(args.specific)
     workdir = tempfile.mkdtemp(prefix='chaos-')
     out = args.output or workdir
-    emulator = find_collection_file('tests', 'emulator', 'catapult_emulator.py')
-    url_file = os.path.join(workdir, 'emulator.url')
-    proc = subprocess.Popen([sys.executable, emulator, '--host', '127.0.0.1', '--port', '0', '--user-id', USER,  # pylint: disable=consider-using-with
-                             '--api-token', TOKEN, '--api-secret', SECRET, '--url-file', url_file, '--lifetime', '900'],
-                            stdout=subprocess.DEVNULL)
     started = time.time()
+    emulator = Emulator(os.path.join(workdir, 'emulator.url'), USER, TOKEN, SECRET, lifetime=900, who='chaos')
     try:
-        for dummy in range(300):
-            if os.path.exists(url_file) and open(url_file, encoding='utf-8').read().strip():
-                break
-            time.sleep(0.1)
-        api_url = open(url_file, encoding='utf-8').read().strip()
-        control = api_url[:-len('/v1')] + '/_emulator'
+        api_url, control = emulator.url, emulator.control
         for item in seed:
-            call(api_url + '/users/%s/phoneNumbers' % USER, 'POST', item, auth=True)
-        inventory = os.environ.get('INVENTORY_PATH')
-        if not inventory:
-            inventory = os.path.join(workdir, 'inventory')
-            with open(inventory, 'w', encoding='utf-8') as handle:
-                handle.write('testhost ansible_connection=local ansible_python_interpreter=%s\n' % sys.executable)
+            call(api_url + '/users/%s/phoneNumbers' % USER, 'POST', item, auth=(TOKEN, SECRET))
+        inventory = local_inventory(workdir)
         vars_file = os.path.join(workdir, 'chaos_vars.json')
         with open(vars_file, 'w', encoding='utf-8') as handle:
             json.dump({'catapult_phone_numbers': entries, 'catapult_number_pools': pools, 'catapult_user_id': USER,
@@ -200,8 +165,7 @@ def main():
         if writes:
             problems.append('the run without faults sent %d writes' % writes)
     finally:
-        proc.terminate()
-        proc.wait(15)
+        emulator.stop()
 
     enabled = sum(1 for n in numbers if n['numberState'] == 'enabled')
     lines = ['Chaos run: fault rate %g, seed %d (429s reset after %d ms); desired: %d specific numbers (%d released), %d pools of %s numbers'

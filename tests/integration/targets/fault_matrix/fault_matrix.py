@@ -29,7 +29,6 @@ entry. Usage (ansible-test runs it from runme.sh)::
 from __future__ import annotations
 
 import argparse
-import base64
 import json
 import os
 import re
@@ -41,11 +40,14 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, '..', 'setup_catapult_emulator', 'files'))
+
+from catapult_harness import Emulator, call, collection_file  # pylint: disable=wrong-import-position
+
 USER = 'u-matrix'
 TOKEN = 'matrix-token'
 SECRET = 'matrix-secret-value'
@@ -330,71 +332,27 @@ class Forwarder(object):
 
 # --------------------------------------------------------------------------- emulator
 
-def find_emulator():
-    candidates = [os.path.join(HERE, '..', '..', '..', 'emulator', 'catapult_emulator.py')]
-    for root in os.environ.get('ANSIBLE_COLLECTIONS_PATH', '').split(os.pathsep):
-        if root:
-            candidates.append(os.path.join(root, 'ansible_collections', 'bandwidth', 'catapult', 'tests', 'emulator',
-                                           'catapult_emulator.py'))
-    for path in candidates:
-        if os.path.isfile(path):
-            return os.path.abspath(path)
-    raise SystemExit('fault_matrix: tests/emulator/catapult_emulator.py not found in %s' % candidates)
-
-
 def module_exists(fqcn):
     """Whether the collection has this module (or, for a name without ``catapult_``, this role)."""
     name = fqcn.split('.')[-1]
     relative = ('plugins', 'modules', name + '.py') if name.startswith('catapult_') else ('roles', name, 'tasks', 'main.yml')
-    roots = [os.path.join(HERE, '..', '..', '..', '..')]
-    roots += [os.path.join(root, 'ansible_collections', 'bandwidth', 'catapult')
-              for root in os.environ.get('ANSIBLE_COLLECTIONS_PATH', '').split(os.pathsep) if root]
-    return any(os.path.isfile(os.path.join(root, *relative)) for root in roots)
-
-
-def call(url, method='GET', body=None, auth=None):
-    """One JSON request (no proxy); returns the decoded body."""
-    data = None if body is None else json.dumps(body).encode('utf-8')
-    request = urllib.request.Request(url, data=data, method=method)
-    if data is not None:
-        request.add_header('Content-Type', 'application/json')
-    if auth:
-        request.add_header('Authorization', 'Basic ' + base64.b64encode(('%s:%s' % auth).encode('utf-8')).decode('ascii'))
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    with opener.open(request, timeout=30) as response:
-        raw = response.read()
-    return json.loads(raw.decode('utf-8')) if raw.strip() else None
+    return collection_file(*relative) is not None
 
 
 class Lane(object):
     """One emulator and its forwarder; cells of a lane run one after the other."""
 
     def __init__(self, workdir, index):
-        url_file = os.path.join(workdir, 'emulator-%d.url' % index)
-        argv = [sys.executable, find_emulator(), '--host', '127.0.0.1', '--port', '0', '--user-id', USER, '--api-token', TOKEN,
-                '--api-secret', SECRET, '--url-file', url_file, '--lifetime', '1800']
-        self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL)  # pylint: disable=consider-using-with
-        self.api_url = None
-        for dummy in range(300):
-            if os.path.exists(url_file):
-                with open(url_file, encoding='utf-8') as handle:
-                    self.api_url = handle.read().strip()
-                if self.api_url:
-                    break
-            if self.proc.poll() is not None:
-                raise SystemExit('fault_matrix: the emulator exited with %s' % self.proc.returncode)
-            time.sleep(0.1)
-        if not self.api_url:
-            self.proc.terminate()
-            raise SystemExit('fault_matrix: the emulator did not start')
-        self.control = re.sub('/v1$', '/_emulator', self.api_url)
+        self.emulator = Emulator(os.path.join(workdir, 'emulator-%d.url' % index), USER, TOKEN, SECRET, lifetime=1800,
+                                 who='fault_matrix')
+        self.api_url = self.emulator.url
+        self.control = self.emulator.control
         self.forwarder = Forwarder(int(re.search(r':([0-9]+)/v1$', self.api_url).group(1)))
         self.forwarder_url = 'http://127.0.0.1:%d/v1' % self.forwarder.port
 
     def stop(self):
         self.forwarder.stop()
-        self.proc.terminate()
-        self.proc.wait(15)
+        self.emulator.stop()
 
 
 class Controller(object):

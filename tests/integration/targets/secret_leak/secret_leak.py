@@ -31,32 +31,15 @@ import secrets
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 
 from urllib.parse import quote
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, '..', 'setup_catapult_emulator', 'files'))
+
+from catapult_harness import Emulator, call, collection_file, local_inventory  # pylint: disable=wrong-import-position
+
 USER = 'u-leak'
-
-
-def find_collection_file(*parts):
-    roots = [os.path.join(HERE, '..', '..', '..', '..')]
-    roots += [os.path.join(root, 'ansible_collections', 'bandwidth', 'catapult')
-              for root in os.environ.get('ANSIBLE_COLLECTIONS_PATH', '').split(os.pathsep) if root]
-    for root in roots:
-        path = os.path.join(root, *parts)
-        if os.path.exists(path):
-            return os.path.abspath(path)
-    return None
-
-
-def post(url, body):
-    request = urllib.request.Request(url, data=json.dumps(body).encode('utf-8'), method='POST',
-                                     headers={'Content-Type': 'application/json'})
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    with opener.open(request, timeout=30) as response:
-        return json.loads(response.read().decode('utf-8'))
 
 
 def basic(token, secret):
@@ -120,35 +103,20 @@ def main():
         # '/' and '+' so that URL-encoded forms differ from the raw secret
         'leak_api_secret': 'sec-%s/+Zq' % secrets.token_hex(12),
         'leak_wrong_secret': 'wrong-%s' % secrets.token_hex(12),
-        'leak_pool_module': find_collection_file('plugins', 'modules', 'catapult_local_number_order.py') is not None,
-        'leak_tollfree_module': find_collection_file('plugins', 'modules', 'catapult_tollfree_number_order.py') is not None,
-        'leak_role': find_collection_file('roles', 'phone_numbers', 'tasks', 'main.yml') is not None,
+        'leak_pool_module': collection_file('plugins', 'modules', 'catapult_local_number_order.py') is not None,
+        'leak_tollfree_module': collection_file('plugins', 'modules', 'catapult_tollfree_number_order.py') is not None,
+        'leak_role': collection_file('roles', 'phone_numbers', 'tasks', 'main.yml') is not None,
     }
-    emulator = find_collection_file('tests', 'emulator', 'catapult_emulator.py')
-    if emulator is None:
-        raise SystemExit('secret_leak: tests/emulator/catapult_emulator.py not found')
-    url_file = os.path.join(workdir, 'emulator.url')
-    proc = subprocess.Popen([sys.executable, emulator, '--host', '127.0.0.1', '--port', '0', '--user-id', USER,  # pylint: disable=consider-using-with
-                             '--api-token', creds['leak_api_token'], '--api-secret', creds['leak_api_secret'],
-                             '--url-file', url_file, '--lifetime', '600'], stdout=subprocess.DEVNULL)
+    emulator = Emulator(os.path.join(workdir, 'emulator.url'), USER, creds['leak_api_token'], creds['leak_api_secret'],
+                        lifetime=600, who='secret_leak')
     logs = []
     try:
-        for dummy in range(300):
-            if os.path.exists(url_file) and open(url_file, encoding='utf-8').read().strip():
-                break
-            if proc.poll() is not None:
-                raise SystemExit('secret_leak: the emulator exited')
-            time.sleep(0.1)
-        api_url = open(url_file, encoding='utf-8').read().strip()
+        api_url = emulator.url
         creds['leak_api_url'] = api_url
         vars_file = os.path.join(workdir, 'leak_vars.json')
         with os.fdopen(os.open(vars_file, os.O_WRONLY | os.O_CREAT, 0o600), 'w', encoding='utf-8') as handle:
             json.dump(creds, handle)
-        inventory = os.environ.get('INVENTORY_PATH')
-        if not inventory:
-            inventory = os.path.join(workdir, 'inventory')
-            with open(inventory, 'w', encoding='utf-8') as handle:
-                handle.write('testhost ansible_connection=local ansible_python_interpreter=%s\n' % sys.executable)
+        inventory = local_inventory(workdir)
         out = args.output or workdir
 
         logs.append(os.path.join(out, 'secret_leak_ok.log'))
@@ -160,7 +128,7 @@ def main():
         playbook('env.yml', inventory, vars_file, logs[-1], env=env)
 
         token, secret = creds['leak_api_token'], creds['leak_api_secret']
-        post(api_url[:-len('/v1')] + '/_emulator/faults', {'faults': [{
+        call(emulator.control + '/faults', 'POST', {'faults': [{
             'method': '*', 'path': '', 'action': 'echo', 'status': 400, 'count': 0,
             'message': 'Bad request. Authorization: Basic %s; token=%s; secret=%s; pair=%s:%s; quoted=%s; nopad=%s'
                        % (basic(token, secret), token, secret, token, secret, quote(secret, safe=''),
@@ -170,8 +138,7 @@ def main():
         if 'HTTP 400' not in text or '********' not in text:
             raise SystemExit('secret_leak: the echoing errors did not reach the output; the test did not test anything')
     finally:
-        proc.terminate()
-        proc.wait(15)
+        emulator.stop()
 
     problems = scan(logs, creds)
     sizes = ', '.join('%s %d lines' % (os.path.basename(p), sum(1 for dummy in open(p, encoding='utf-8', errors='replace')))
