@@ -46,7 +46,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'setup_catapult_emulator', 'files'))
 
-from catapult_harness import Emulator, call, collection_file  # pylint: disable=wrong-import-position
+from catapult_harness import Emulator, call  # pylint: disable=wrong-import-position
 
 USER = 'u-matrix'
 TOKEN = 'matrix-token'
@@ -108,7 +108,7 @@ ROWS = [
      'expect': {N1: {'name': 'New'}, N3: {'name': 'Fresh'}}, 'allocations': 3},
 ]
 
-# The pool module's requests, once the module exists (the rows are checked by pool label).
+# The pool module's requests (the rows are checked by pool label).
 POOL_TASK = {'name': 'Matrix pool', 'area_code': '919', 'quantity': 3, 'application_id': 'a-demo-ivr'}
 POOL_EXPECT = {'pools': [{'name': 'Matrix pool', 'applicationId': 'a-demo-ivr', 'count': 3}]}
 POOL_ROWS = [
@@ -136,7 +136,7 @@ ROLE_TASK = {'catapult_phone_numbers': [{'number': N1, 'name': 'Role', 'applicat
                                         'application_id': 'a-demo-sales'}]}
 ROLE_EXPECT = {N1: {'name': 'Role', 'applicationId': 'a-demo-ivr'},
                'pools': [{'name': 'Role pool', 'applicationId': 'a-demo-sales', 'count': 2}]}
-# Further rows, each included when its module (or the role) exists.
+# The other modules' and the role's requests.
 MORE_ROWS = [
     {'id': 'info-list', 'title': 'catapult_phone_number_info: list the account (GET /phoneNumbers)',
      'module': PHONE_INFO, 'setup': [{'number': N1, 'name': 'Keep'}], 'task': {'name': 'Keep'},
@@ -331,13 +331,6 @@ class Forwarder(object):
 
 
 # --------------------------------------------------------------------------- emulator
-
-def module_exists(fqcn):
-    """Whether the collection has this module (or, for a name without ``catapult_``, this role)."""
-    name = fqcn.split('.')[-1]
-    relative = ('plugins', 'modules', name + '.py') if name.startswith('catapult_') else ('roles', name, 'tasks', 'main.yml')
-    return collection_file(*relative) is not None
-
 
 class Lane(object):
     """One emulator and its forwarder; cells of a lane run one after the other."""
@@ -557,7 +550,7 @@ def print_matrix(rows, faults, outcomes, out):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n', 1)[0])
-    parser.add_argument('--rows', help='comma-separated row ids (default: all whose module exists)')
+    parser.add_argument('--rows', help='comma-separated row ids (default: all)')
     parser.add_argument('--faults', help='comma-separated fault ids (default: all)')
     parser.add_argument('--lanes', type=int, default=3, help='cells run in this many parallel lanes (one emulator each)')
     parser.add_argument('--output', default=os.environ.get('OUTPUT_DIR'), help='where the matrix is also written')
@@ -565,9 +558,12 @@ def main():
     parser.add_argument('ansible_args', nargs='*', help='extra ansible-playbook arguments (after --)')
     args = parser.parse_args()
 
-    rows = list(ROWS) + [row for row in POOL_ROWS + MORE_ROWS if module_exists(row['module'])]
+    rows = ROWS + POOL_ROWS + MORE_ROWS
     if args.rows:
-        rows = [row for row in ROWS + POOL_ROWS + MORE_ROWS if row['id'] in args.rows.split(',')]
+        unknown = sorted(set(args.rows.split(',')) - set(row['id'] for row in rows))
+        if unknown:
+            parser.error('unknown row id(s): %s' % ', '.join(unknown))
+        rows = [row for row in rows if row['id'] in args.rows.split(',')]
     faults = [f for f in FAULTS if not args.faults or f[0] in args.faults.split(',')]
 
     workdir = args.keep or tempfile.mkdtemp(prefix='fault-matrix-')

@@ -37,7 +37,7 @@ from urllib.parse import quote
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'setup_catapult_emulator', 'files'))
 
-from catapult_harness import Emulator, call, collection_file, local_inventory  # pylint: disable=wrong-import-position
+from catapult_harness import Emulator, call, local_inventory  # pylint: disable=wrong-import-position
 
 USER = 'u-leak'
 
@@ -103,9 +103,6 @@ def main():
         # '/' and '+' so that URL-encoded forms differ from the raw secret
         'leak_api_secret': 'sec-%s/+Zq' % secrets.token_hex(12),
         'leak_wrong_secret': 'wrong-%s' % secrets.token_hex(12),
-        'leak_pool_module': collection_file('plugins', 'modules', 'catapult_local_number_order.py') is not None,
-        'leak_tollfree_module': collection_file('plugins', 'modules', 'catapult_tollfree_number_order.py') is not None,
-        'leak_role': collection_file('roles', 'phone_numbers', 'tasks', 'main.yml') is not None,
     }
     emulator = Emulator(os.path.join(workdir, 'emulator.url'), USER, creds['leak_api_token'], creds['leak_api_secret'],
                         lifetime=600, who='secret_leak')
