@@ -20,6 +20,8 @@ import threading
 import time
 import traceback
 
+from contextlib import contextmanager
+
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 try:
@@ -41,7 +43,8 @@ WRITE_METHODS = frozenset(('POST', 'PUT', 'PATCH', 'DELETE'))
 MAX_PAGE_SIZE = 1000
 PACE_MAX_INTERVAL = 10.0
 PACE_MIN_INTERVAL = 0.01
-PACE_RELAX_AFTER = 20
+PACE_RELAX_AFTER = 10
+PACE_RELAX_MAX = 160
 _ID_SEGMENT = re.compile(r'^(?:[a-z]{1,3}-[a-z0-9]+|%2B[0-9]+|\+[0-9]+|[0-9]+)$')
 REDACTED = '********'
 # Credentials shorter than this are not searched for in texts (they would mangle every message).
@@ -218,6 +221,98 @@ def retry_delay(response_headers, attempt, now=None, base=0.5, cap=30.0):
     return min(base * (2 ** attempt), cap) * (0.5 + random.random() / 2)
 
 
+class _Pace(object):
+    """Pacing state of one endpoint after a 429 (see :class:`_Pacer`)."""
+
+    def __init__(self, interval, next_at, now):
+        self.lock = threading.Lock()  # one request at a time while paced
+        self.interval = interval      # seconds between two requests
+        self.next_at = next_at        # when the next request may be sent
+        self.set_at = now             # when ``interval`` was last set
+        self.good = None              # the last interval that held for a run of answers
+        self.relax_after = PACE_RELAX_AFTER
+        self.answers = 0
+
+
+class _Pacer(object):
+    """Rate limits for all threads of one client.
+
+    A 429 closes a gate every thread waits at until the reset time the server gave
+    (``Retry-After`` or ``X-RateLimit-Reset``). From then on the endpoint is paced: one
+    request at a time, ``interval`` apart, starting at the reset interval (the documented
+    buckets refill one request at a time). A 429 to a request sent under the current
+    interval widens it by a quarter; 429s to requests already in flight when it was set
+    do not. After a run of answers the interval halves, to find out whether the limit has
+    passed; if that brings a 429, the interval goes back to the one that held, and the
+    next try waits twice as long. A pacing below PACE_MIN_INTERVAL ends. So a paced run
+    sends about what the bucket allows with few 429s, and a lone 429 slows it briefly.
+    """
+
+    def __init__(self, clock, sleep, max_wait):
+        self._clock = clock
+        self._sleep = sleep
+        self._max_wait = max_wait
+        self._lock = threading.Lock()
+        self._blocked_until = 0.0
+        self._paces = {}
+
+    def _wait_until(self, when):
+        delay = when - self._clock()
+        if delay > 0:
+            self._sleep(min(delay, self._max_wait))
+
+    @contextmanager
+    def turn(self, key):
+        """Hold while sending one request to ``key``: waits for the gate and the endpoint's pace."""
+        with self._lock:
+            pace = self._paces.get(key)
+            blocked_until = self._blocked_until
+        if pace is None:
+            self._wait_until(blocked_until)
+            yield
+            return
+        with pace.lock:
+            with self._lock:
+                when = max(self._blocked_until, pace.next_at)
+            self._wait_until(when)
+            yield
+
+    def limited(self, key, seconds, sent_at):
+        with self._lock:
+            now = self._clock()
+            self._blocked_until = max(self._blocked_until, now + seconds)
+            interval = min(max(seconds, PACE_MIN_INTERVAL), PACE_MAX_INTERVAL)
+            pace = self._paces.get(key)
+            if pace is None:
+                self._paces[key] = _Pace(interval, now + seconds, now)
+                return
+            if sent_at >= pace.set_at:
+                if pace.good is not None and pace.interval < pace.good:
+                    pace.interval = pace.good
+                    pace.relax_after = min(pace.relax_after * 2, PACE_RELAX_MAX)
+                else:
+                    pace.interval = min(max(interval, pace.interval * 1.25), PACE_MAX_INTERVAL)
+                pace.set_at = now
+            pace.next_at = max(pace.next_at, now + seconds)
+            pace.answers = 0
+
+    def answered(self, key, sent_at):
+        with self._lock:
+            pace = self._paces.get(key)
+            if pace is None:
+                return
+            pace.answers += 1
+            if pace.answers >= pace.relax_after:
+                pace.good = pace.interval
+                pace.interval /= 2.0
+                pace.answers = 0
+                pace.set_at = self._clock()
+                if pace.interval < PACE_MIN_INTERVAL:
+                    del self._paces[key]
+                    return
+            pace.next_at = max(pace.next_at, sent_at + pace.interval)
+
+
 class CatapultClient(object):
     """Thread-safe client for one Catapult user.
 
@@ -238,9 +333,7 @@ class CatapultClient(object):
         self.max_wait = max_wait
         self._sleep = sleep or _sleep
         self._clock = clock or time.time
-        self._gate_lock = threading.Lock()
-        self._blocked_until = 0.0
-        self._pace = {}
+        self._pacer = _Pacer(self._clock, self._sleep, max_wait)
         self.stats = {'requests': 0, 'retries': 0, 'rate_limited': 0}
         self.session = requests.Session()
         self.session.auth = (api_token, api_secret)
@@ -276,61 +369,6 @@ class CatapultClient(object):
             return url[len(self.base_url):] or '/'
         return redact_url(url)
 
-    # -- rate limits: a gate shared by all threads, then pacing per endpoint -----------
-
-    def _wait_turn(self, key):
-        """Wait for the shared gate, then for this endpoint's next free slot once it was rate limited."""
-        with self._gate_lock:
-            now = self._clock()
-            delay = self._blocked_until - now
-            pace = self._pace.get(key)
-            if pace is not None:
-                slot = max(now + max(delay, 0.0), pace[1])
-                pace[1] = slot + pace[0]
-                delay = slot - now
-        if delay > 0:
-            self._sleep(min(delay, self.max_wait))
-
-    def _rate_limited(self, key, seconds, sent_at):
-        """A 429: every thread waits ``seconds``; afterwards requests to this endpoint are spaced.
-
-        The spacing starts at the reset interval the server gave (the documented buckets
-        refill one request at a time) and grows by a tenth on a 429 to a request sent
-        under the current spacing; 429s to requests that were already in flight when the
-        spacing was set only move the next slot. A paced run so sends about as many
-        requests as the bucket allows and few 429s.
-        """
-        with self._gate_lock:
-            now = self._clock()
-            self._blocked_until = max(self._blocked_until, now + seconds)
-            interval = min(max(seconds, PACE_MIN_INTERVAL), PACE_MAX_INTERVAL)
-            pace = self._pace.get(key)
-            if pace is None:
-                self._pace[key] = [interval, now + seconds, 0, now]
-                return
-            if sent_at >= pace[3]:
-                pace[0] = min(max(interval, pace[0] * 1.1), PACE_MAX_INTERVAL)
-                pace[3] = now
-            pace[1] = max(pace[1], now + seconds)
-            pace[2] = 0
-
-    def _answered(self, key):
-        """A success: after PACE_RELAX_AFTER in a row the spacing halves, and ends when it is tiny.
-
-        A lone 429 (a burst, a blip) so slows the endpoint for a few seconds only, while a
-        real bucket answers the faster pace with a 429 that restores the spacing.
-        """
-        with self._gate_lock:
-            pace = self._pace.get(key)
-            if pace is None:
-                return
-            pace[2] += 1
-            if pace[2] >= PACE_RELAX_AFTER:
-                pace[0] /= 2.0
-                pace[2] = 0
-                if pace[0] < PACE_MIN_INTERVAL:
-                    del self._pace[key]
-
     # -- the one request loop ---------------------------------------------------------
 
     def request(self, method, path, params=None, json=None, idempotent=None, expected=None):
@@ -350,16 +388,27 @@ class CatapultClient(object):
         key = _pace_key(method, url)
         attempt = 0
         while True:
-            self._wait_turn(key)
-            self.stats['requests'] += 1
-            sent_at = self._clock()
-            try:
-                raw = self.session.request(method, url, params=params, json=json, timeout=self.timeout,
-                                           verify=self.validate_certs, allow_redirects=False)
-            except requests.exceptions.RequestException as exc:
-                sent = _may_have_been_sent(exc)
-                error = CatapultTransportError(method, display, self._redact(_describe_transport_error(exc)), sent)
-                if attempt < self.retries and (idempotent or not sent) and _retryable_transport(exc):
+            with self._pacer.turn(key):
+                self.stats['requests'] += 1
+                sent_at = self._clock()
+                delay = 0.0
+                try:
+                    raw = self.session.request(method, url, params=params, json=json, timeout=self.timeout,
+                                               verify=self.validate_certs, allow_redirects=False)
+                except requests.exceptions.RequestException as exc:
+                    raw, failure = None, exc
+                else:
+                    failure = None
+                    delay = retry_delay(raw.headers, attempt, now=self._clock(), cap=self.max_wait)
+                    if raw.status_code == 429:
+                        self.stats['rate_limited'] += 1
+                        self._pacer.limited(key, delay, sent_at)
+                    elif raw.status_code < 400:
+                        self._pacer.answered(key, sent_at)
+            if failure is not None:
+                sent = _may_have_been_sent(failure)
+                error = CatapultTransportError(method, display, self._redact(_describe_transport_error(failure)), sent)
+                if attempt < self.retries and (idempotent or not sent) and _retryable_transport(failure):
                     attempt += 1
                     self.stats['retries'] += 1
                     self._sleep(retry_delay(None, attempt - 1, cap=self.max_wait))
@@ -367,16 +416,11 @@ class CatapultClient(object):
                 raise error from None
             status = raw.status_code
             if status < 400 or (expected and status in expected):
-                self._answered(key)
                 return Response(status, raw.headers, _decode(raw), raw.url)
             if status in RETRY_STATUSES and attempt < self.retries and (idempotent or status == 429):
                 attempt += 1
                 self.stats['retries'] += 1
-                delay = retry_delay(raw.headers, attempt - 1, now=self._clock(), cap=self.max_wait)
-                if status == 429:
-                    self.stats['rate_limited'] += 1
-                    self._rate_limited(key, delay, sent_at)
-                else:
+                if status != 429:  # a 429's wait is the pacer's, shared by every thread
                     self._sleep(delay)
                 raw.close()
                 continue

@@ -6,7 +6,10 @@
 from __future__ import annotations
 
 import base64
+import threading
 import time
+
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -267,21 +270,20 @@ def test_a_further_429_widens_the_spacing(requests_mock):
     requests_mock.post(NUMBERS, [limited, {'status_code': 201}, limited, {'status_code': 201}, {'status_code': 201}])
     for dummy in range(3):
         client.allocate_phone_number({'number': '+19195550100'})
-    # 429, wait 1, ok; wait the 1 s slot, 429, wait 1, ok; the spacing grew to 1.1 s
-    assert fake.waits == [1.0, 1.0, 1.0, 1.1]
+    # 429, wait 1, ok; wait the 1 s pace, 429, wait 1, ok; the pace grew by a quarter
+    assert fake.waits == [1.0, 1.0, 1.0, 1.25]
     assert client.stats['rate_limited'] == 2
 
 
-def test_spacing_relaxes_after_a_run_of_successes(requests_mock):
+def test_spacing_relaxes_after_a_run_of_answers(requests_mock):
     client, fake = paced_client()
     run = client_mod.PACE_RELAX_AFTER
     requests_mock.post(NUMBERS, [{'status_code': 429, 'headers': {'Retry-After': '0.8'}, 'json': {'message': 'slow'}}]
                        + [{'status_code': 201}] * (3 * run))
     for dummy in range(3 * run):
         client.allocate_phone_number({'number': '+19195550100'})
-    # the 0.8 s gate, then the spacing halves after every run of successes (each slot is
-    # booked one request ahead, so the first halving shows one request later)
-    assert fake.waits == [0.8] * (run + 1) + [0.4] * run + [0.2] * (run - 1)
+    # the 0.8 s gate, then the pace halves after every run of answers
+    assert fake.waits == [0.8] * run + [0.4] * run + [0.2] * run
     assert requests_mock.call_count == 3 * run + 1
 
 
@@ -292,21 +294,61 @@ def test_spacing_ends_when_it_is_tiny(requests_mock):
                        + [{'status_code': 201}] * (2 * run))
     for dummy in range(2 * run):
         client.allocate_phone_number({'number': '+19195550100'})
-    assert len(fake.waits) == run  # the gate and the spaced requests up to the run's last answer; then no spacing
-    assert client._pace == {}
+    assert len(fake.waits) == run  # the gate and the paced requests of the first run of answers; then none
+    assert client._pacer._paces == {}
 
 
 def test_429s_of_requests_already_in_flight_do_not_widen_the_spacing():
     client, fake = paced_client()
+    pacer = client._pacer
     key = 'POST /v1/users/{}/phoneNumbers'
     sent = fake.now
     fake.now += 0.05
-    client._rate_limited(key, 0.6, sent)  # the first 429 sets the spacing
+    pacer.limited(key, 0.6, sent)  # the first 429 sets the pace
     for dummy in range(15):  # the other 15 workers' requests were sent before it: no growth
-        client._rate_limited(key, 0.6, sent)
-    assert client._pace[key][0] == 0.6
-    client._rate_limited(key, 0.6, fake.now)  # a request sent under the spacing still got a 429
-    assert client._pace[key][0] == pytest.approx(0.66)
+        pacer.limited(key, 0.6, sent)
+    assert pacer._paces[key].interval == 0.6
+    pacer.limited(key, 0.6, fake.now)  # a request sent under the pace still got a 429
+    assert pacer._paces[key].interval == pytest.approx(0.75)
+
+
+def test_a_faster_pace_that_brings_a_429_goes_back_and_waits_longer_to_try_again():
+    client, fake = paced_client()
+    pacer = client._pacer
+    key = 'POST /v1/users/{}/phoneNumbers'
+    run = client_mod.PACE_RELAX_AFTER
+    pacer.limited(key, 0.6, fake.now)
+    for dummy in range(run):
+        fake.now += 0.6
+        pacer.answered(key, fake.now)
+    pace = pacer._paces[key]
+    assert (pace.interval, pace.good) == (0.3, 0.6)
+    fake.now += 0.3
+    pacer.limited(key, 0.2, fake.now)  # the bucket does not allow 0.3
+    assert (pace.interval, pace.relax_after) == (0.6, 2 * run)
+
+
+def test_paced_requests_go_one_at_a_time():
+    """While an endpoint is paced, a second thread waits until the first one's request is done."""
+    client, fake = paced_client()
+    key = 'GET /v1/users/{}/phoneNumbers'
+
+    def two_requests():
+        order = []
+
+        def send(dummy):
+            with client._pacer.turn(key):
+                order.append('start')
+                threading.Event().wait(0.2)  # a real wait: time.sleep is recorded, not slept, in these tests
+                order.append('end')
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            list(pool.map(send, range(2)))
+        return order
+
+    assert two_requests() == ['start', 'start', 'end', 'end']  # not paced: both at once
+    client._pacer.limited(key, 0.5, fake.now)
+    assert two_requests() == ['start', 'end', 'start', 'end']
 
 
 def test_pace_keys_leave_ids_out():
