@@ -143,12 +143,7 @@ for problem in problems:
     print('  ' + problem)
 sys.exit(1 if problems else 0)
 PYEOF
-for role in roles/*/; do
-  [ -d "$role" ] || continue
-  name="$NS.$NAME.$(basename "$role")"
-  ansible-doc -t role "$name" >"$WORK/role.txt" 2>&1 || { cat "$WORK/role.txt"; die "ansible-doc -t role $name failed"; }
-  echo "ok: ansible-doc -t role $name"
-done
+role_docs "$NS.$NAME" .
 
 step "changelog"
 antsibull-changelog lint || die "changelog fragments lint failed"

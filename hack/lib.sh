@@ -6,6 +6,17 @@
 die() { echo "${0##*/}: $*" >&2; exit 1; }
 step() { printf '\n=== %s ===\n' "$*"; }
 
+# role_docs PREFIX DIR: ansible-doc -t role PREFIX.<name> renders for every role under DIR/roles.
+role_docs() {
+  local role name
+  for role in "$2"/roles/*/; do
+    [ -d "$role" ] || continue
+    name="$1.$(basename "$role")"
+    ansible-doc -t role "$name" >"$WORK/role-doc.txt" 2>&1 || { cat "$WORK/role-doc.txt"; die "ansible-doc -t role $name failed"; }
+    echo "ok: ansible-doc -t role $name"
+  done
+}
+
 # install_collection SRC: build SRC into a tarball and install it into $WORK/collections;
 # only that copy is visible to ansible afterwards.
 install_collection() {

@@ -35,12 +35,7 @@ for module in "$installed"/plugins/modules/*.py; do
   grep -q 'EXAMPLES' "$WORK/doc.txt" || die "ansible-doc $name shows no examples"
   echo "ok: ansible-doc $name"
 done
-for role in "$installed"/roles/*/; do
-  [ -d "$role" ] || continue
-  name="bandwidth.catapult.$(basename "$role")"
-  ansible-doc -t role "$name" >"$WORK/doc.txt" 2>&1 || { cat "$WORK/doc.txt"; die "ansible-doc -t role $name failed"; }
-  echo "ok: ansible-doc -t role $name"
-done
+role_docs bandwidth.catapult "$installed"
 
 step "execution environment metadata (ansible-builder introspect)"
 if [ ! -x "$VENV/bin/ansible-builder" ]; then
