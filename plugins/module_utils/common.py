@@ -74,6 +74,16 @@ def e164_error(option, value):
             '(spaces, dots, dashes and parentheses are ignored); got %r' % (option, value))
 
 
+def optional_e164(value, option, errors):
+    """A normalised optional E.164 option: ``None`` and ``''`` pass as they are; a bad value adds to ``errors``."""
+    if value in (None, ''):
+        return value
+    normalized = normalize_e164(value)
+    if normalized is None:
+        errors.append(e164_error(option, value))
+    return normalized
+
+
 def application_id_of(resource):
     """``applicationId`` if present, else the last segment of the ``application`` URL."""
     app_id = resource.get('applicationId')

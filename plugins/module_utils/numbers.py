@@ -20,12 +20,14 @@ from ansible_collections.bandwidth.catapult.plugins.module_utils.common import (
     application_id_of,
     e164_error,
     normalize_e164,
+    optional_e164,
     phone_number_result,
 )
 
 # (module option, API field) of every field a task may manage on a number.
 MANAGED_FIELDS = (('name', 'name'), ('application_id', 'applicationId'), ('fallback_number', 'fallbackNumber'))
 ALLOCATE_ATTEMPTS = 3
+MAX_CONCURRENCY = 64
 
 
 def validate_entry(entry, prefix=''):
@@ -38,14 +40,15 @@ def validate_entry(entry, prefix=''):
     if number is None:
         errors.append(e164_error(prefix + 'number', entry.get('number')))
     entry['number'] = number
-    fallback = entry.get('fallback_number')
-    if fallback not in (None, ''):
-        normalized = normalize_e164(fallback)
-        if normalized is None:
-            errors.append(e164_error(prefix + 'fallback_number', fallback))
-        entry['fallback_number'] = normalized
+    entry['fallback_number'] = optional_e164(entry.get('fallback_number'), prefix + 'fallback_number', errors)
     entry.setdefault('state', 'present')
     return errors
+
+
+def check_concurrency(concurrency, errors):
+    """Append the problem with a ``concurrency`` option to ``errors``, if any."""
+    if concurrency < 1 or concurrency > MAX_CONCURRENCY:
+        errors.append('concurrency must be between 1 and %d; got %d' % (MAX_CONCURRENCY, concurrency))
 
 
 def current_value(resource, field):

@@ -29,13 +29,13 @@ from ansible_collections.bandwidth.catapult.plugins.module_utils.client import (
 from ansible_collections.bandwidth.catapult.plugins.module_utils.common import (
     catapult_argument_spec,
     create_client,
-    e164_error,
     fail_from_error,
-    normalize_e164,
+    optional_e164,
     phone_number_result,
 )
 from ansible_collections.bandwidth.catapult.plugins.module_utils.numbers import (
     allocate,
+    check_concurrency,
     converge,
     managed_view,
     run_concurrently,
@@ -60,7 +60,6 @@ FALLBACK_ORDER_CAP = 10
 LABEL_ATTEMPTS = 3
 LOST_ORDER_ATTEMPTS = 3
 MAX_SETTLE_SECONDS = 10.0
-MAX_CONCURRENCY = 64
 
 ORDER_REFUSED = 'invalid-available-number-search-order'
 QUANTITY_UNAVAILABLE = 'order-number-quantity-unavailable'
@@ -77,15 +76,9 @@ def validate_order(kind, params):
     errors.extend(search_errors)
     check_quantity(params['quantity'], errors)
 
-    labels = {'name': name, 'application_id': params['application_id'], 'fallback_number': params['fallback_number']}
-    fallback = labels['fallback_number']
-    if fallback not in (None, ''):
-        labels['fallback_number'] = normalize_e164(fallback)
-        if labels['fallback_number'] is None:
-            errors.append(e164_error('fallback_number', fallback))
-    concurrency = params['concurrency']
-    if concurrency < 1 or concurrency > MAX_CONCURRENCY:
-        errors.append('concurrency must be between 1 and %d; got %d' % (MAX_CONCURRENCY, concurrency))
+    labels = {'name': name, 'application_id': params['application_id'],
+              'fallback_number': optional_e164(params['fallback_number'], 'fallback_number', errors)}
+    check_concurrency(params['concurrency'], errors)
     return crit, labels, errors
 
 

@@ -294,6 +294,7 @@ from ansible_collections.bandwidth.catapult.plugins.module_utils.common import (
     fail_from_error,
 )
 from ansible_collections.bandwidth.catapult.plugins.module_utils.numbers import (
+    check_concurrency,
     converge,
     run_concurrently,
     validate_entry,
@@ -342,8 +343,7 @@ def validate_entries(module):
             errors.append('%snumber %s repeats numbers[%d]; list each number once' % (prefix, entry['number'], seen[entry['number']]))
         elif entry['number']:
             seen[entry['number']] = index
-    if module.params['concurrency'] < 1 or module.params['concurrency'] > 64:
-        errors.append('concurrency must be between 1 and 64, got %d' % module.params['concurrency'])
+    check_concurrency(module.params['concurrency'], errors)
     if errors:
         module.fail_json(msg='; '.join(errors))
     return entries
@@ -384,12 +384,9 @@ def run_bulk(module, client):
 
 def main():
     argument_spec = catapult_argument_spec()
+    argument_spec.update(ENTRY_OPTIONS)  # the single form: the options of one entry, number not required
     argument_spec.update(
         number=dict(type='str'),
-        name=dict(type='str'),
-        application_id=dict(type='str'),
-        fallback_number=dict(type='str'),
-        state=dict(type='str', choices=['present', 'absent'], default='present'),
         numbers=dict(type='list', elements='dict', options=ENTRY_OPTIONS),
         concurrency=dict(type='int', default=8),
     )
