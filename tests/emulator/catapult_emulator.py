@@ -114,10 +114,23 @@ STATUS_ERRORS = {
     504: ('unavailable', 'gateway-timeout'),
 }
 
-FAULT_ACTIONS = ('status', 'status_after', 'drop', 'drop_after', 'delay', 'plain_text', 'echo', 'reset')
-FAULT_DEFAULT_STATUS = {'status': 500, 'status_after': 502, 'plain_text': 500, 'echo': 400}
+FAULT_ACTIONS = ('status', 'status_after', 'drop', 'drop_after', 'delay', 'plain_text', 'echo', 'reset', 'raw', 'raw_after', 'pass')
+FAULT_DEFAULT_STATUS = {'status': 500, 'status_after': 502, 'plain_text': 500, 'echo': 400, 'raw': 200}
 # actions that answer (or not) without applying the request
-FAULT_NOT_APPLIED = ('status', 'plain_text', 'drop', 'echo', 'reset')
+FAULT_NOT_APPLIED = ('status', 'plain_text', 'drop', 'echo', 'reset', 'raw')
+# actions that write an answer whose headers a rule's 'headers' may change
+FAULT_HEADER_ACTIONS = ('status', 'status_after', 'plain_text', 'echo', 'raw', 'raw_after', 'pass')
+FAULT_RAW_ACTIONS = ('raw', 'raw_after')
+FAULT_KEYS = frozenset(('method', 'path', 'action', 'status', 'count', 'skip', 'retry_after', 'rate_limit_reset_ms', 'seconds', 'code',
+                        'message', 'body', 'content_type', 'headers'))
+RAW_DEFAULT_CONTENT_TYPE = 'text/html; charset=utf-8'
+# headers that frame the HTTP message; a rule may not change them (the connection would lose sync)
+FRAMING_HEADERS = frozenset(('content-length', 'transfer-encoding', 'connection'))
+HEADER_NAME_RE = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+# statuses that never carry a body; a body sent with them anyway ends the connection
+BODYLESS_STATUSES = frozenset((204, 304))
+# what a front proxy answers for a path outside /v1 and /_emulator
+OUTSIDE_API_HTML = '<html><body><h1>404 Not Found</h1></body></html>'
 CHAOS_FAULTS = (
     ('status', 429), ('status', 500), ('status', 502), ('status', 503), ('status', 504),
     ('drop', None), ('drop_after', None), ('status_after', 502),
@@ -216,15 +229,24 @@ def number_not_found(ref):
 
 
 class Reply:
-    """What the handler sends: a status, optional JSON body or text, extra headers."""
+    """What the handler sends: a status, optional JSON body, text or raw bytes, extra headers.
 
-    def __init__(self, status, body=None, headers=None, text=None):
+    ``raw`` (bytes) is sent as is with ``content_type`` (None = no Content-Type header);
+    ``overrides`` (header name -> value or None) change the final headers (a fault rule's ``headers``).
+    """
+
+    def __init__(self, status, body=None, headers=None, text=None, raw=None, content_type=None):
         self.status = status
         self.body = body
         self.headers = dict(headers or {})
         self.text = text
+        self.raw = raw
+        self.content_type = content_type
+        self.overrides = {}
 
     def payload(self):
+        if self.raw is not None:
+            return self.raw, self.content_type
         if self.text is not None:
             return self.text.encode('utf-8'), 'text/plain; charset=utf-8'
         if self.body is not None:
@@ -415,8 +437,7 @@ class FaultRule:
     def __init__(self, spec):
         if not isinstance(spec, dict):
             raise ValueError('a fault rule must be an object')
-        unknown = set(spec) - {'method', 'path', 'action', 'status', 'count', 'skip', 'retry_after', 'rate_limit_reset_ms', 'seconds',
-                               'code', 'message'}
+        unknown = set(spec) - FAULT_KEYS
         if unknown:
             raise ValueError('unknown fault rule keys: %s' % ', '.join(sorted(unknown)))
         self.action = spec.get('action')
@@ -428,7 +449,14 @@ class FaultRule:
             self.regex = re.compile(self.path)
         except re.error as exc:
             raise ValueError('bad fault path regex %r: %s' % (self.path, exc))
-        self.status = int(spec.get('status') or FAULT_DEFAULT_STATUS.get(self.action, 500))
+        if self.action == 'raw_after' and not spec.get('status'):
+            self.status = None  # the status the real handler answers
+        else:
+            self.status = int(spec.get('status') or FAULT_DEFAULT_STATUS.get(self.action, 500))
+            if not 100 <= self.status <= 599:
+                raise ValueError('fault status must be between 100 and 599')
+        self.body, self.content_type = self._raw_keys(spec)
+        self.headers = self._header_keys(spec)
         self.count = int(spec.get('count', 1))
         self.skip = int(spec.get('skip', 0))
         self.seconds = float(spec.get('seconds', 1.0))
@@ -439,6 +467,37 @@ class FaultRule:
         self.seen = 0
         self.hits = 0
 
+    def _raw_keys(self, spec):
+        """body and content_type (raw and raw_after only; content_type null = no Content-Type header)."""
+        given = [key for key in ('body', 'content_type') if key in spec]
+        if given and self.action not in FAULT_RAW_ACTIONS:
+            raise ValueError('%s only apply to the actions %s' % (' and '.join(given), ', '.join(FAULT_RAW_ACTIONS)))
+        body = spec.get('body', '')
+        if not isinstance(body, str):
+            raise ValueError('fault body must be a string')
+        content_type = spec.get('content_type', RAW_DEFAULT_CONTENT_TYPE)
+        if content_type is not None and (not isinstance(content_type, str) or re.search(r'[\r\n\0]', content_type)):
+            raise ValueError('fault content_type must be a string (one line) or null')
+        return body, content_type
+
+    def _header_keys(self, spec):
+        """The 'headers' overrides: name -> string (set/replace) or None (remove)."""
+        if 'headers' not in spec:
+            return {}
+        headers = spec['headers']
+        if not isinstance(headers, dict):
+            raise ValueError('fault headers must be an object of header name -> string or null')
+        if self.action not in FAULT_HEADER_ACTIONS:
+            raise ValueError('headers only apply to the actions %s' % ', '.join(FAULT_HEADER_ACTIONS))
+        for name, value in headers.items():
+            if not HEADER_NAME_RE.match(name):
+                raise ValueError('bad header name %r' % name)
+            if name.lower() in FRAMING_HEADERS:
+                raise ValueError('header %s cannot be changed by a fault rule' % name)
+            if value is not None and (not isinstance(value, str) or re.search(r'[\r\n\0]', value)):
+                raise ValueError('the value of header %s must be a string (one line) or null' % name)
+        return dict(headers)
+
     def matches(self, method, path):
         return (self.method in ('*', method)) and self.regex.search(path) is not None
 
@@ -448,10 +507,15 @@ class FaultRule:
     def to_json(self):
         out = {'method': self.method, 'path': self.path, 'action': self.action, 'count': self.count, 'skip': self.skip,
                'seen': self.seen, 'hits': self.hits, 'exhausted': self.exhausted()}
-        if self.action in FAULT_DEFAULT_STATUS:
+        if self.action in FAULT_DEFAULT_STATUS or (self.action == 'raw_after' and self.status is not None):
             out['status'] = self.status
         if self.action == 'delay':
             out['seconds'] = self.seconds
+        if self.action in FAULT_RAW_ACTIONS:
+            out['body'] = self.body
+            out['content_type'] = self.content_type
+        if self.headers:
+            out['headers'] = dict(self.headers)
         for key, value in (('retry_after', self.retry_after), ('rate_limit_reset_ms', self.reset_ms), ('code', self.code),
                            ('message', self.message)):
             if value is not None:
@@ -640,6 +704,7 @@ class Emulator:
             self.limiter = RateLimiter(self.config['rate_limit_buckets'])
             self.log = []
             self.log_seq = itertools.count(1)
+            self.foreign_log = []
 
     def set_config(self, changes):
         with self.lock:
@@ -656,10 +721,13 @@ class Emulator:
     @staticmethod
     def config_value(key, value, new):
         """A validated value for a config key (may also set new['rate_limit_buckets'])."""
-        if key == 'latency_ms':
-            value = float(value)
-            if value < 0:
-                raise ValueError('latency_ms must be >= 0')
+        if key in ('latency_ms', 'list_lag_ms'):
+            if isinstance(value, bool) or float(value) < 0:
+                raise ValueError('%s must be a number >= 0' % key)
+            return float(value)
+        if key == 'order_item_location':
+            if not isinstance(value, bool):
+                raise ValueError('order_item_location must be true or false')
             return value
         if key == 'order_cap':
             if isinstance(value, bool) or int(value) < 1:
@@ -792,9 +860,10 @@ class Emulator:
                            % (RATE_LIMIT_LABELS[bucket], count, per, burst, reset),
                            details=[{'name': 'rateLimitResetTime', 'value': reset}], headers={'X-RateLimit-Reset': reset})
 
-    def record(self, req, status, fault, started):
+    def record(self, req, status, fault, started, outside_api=False):
         entry = {'method': req.method, 'path': req.path, 'query': req.query, 'status': status, 'user_id': req.user_id,
-                 'fault': fault, 'time': iso_now(), 'duration_ms': round((time.monotonic() - started) * 1000.0, 3)}
+                 'fault': fault, 'outside_api': outside_api, 'time': iso_now(),
+                 'duration_ms': round((time.monotonic() - started) * 1000.0, 3)}
         with self.lock:
             entry['seq'] = next(self.log_seq)
             self.log.append(entry)
@@ -819,6 +888,24 @@ class Emulator:
         }
         return {'summary': summary} if summary_only else {'requests': entries, 'summary': summary}
 
+    def record_foreign(self, method, path, query, authorization):
+        """Log one request the foreign listener got.  The Authorization header is compared, never kept."""
+        if not authorization or not authorization.startswith('Basic '):
+            credentials = 'none'
+        elif self.authenticate(authorization) is not None:
+            credentials = 'valid'
+        else:
+            credentials = 'other'
+        entry = {'method': method, 'path': path, 'query': query, 'authorization': bool(authorization), 'credentials': credentials}
+        with self.lock:
+            self.foreign_log.append(entry)
+
+    def foreign_view(self, url, clear=False):
+        with self.lock:
+            if clear:
+                self.foreign_log = []
+            return {'url': url, 'requests': list(self.foreign_log)}
+
     # ----- phone number records
 
     def new_id(self):
@@ -830,7 +917,7 @@ class Emulator:
     def allocate(self, user_id, number, name=None, application_id=None, fallback=None):
         city, state, price = self.inventory.location_of(number)
         rec = {'id': self.new_id(), 'number': number, 'userId': user_id, 'city': city, 'state': state, 'price': price,
-               'createdTime': iso_now(), 'numberState': 'enabled', 'seq': next(self.sequence),
+               'createdTime': iso_now(), 'created': time.monotonic(), 'numberState': 'enabled', 'seq': next(self.sequence),
                'name': name or None, 'applicationId': application_id or None, 'fallbackNumber': fallback or None}
         self.inventory.take(number)
         self.numbers[rec['id']] = rec
@@ -915,8 +1002,11 @@ class Emulator:
         wanted = [(key, fold, req.param(key)) for key, fold in (('applicationId', False), ('name', False), ('state', True), ('city', True))
                   if req.param(key) is not None]
 
+        # list_lag_ms: the listing comes from a replica that has not seen the newest allocations yet
+        lag_horizon = time.monotonic() - self.config['list_lag_ms'] / 1000.0
+
         def keep(rec):
-            return rec['numberState'] == number_state and all(
+            return rec['numberState'] == number_state and rec['created'] <= lag_horizon and all(
                 (normalise_place(rec[key] or '') == normalise_place(value)) if fold else rec[key] == value for key, fold, value in wanted)
 
         records = sorted((rec for rec in self.user_numbers[req.user_id].values() if keep(rec)), key=lambda r: r['seq'])
@@ -1023,7 +1113,8 @@ class Emulator:
             item = {'number': number, 'nationalNumber': national_number(number), 'price': rec['price']}
             if rec['city']:
                 item.update(city=rec['city'], state=rec['state'])
-            item['location'] = self.location(req, rec)
+            if self.config['order_item_location']:
+                item['location'] = self.location(req, rec)
             items.append(item)
         if len(items) < quantity:
             raise ApiError(404, 'not-found', 'order-number-quantity-unavailable',
@@ -1063,20 +1154,13 @@ class Emulator:
 
 # --------------------------------------------------------------------------- HTTP layer
 
-class CatapultHandler(BaseHTTPRequestHandler):
-    """HTTP/1.1 keep-alive handler for /v1 (the emulated API) and /_emulator (control)."""
+class QuietHandler(BaseHTTPRequestHandler):
+    """HTTP/1.1 keep-alive plumbing shared by the API listener and the foreign one."""
 
     protocol_version = 'HTTP/1.1'
     server_version = 'catapult-emulator/' + VERSION
     sys_version = ''
     disable_nagle_algorithm = True
-
-    def setup(self):
-        super().setup()
-        if isinstance(self.connection, ssl.SSLSocket):
-            self.connection.settimeout(30)
-            self.connection.do_handshake()
-            self.connection.settimeout(None)
 
     def version_string(self):
         return self.server_version
@@ -1084,6 +1168,31 @@ class CatapultHandler(BaseHTTPRequestHandler):
     def log_message(self, format, *args):  # pylint: disable=redefined-builtin
         if self.server.verbose:
             sys.stderr.write('%s - %s\n' % (self.address_string(), format % args))
+
+    def read_body(self):
+        if 'chunked' in (self.headers.get('Transfer-Encoding') or '').lower():
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().split(b';')[0].strip() or b'0', 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b'\r\n', b'\n', b''):
+                        pass
+                    return b''.join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        length = int(self.headers.get('Content-Length') or 0)
+        return self.rfile.read(length) if length > 0 else b''
+
+
+class CatapultHandler(QuietHandler):
+    """HTTP/1.1 keep-alive handler for /v1 (the emulated API) and /_emulator (control)."""
+
+    def setup(self):
+        super().setup()
+        if isinstance(self.connection, ssl.SSLSocket):
+            self.connection.settimeout(30)
+            self.connection.do_handshake()
+            self.connection.settimeout(None)
 
     def do_GET(self):
         self.route('GET')
@@ -1105,20 +1214,6 @@ class CatapultHandler(BaseHTTPRequestHandler):
 
     # ----- plumbing
 
-    def read_body(self):
-        if 'chunked' in (self.headers.get('Transfer-Encoding') or '').lower():
-            chunks = []
-            while True:
-                size = int(self.rfile.readline().split(b';')[0].strip() or b'0', 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b'\r\n', b'\n', b''):
-                        pass
-                    return b''.join(chunks)
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-        length = int(self.headers.get('Content-Length') or 0)
-        return self.rfile.read(length) if length > 0 else b''
-
     def root_url(self):
         host = self.headers.get('Host') or ''
         if not re.match(r'^[A-Za-z0-9.\-]+(:[0-9]+)?$|^\[[0-9A-Fa-f:.]+\](:[0-9]+)?$', host):
@@ -1127,10 +1222,19 @@ class CatapultHandler(BaseHTTPRequestHandler):
 
     def send_reply(self, reply):
         data, content_type = reply.payload()
-        self.send_response(reply.status)
+        headers = [('Server', self.version_string()), ('Date', self.date_time_string())]
         if content_type:
-            self.send_header('Content-Type', content_type)
-        for key, value in reply.headers.items():
+            headers.append(('Content-Type', content_type))
+        headers.extend(reply.headers.items())
+        for name, value in reply.overrides.items():  # a fault rule's 'headers': replace or remove
+            headers = [(key, old) for key, old in headers if key.lower() != name.lower()]
+            if value is not None:
+                headers.append((name, value))
+        if data and (reply.status < 200 or reply.status in BODYLESS_STATUSES):
+            self.close_connection = True  # the client reads no body after these: do not reuse the connection
+        self.log_request(reply.status)
+        self.send_response_only(reply.status)
+        for key, value in headers:
             self.send_header(key, value)
         self.send_header('Content-Length', str(len(data)))
         if self.close_connection:
@@ -1138,6 +1242,18 @@ class CatapultHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != 'HEAD':
             self.wfile.write(data)
+
+    def header_overrides(self, headers):
+        """A rule's 'headers' with {root}, {foreign} and {foreign_localhost} replaced in the values."""
+        places = (('{root}', self.server.root_url), ('{foreign}', self.server.foreign_url),
+                  ('{foreign_localhost}', self.server.foreign_localhost_url))
+        out = {}
+        for name, value in headers.items():
+            if value is not None:
+                for placeholder, url in places:
+                    value = value.replace(placeholder, url)
+            out[name] = value
+        return out
 
     def reset(self):
         """Abort the connection with a TCP reset (SO_LINGER 0) without writing a response."""
@@ -1168,9 +1284,19 @@ class CatapultHandler(BaseHTTPRequestHandler):
             self.handle_api(method, split.path[3:], split.query, body)
         elif split.path.startswith('/_emulator/'):
             self.send_reply(control(self.server.emulator, method, split.path[len('/_emulator/'):].strip('/'), split.query, body, self.server))
-        else:
+        elif split.path == '/_emulator':
             self.send_reply(Reply(404, {'category': 'not-found', 'code': 'resource-not-found',
                                         'message': 'The requested resource could not be found.', 'details': []}))
+        else:
+            self.handle_outside_api(method, split.path, split.query, body)
+
+    def handle_outside_api(self, method, path, query, body):
+        """A path outside /v1 (e.g. a base URL without /v1): a front proxy's HTML 404; logged, nothing applied."""
+        started = time.monotonic()
+        req = ApiRequest(method, path, query, body, None, self.client_address[0], self.root_url())
+        reply = Reply(404, raw=OUTSIDE_API_HTML.encode('utf-8'), content_type=RAW_DEFAULT_CONTENT_TYPE)
+        self.server.emulator.record(req, reply.status, None, started, outside_api=True)
+        self.send_reply(reply)
 
     def handle_api(self, method, path, query, body):
         started = time.monotonic()
@@ -1188,10 +1314,12 @@ class CatapultHandler(BaseHTTPRequestHandler):
             reply = None if action in ('drop', 'reset') else fault_reply(emu, req, fault)
         else:
             reply = emu.dispatch(req)
-            if action == 'status_after':
-                reply = fault_reply(emu, req, fault)
+            if action in ('status_after', 'raw_after'):
+                reply = fault_reply(emu, req, fault, reply)
             elif action == 'drop_after':
                 reply = None
+        if reply is not None and fault is not None and fault.headers:
+            reply.overrides = self.header_overrides(fault.headers)
         emu.record(req, reply.status if reply else None, action, started)
         if action == 'reset':
             self.reset()
@@ -1201,8 +1329,14 @@ class CatapultHandler(BaseHTTPRequestHandler):
             self.send_reply(reply)
 
 
-def fault_reply(emu, req, fault):
-    """The answer of a 'status', 'status_after', 'plain_text' or 'echo' fault."""
+def fault_reply(emu, req, fault, applied=None):
+    """The answer of a 'status', 'status_after', 'plain_text', 'echo', 'raw' or 'raw_after' fault.
+
+    ``applied`` is the real answer of a request already applied (the default status of 'raw_after').
+    """
+    if fault.action in FAULT_RAW_ACTIONS:
+        status = fault.status if fault.status is not None else applied.status
+        return Reply(status, raw=fault.body.encode('utf-8'), content_type=fault.content_type)
     if fault.action == 'plain_text':
         return Reply(fault.status, text='%d %s' % (fault.status, reason_of(fault.status)))
     if fault.action == 'echo':
@@ -1252,7 +1386,7 @@ def control(emu, method, name, query, body, server):
         return control_body(body)
 
     handlers = {
-        ('GET', 'health'): lambda: {'ok': True, 'version': VERSION, 'url': server.base_url},
+        ('GET', 'health'): lambda: {'ok': True, 'version': VERSION, 'url': server.base_url, 'foreign_url': server.foreign_url},
         ('GET', 'requests'): lambda: emu.requests_report(params.get('summary_only', '').lower() in ('1', 'true', 'yes')),
         ('DELETE', 'requests'): emu.clear_log,
         ('GET', 'config'): emu.public_config,
@@ -1263,6 +1397,8 @@ def control(emu, method, name, query, body, server):
         ('POST', 'applications'): lambda: emu.add_application(data().get('user_id'), data().get('id')),
         ('POST', 'reset'): emu.reset_view,
         ('GET', 'tls-cert'): lambda: {'cert_pem': server.cert_pem},
+        ('GET', 'foreign'): lambda: emu.foreign_view(server.foreign_url),
+        ('DELETE', 'foreign'): lambda: emu.foreign_view(server.foreign_url, clear=True),
     }
     try:
         if name == 'faults' and method in ('GET', 'POST', 'DELETE'):
@@ -1275,15 +1411,103 @@ def control(emu, method, name, query, body, server):
         return Reply(400, {'error': str(exc)})
 
 
+class ForeignHandler(QuietHandler):
+    """The foreign origin: every request is logged (credentials compared, never kept) and answered 200 []."""
+
+    server_version = 'foreign-origin/' + VERSION
+
+    def answer(self):
+        try:
+            self.read_body()
+        except (ValueError, OSError):
+            self.close_connection = True
+        split = urlsplit(self.path)
+        self.server.emulator.record_foreign(self.command, split.path, split.query, self.headers.get('Authorization'))
+        data = b'[]'
+        self.send_response(200)
+        self.send_header('Content-Type', 'application/json')
+        self.send_header('Content-Length', str(len(data)))
+        if self.close_connection:
+            self.send_header('Connection', 'close')
+        self.end_headers()
+        if self.command != 'HEAD':
+            self.wfile.write(data)
+
+    def do_GET(self):
+        self.answer()
+
+    def do_POST(self):
+        self.answer()
+
+    def do_PUT(self):
+        self.answer()
+
+    def do_PATCH(self):
+        self.answer()
+
+    def do_DELETE(self):
+        self.answer()
+
+    def do_HEAD(self):
+        self.answer()
+
+    def do_OPTIONS(self):
+        self.answer()
+
+
+def family_of(host):
+    return socket.AF_INET6 if ':' in host else socket.AF_INET
+
+
+def shown_host(host):
+    """The host part of a URL for a listening address (0.0.0.0 -> 127.0.0.1, IPv6 in brackets)."""
+    shown = {'0.0.0.0': '127.0.0.1', '::': '::1', '': '127.0.0.1'}.get(host, host)
+    return '[%s]' % shown if ':' in shown else shown
+
+
+class ForeignServer(ThreadingHTTPServer):
+    """A second loopback listener standing for another origin (plain HTTP, runs in its own thread)."""
+
+    daemon_threads = True
+    block_on_close = False
+    allow_reuse_address = True
+
+    def __init__(self, host, port, emulator, verbose=False):
+        self.address_family = family_of(host)
+        super().__init__((host, port), ForeignHandler)
+        self.emulator = emulator
+        self.verbose = verbose
+        self.url = 'http://%s:%d' % (shown_host(host), self.server_address[1])
+        self.localhost_url = 'http://localhost:%d' % self.server_address[1]
+        self.thread = None
+        self.state_lock = threading.Lock()
+
+    def handle_error(self, request, client_address):
+        if self.verbose:
+            super().handle_error(request, client_address)
+
+    def start(self):
+        with self.state_lock:
+            if self.thread is None:
+                self.thread = threading.Thread(target=self.serve_forever, kwargs={'poll_interval': 0.1}, daemon=True)
+                self.thread.start()
+
+    def stop(self):
+        with self.state_lock:
+            if self.thread is not None:
+                self.shutdown()
+                self.thread.join(5)
+                self.thread = None
+
+
 class EmulatorServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
     request_queue_size = 128
     allow_reuse_address = True
 
-    def __init__(self, host, port, emulator, tls_context=None, cert_pem=None, verbose=False):
-        if ':' in host:
-            self.address_family = socket.AF_INET6
+    def __init__(self, host, port, emulator, tls_context=None, cert_pem=None, verbose=False, foreign_port=0):
+        self.address_family = family_of(host)
         super().__init__((host, port), CatapultHandler)
         self.emulator = emulator
         self.verbose = verbose
@@ -1291,13 +1515,30 @@ class EmulatorServer(ThreadingHTTPServer):
         self.cert_pem = cert_pem
         if tls_context is not None:
             self.socket = tls_context.wrap_socket(self.socket, server_side=True, do_handshake_on_connect=False)
-        shown = {'0.0.0.0': '127.0.0.1', '::': '::1', '': '127.0.0.1'}.get(host, host)
-        if ':' in shown:
-            shown = '[%s]' % shown
-        self.root_url = '%s://%s:%d' % (self.scheme, shown, self.server_address[1])
+        self.root_url = '%s://%s:%d' % (self.scheme, shown_host(host), self.server_address[1])
         self.base_url = self.root_url + '/v1'
         emulator.root_url_hint = self.root_url
         self.thread = None
+        try:
+            self.foreign = ForeignServer(host, foreign_port, emulator, verbose)
+        except OSError:
+            super().server_close()
+            raise
+        self.foreign_url = self.foreign.url
+        self.foreign_localhost_url = self.foreign.localhost_url
+
+    def serve_forever(self, poll_interval=0.5):
+        """Serve the API and, in a thread of its own, the foreign listener until shutdown()."""
+        self.foreign.start()
+        try:
+            super().serve_forever(poll_interval)
+        finally:
+            self.foreign.stop()
+
+    def server_close(self):
+        super().server_close()
+        self.foreign.stop()
+        self.foreign.server_close()
 
     def handle_error(self, request, client_address):
         if self.verbose:
@@ -1358,6 +1599,10 @@ def build_parser():
     add('--rate-limits', action='store_true', help='enable the documented rate-limit buckets')
     add('--rate-limit', action='append', default=[], metavar='NAME=COUNT/SECONDS:BURST',
         help='override one bucket (orders, searches, number_reads), e.g. orders=5/1:5; implies --rate-limits')
+    add('--no-order-item-location', dest='order_item_location', action='store_false',
+        help='search-and-order items carry no "location" (the numbers are still allocated)')
+    add('--list-lag-ms', type=float, default=0.0, help='numbers allocated less than N ms ago are missing from the list call')
+    add('--foreign-port', type=int, default=0, help='port of the foreign-origin listener (0 = any free one)')
     add('--fault-rate', type=float, default=0.0)
     add('--seed', type=int, default=0)
     add('--chaos-reset-ms', type=int, default=1000, help='X-RateLimit-Reset (from now) of the 429s chaos injects')
@@ -1373,11 +1618,12 @@ def config_from_args(args):
     for spec in args.rate_limit:
         buckets.update(parse_rate_limits(spec))
     config = {'latency_ms': 0.0, 'order_cap': 5000, 'pattern_on_order': 'allow', 'partial_fulfilment': 'none', 'released_as': '404',
-              'rate_limits': False, 'fault_rate': 0.0, 'seed': 0, 'chaos_reset_ms': 1000, 'rate_limit_buckets': buckets}
+              'rate_limits': False, 'fault_rate': 0.0, 'seed': 0, 'chaos_reset_ms': 1000, 'order_item_location': True,
+              'list_lag_ms': 0.0, 'rate_limit_buckets': buckets}
     changes = {'latency_ms': args.latency_ms, 'order_cap': args.order_cap, 'pattern_on_order': args.pattern_on_order,
                'partial_fulfilment': args.partial_fulfilment, 'released_as': args.released_as,
                'rate_limits': bool(args.rate_limits or args.rate_limit), 'fault_rate': args.fault_rate, 'seed': args.seed,
-               'chaos_reset_ms': args.chaos_reset_ms}
+               'chaos_reset_ms': args.chaos_reset_ms, 'order_item_location': args.order_item_location, 'list_lag_ms': args.list_lag_ms}
     for key, value in changes.items():
         config[key] = Emulator.config_value(key, value, config)
     return config
@@ -1394,7 +1640,7 @@ def build_server(argv=None):
     users = [(args.user_id, args.api_token, args.api_secret)] + list(args.user)
     emulator = Emulator(users, args.application or DEFAULT_APPLICATIONS, config, args.log_file)
     tls_context, cert_pem = make_tls_context() if args.tls else (None, None)
-    server = EmulatorServer(args.host, args.port, emulator, tls_context, cert_pem, args.verbose)
+    server = EmulatorServer(args.host, args.port, emulator, tls_context, cert_pem, args.verbose, args.foreign_port)
     server.args = args
     return server
 
