@@ -68,7 +68,7 @@ class CatapultError(Exception):
 class CatapultApiError(CatapultError):
     """The API answered with an error status."""
 
-    def __init__(self, status, method, path, code=None, api_message=None, category=None, details=None):
+    def __init__(self, status, method, path, code=None, api_message=None, category=None, details=None, hint=None):
         self.status = status
         self.code = code
         self.api_message = api_message
@@ -79,7 +79,7 @@ class CatapultApiError(CatapultError):
             text += ' (%s)' % code
         if api_message:
             text += ': %s' % api_message
-        hint = _STATUS_HINTS.get(status)
+        hint = hint or _STATUS_HINTS.get(status)
         if hint:
             text = '%s. %s' % (text.rstrip('.'), hint)
         super().__init__(text, method, path)
@@ -97,29 +97,90 @@ class CatapultTransportError(CatapultError):
     write, the outcome is unknown and must be resolved by reading, never by resending.
     """
 
-    def __init__(self, method, path, reason, sent):
+    def __init__(self, method, path, reason, sent, attempts=1):
         self.reason = reason
         self.sent = sent
-        text = 'Catapult API request %s %s failed: %s' % (method, path, reason)
+        self.attempts = attempts
+        text = 'Catapult API request %s %s failed' % (method, path)
+        if attempts > 1:
+            text += ' after %d attempts' % attempts
+        text += ': %s' % reason
         super().__init__(text, method, path)
 
     def to_dict(self):
         result = super().to_dict()
-        result.update(reason=self.reason, outcome_unknown=self.sent)
+        result.update(reason=self.reason, outcome_unknown=self.sent, attempts=self.attempts)
         return result
+
+
+class CatapultBadAnswerError(CatapultError):
+    """A success status whose body is not the JSON this request expects.
+
+    A maintenance page, ``null``, an empty body or a JSON value of the wrong shape is never
+    read as "no data": for a read it is an error, for a write the outcome is unknown and
+    must be resolved by reading back (see :func:`outcome_unknown`).
+    """
+
+    def __init__(self, status, method, path, expected, content_type, snippet):
+        self.status = status
+        self.expected = expected
+        self.content_type = content_type
+        text = ('Catapult API answered %s %s with HTTP %s but the body is not the JSON expected (%s); got %s'
+                % (method, path, status, expected, _describe_body(content_type, snippet)))
+        if method in WRITE_METHODS:
+            text += ('. The server may have applied the request; the outcome is unknown, so it is resolved by reading '
+                     'the account back, never by sending it again blindly')
+        else:
+            text += ('. A proxy or maintenance page may stand in front of the API; check api_url and try again later')
+        super().__init__(text, method, path)
+
+    def to_dict(self):
+        result = super().to_dict()
+        result.update(status=self.status, expected=self.expected, content_type=self.content_type,
+                      outcome_unknown=self.method in WRITE_METHODS)
+        return result
+
+
+class CatapultAborted(CatapultError):
+    """The Ansible controller that started this task is gone: no further write is sent."""
+
+    def __init__(self, method, path, reason):
+        self.reason = reason
+        text = ('Stopped before %s %s: %s. Nothing more was sent; numbers already ordered are reported and a rerun '
+                'adopts or labels them' % (method, path, reason))
+        super().__init__(text, method, path)
 
 
 def outcome_unknown(exc):
     """True when a write may or may not have been applied by the server."""
     if isinstance(exc, CatapultTransportError):
         return exc.sent
+    if isinstance(exc, CatapultBadAnswerError):
+        return exc.method in WRITE_METHODS
     return isinstance(exc, CatapultApiError) and exc.status >= 500
+
+
+def _describe_body(content_type, snippet):
+    kind = content_type or 'no Content-Type'
+    if not snippet:
+        return 'an empty body (%s)' % kind
+    return '%s: %r' % (kind, snippet)
 
 
 _STATUS_HINTS = {
     401: 'Check user_id, api_token and api_secret (or CATAPULT_USER_ID, CATAPULT_API_TOKEN, CATAPULT_API_SECRET)',
     403: 'The credentials are valid but not allowed to do this',
 }
+# 404 codes that name a Catapult resource; any other 404 (an unknown route, a proxy's page)
+# most likely means api_url is not the API's base URL.
+RESOURCE_NOT_FOUND_CODES = frozenset(('number-not-found', 'application-not-found', 'order-number-quantity-unavailable',
+                                      'user-not-found'))
+NUMBER_NOT_FOUND = 'number-not-found'
+APPLICATION_NOT_FOUND = 'application-not-found'
+# Attempts for failures that retrying rarely fixes: a refused connection (a server that is
+# down stays down for longer than a retry waits) is tried this often; a name that does not
+# resolve only once.
+REFUSED_ATTEMPTS = 3
 
 
 class Response(object):
@@ -146,12 +207,43 @@ def parse_link_next(header):
     return None
 
 
-def id_from_location(location):
-    """The resource id is the last path segment of an absolute or relative URL."""
-    if not location:
+def origin_of(url):
+    """``(scheme, host, port)`` of an absolute URL, the port made explicit."""
+    parts = urlsplit(url)
+    scheme = (parts.scheme or '').lower()
+    try:
+        port = parts.port
+    except ValueError:
+        return (scheme, None, None)
+    return (scheme, (parts.hostname or '').lower(), port or {'http': 80, 'https': 443}.get(scheme))
+
+
+def id_from_location(location, origin=None):
+    """The resource id is the last path segment of an absolute or relative URL.
+
+    With ``origin`` (see :func:`origin_of`), an absolute URL of another origin gives ``None``:
+    the caller then finds the resource by reading, not by trusting a foreign address.
+    """
+    if not location or not isinstance(location, str):
+        return None
+    if origin is not None and urlsplit(location).scheme and origin_of(location) != origin:
         return None
     path = urlsplit(location).path.rstrip('/')
     return path.rsplit('/', 1)[-1] or None
+
+
+def api_url_problem(api_url):
+    """Why ``api_url`` cannot be the API's base URL, or ``None`` when it looks right."""
+    parts = urlsplit(api_url or '')
+    if parts.scheme not in ('http', 'https') or not parts.hostname:
+        return 'api_url must be an http(s) URL of the API including /v1, e.g. %s; got %r' % (DEFAULT_API_URL, api_url)
+    if parts.query or parts.fragment or parts.username or parts.password:
+        return ('api_url must be the base URL of the API without user, query or fragment, e.g. %s; got %r'
+                % (DEFAULT_API_URL, redact_url(api_url)))
+    if not parts.path.rstrip('/').endswith('/v1'):
+        return ('api_url must be the base URL of the Catapult v1 API, ending in /v1 (e.g. %s); got %r'
+                % (DEFAULT_API_URL, api_url))
+    return None
 
 
 def redact_url(url):
@@ -322,7 +414,7 @@ class CatapultClient(object):
     """
 
     def __init__(self, user_id, api_token, api_secret, api_url=DEFAULT_API_URL, validate_certs=True,
-                 timeout=30.0, retries=6, max_wait=60.0, pool_size=16, sleep=None, clock=None, user_agent_extra=None):
+                 timeout=30.0, retries=6, max_wait=60.0, pool_size=16, sleep=None, clock=None, controller_gone=None):
         if not HAS_REQUESTS:
             raise RuntimeError('the requests library is required')
         self.user_id = user_id
@@ -331,24 +423,31 @@ class CatapultClient(object):
         self.timeout = timeout
         self.retries = retries
         self.max_wait = max_wait
+        self.origin = origin_of(self.base_url)
+        self.controller_gone = controller_gone
         self._sleep = sleep or _sleep
         self._clock = clock or time.time
         self._pacer = _Pacer(self._clock, self._sleep, max_wait)
+        self._stats_lock = threading.Lock()
         self.stats = {'requests': 0, 'retries': 0, 'rate_limited': 0}
         self.session = requests.Session()
-        self.session.auth = (api_token, api_secret)
+        # requests encodes str credentials as latin-1 (a UnicodeEncodeError for anything else);
+        # bytes go as they are, so send UTF-8 as browsers and most servers do.
+        self.session.auth = requests.auth.HTTPBasicAuth(_utf8(api_token), _utf8(api_secret))
         # an API that echoes the request (headers, body) in an error must not leak them
         self._credential_forms = credential_forms(api_token, api_secret)
         adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(pool_size, 1), max_retries=0)
         self.session.mount('http://', adapter)
         self.session.mount('https://', adapter)
         agent = 'bandwidth.catapult/%s (Ansible collection; python-requests/%s)' % (COLLECTION_VERSION, requests.__version__)
-        if user_agent_extra:
-            agent += ' ' + user_agent_extra
         self.session.headers.update({'User-Agent': agent, 'Accept': 'application/json'})
 
     def _redact(self, text):
         return redact(text, self._credential_forms)
+
+    def _count(self, key):
+        with self._stats_lock:
+            self.stats[key] += 1
 
     # -- paths -----------------------------------------------------------------------
 
@@ -358,6 +457,12 @@ class CatapultClient(object):
 
     def _url(self, path_or_url):
         if path_or_url.startswith(('http://', 'https://')):
+            if origin_of(path_or_url) != self.origin:
+                # credentials go to the origin of api_url and nowhere else (no other host,
+                # port or scheme: never from https to http)
+                raise CatapultError('Catapult API pointed to %s, which is not on the origin of api_url (%s); '
+                                    'nothing was sent there (credentials go only to api_url)'
+                                    % (redact_url(path_or_url), '%s://%s:%s' % self.origin), 'GET', redact_url(path_or_url))
             return path_or_url
         if path_or_url.startswith('/v1/') and self.base_url.endswith('/v1'):
             return urljoin(self.base_url + '/', path_or_url)
@@ -371,14 +476,17 @@ class CatapultClient(object):
 
     # -- the one request loop ---------------------------------------------------------
 
-    def request(self, method, path, params=None, json=None, idempotent=None, expected=None):
+    def request(self, method, path, params=None, json=None, idempotent=None, absent_code=None, expect=None):
         """Send one request and return a :class:`Response`.
 
         ``idempotent`` (default: true for GET/HEAD, false otherwise) allows retrying
         5xx answers and errors after the request was sent. Non-idempotent writes are
         retried only when the server surely did nothing (429, connection refused);
         any other failure raises, and :func:`outcome_unknown` tells the caller to
-        read back. ``expected`` is a set of error statuses to return instead of raise.
+        read back. ``absent_code``: a 404 carrying this Catapult code is returned (it
+        means "not there"); any other 404 raises. ``expect`` is the shape a success body
+        must have (``'object'``, ``'list'`` or ``'objects'``, a list of objects); anything
+        else raises :class:`CatapultBadAnswerError`.
         """
         method = method.upper()
         if idempotent is None:
@@ -388,8 +496,12 @@ class CatapultClient(object):
         key = _pace_key(method, url)
         attempt = 0
         while True:
+            if method in WRITE_METHODS and self.controller_gone is not None:
+                gone = self.controller_gone()
+                if gone:
+                    raise CatapultAborted(method, display, gone)
             with self._pacer.turn(key):
-                self.stats['requests'] += 1
+                self._count('requests')
                 sent_at = self._clock()
                 delay = 0.0
                 try:
@@ -401,50 +513,45 @@ class CatapultClient(object):
                     failure = None
                     delay = retry_delay(raw.headers, attempt, now=self._clock(), cap=self.max_wait)
                     if raw.status_code == 429:
-                        self.stats['rate_limited'] += 1
+                        self._count('rate_limited')
                         self._pacer.limited(key, delay, sent_at)
                     elif raw.status_code < 400:
                         self._pacer.answered(key, sent_at)
             if failure is not None:
                 sent = _may_have_been_sent(failure)
-                error = CatapultTransportError(method, display, self._redact(_describe_transport_error(failure)), sent)
-                if attempt < self.retries and (idempotent or not sent) and _retryable_transport(failure):
+                if attempt < _transport_retries(failure, self.retries) and (idempotent or not sent):
                     attempt += 1
-                    self.stats['retries'] += 1
+                    self._count('retries')
                     self._sleep(retry_delay(None, attempt - 1, cap=self.max_wait))
                     continue
-                raise error from None
+                raise CatapultTransportError(method, display, self._redact(_describe_transport_error(failure)), sent,
+                                             attempt + 1) from None
             status = raw.status_code
-            if status < 400 or (expected and status in expected):
-                return Response(status, raw.headers, _decode(raw), raw.url)
+            if status < 400:
+                return Response(status, raw.headers, _decode(raw, method, display, expect), raw.url)
+            if status == 404 and absent_code and _error_code(raw) == absent_code:
+                return Response(status, raw.headers, None, raw.url)
             if status in RETRY_STATUSES and attempt < self.retries and (idempotent or status == 429):
                 attempt += 1
-                self.stats['retries'] += 1
+                self._count('retries')
                 if status != 429:  # a 429's wait is the pacer's, shared by every thread
                     self._sleep(delay)
                 raw.close()
                 continue
-            raise _api_error(raw, method, display, self._redact)
+            raise _api_error(raw, method, display, self._redact, self.base_url)
 
-    def get(self, path, params=None):
-        return self.request('GET', path, params=params).data
+    def get(self, path, params=None, expect=None):
+        return self.request('GET', path, params=params, expect=expect).data
 
-    def get_or_none(self, path):
-        """GET that answers ``None`` on 404."""
-        response = self.request('GET', path, expected={404})
-        return None if response.status == 404 else response.data
-
-    def paginate(self, path, params=None, page_size=MAX_PAGE_SIZE):
-        """Every item of a list endpoint, following ``Link: rel="next"`` as given."""
+    def paginate(self, path, params=None):
+        """Every item of a list endpoint, following ``Link: rel="next"`` on the origin of api_url only."""
         query = dict(params or {})
-        query.setdefault('size', page_size)
+        query.setdefault('size', MAX_PAGE_SIZE)
         items = []
-        response = self.request('GET', path, params=query)
+        response = self.request('GET', path, params=query, expect='objects')
         seen = set()
         while True:
-            data = response.data or []
-            if not isinstance(data, list):
-                raise CatapultError('Catapult API returned a non-list body for %s' % path, 'GET', path)
+            data = response.data
             items.extend(data)
             next_url = parse_link_next(response.headers.get('Link'))
             if not next_url or not data:
@@ -453,14 +560,20 @@ class CatapultClient(object):
             if next_url in seen:
                 raise CatapultError('Catapult API pagination loops at %s' % self._display_path(next_url), 'GET', path)
             seen.add(next_url)
-            response = self.request('GET', next_url)
+            response = self.request('GET', next_url, expect='objects')
 
     # -- phone numbers ----------------------------------------------------------------
 
     def get_phone_number(self, number_or_id):
-        """The number's resource, or ``None`` when it is not on the account (404 or released)."""
-        resource = self.get_or_none(self.user_path('phoneNumbers', number_or_id))
-        if resource is not None and str(resource.get('numberState', 'enabled')).lower() == 'released':
+        """The number's resource, or ``None`` when it is not on the account.
+
+        Only Catapult's own answer means absent: 404 ``number-not-found``, or the resource
+        with ``numberState: released``. Any other 404 (an unknown route) raises.
+        """
+        response = self.request('GET', self.user_path('phoneNumbers', number_or_id), absent_code=NUMBER_NOT_FOUND,
+                                expect='object')
+        resource = response.data
+        if response.status == 404 or str(resource.get('numberState', 'enabled')).lower() == 'released':
             return None
         return resource
 
@@ -477,31 +590,48 @@ class CatapultClient(object):
         return [item for item in items if str(item.get('numberState', 'enabled')).lower() != 'released']
 
     def allocate_phone_number(self, body):
-        """POST a specific number; returns its id (from ``Location``). Not retried after sending."""
+        """POST a specific number; returns its id from ``Location`` (``None`` when missing or foreign).
+
+        Not retried after sending.
+        """
         response = self.request('POST', self.user_path('phoneNumbers'), json=_compact(body))
-        return id_from_location(response.headers.get('Location'))
+        return id_from_location(response.headers.get('Location'), self.origin)
 
     def update_phone_number(self, number_id, body):
         """Partial update; setting the same values twice is harmless, so it is retried."""
-        self.request('POST', self.user_path('phoneNumbers', number_id), json=_compact(body), idempotent=True)
+        self.request('POST', self.user_path('phoneNumbers', _required_id(number_id)), json=_compact(body),
+                     idempotent=True)
 
     def release_phone_number(self, number_id):
-        """DELETE; returns ``False`` when the number was already gone (404)."""
-        response = self.request('DELETE', self.user_path('phoneNumbers', number_id), idempotent=True, expected={404})
+        """DELETE; returns ``False`` when Catapult says the number was already gone (404 ``number-not-found``)."""
+        response = self.request('DELETE', self.user_path('phoneNumbers', _required_id(number_id)), idempotent=True,
+                                absent_code=NUMBER_NOT_FOUND)
         return response.status != 404
+
+    # -- applications -----------------------------------------------------------------
+
+    def get_application(self, app_id):
+        """The application's resource, or ``None`` when Catapult answers 404 ``application-not-found``."""
+        response = self.request('GET', self.user_path('applications', _required_id(app_id)),
+                                absent_code=APPLICATION_NOT_FOUND, expect='object')
+        return None if response.status == 404 else response.data
 
     # -- available numbers ------------------------------------------------------------
 
     def search_available(self, kind, params):
         """GET ``/availableNumbers/{local|tollFree}``."""
-        return self.get('/availableNumbers/%s' % kind, params=_compact(params)) or []
+        return self.get('/availableNumbers/%s' % kind, params=_compact(params), expect='objects')
 
     def order_available(self, kind, params):
-        """Search-and-order. Allocates new numbers on every call: never retried once sent."""
-        response = self.request('POST', '/availableNumbers/%s' % kind, params=_compact(params))
-        items = response.data or []
+        """Search-and-order. Allocates new numbers on every call: never retried once sent.
+
+        Each item's ``id`` comes from its ``location`` on the origin of api_url, else ``None``
+        (find such a number by its E.164 ``number``).
+        """
+        response = self.request('POST', '/availableNumbers/%s' % kind, params=_compact(params), expect='objects')
+        items = response.data
         for item in items:
-            item.setdefault('id', id_from_location(item.get('location')))
+            item['id'] = item.get('id') or id_from_location(item.get('location'), self.origin)
         return items
 
 
@@ -520,16 +650,51 @@ def _compact(body):
     return dict((k, v) for k, v in (body or {}).items() if v is not None)
 
 
-def _decode(raw):
-    if not raw.content:
-        return None
+def _utf8(value):
+    return value.encode('utf-8') if isinstance(value, str) else value
+
+
+def _required_id(value):
+    """A resource id for a path: never ``None`` or empty (that would address another resource)."""
+    if value is None or not str(value).strip():
+        raise CatapultError('internal error: a request needs the id of a resource and none is known')
+    return value
+
+
+_SHAPES = {
+    'object': ('a JSON object', lambda data: isinstance(data, dict)),
+    'list': ('a JSON list', lambda data: isinstance(data, list)),
+    'objects': ('a JSON list of objects', lambda data: isinstance(data, list) and all(isinstance(i, dict) for i in data)),
+}
+
+
+def _decode(raw, method, display, expect):
+    """The JSON body of a success answer; raises when ``expect`` names a shape the body does not have."""
+    data = None
+    decoded = True
+    if raw.content:
+        try:
+            data = raw.json()
+        except ValueError:
+            decoded = False
+    if expect is None:
+        return data if decoded else None
+    label, check = _SHAPES[expect]
+    if decoded and check(data):
+        return data
+    snippet = raw.content[:120].decode('utf-8', 'replace') if raw.content else ''
+    raise CatapultBadAnswerError(raw.status_code, method, display, label, raw.headers.get('Content-Type'), snippet)
+
+
+def _error_code(raw):
     try:
-        return raw.json()
+        body = raw.json()
     except ValueError:
         return None
+    return body.get('code') if isinstance(body, dict) else None
 
 
-def _api_error(raw, method, display, scrub):
+def _api_error(raw, method, display, scrub, base_url):
     """The typed error of an error answer; ``scrub`` removes credentials the server may have echoed."""
     code = api_message = category = None
     details = []
@@ -545,14 +710,22 @@ def _api_error(raw, method, display, scrub):
             details = [_scrub_detail(detail, scrub) for detail in body['details']]
     elif raw.text:
         api_message = scrub(raw.text).strip()[:200]
+    hint = None
+    if raw.status_code == 404 and code not in RESOURCE_NOT_FOUND_CODES:
+        hint = ('This is not Catapult\'s "not found" for a resource: check that api_url (%s) is the API\'s base URL, '
+                'including /v1' % redact_url(base_url))
     return CatapultApiError(raw.status_code, method, display, code=code, api_message=api_message,
-                            category=category, details=details)
+                            category=category, details=details, hint=hint)
 
 
 def _scrub_detail(detail, scrub):
     if isinstance(detail, dict):
         return dict((key, scrub(value)) for key, value in detail.items())
     return scrub(detail)
+
+
+_NAME_RESOLUTION_MARKERS = ('Name or service not known', 'nodename nor servname', 'Failed to resolve',
+                            'Temporary failure in name resolution', 'No address associated with hostname')
 
 
 def _may_have_been_sent(exc):
@@ -563,15 +736,23 @@ def _may_have_been_sent(exc):
         return False
     if isinstance(exc, requests.exceptions.ConnectionError):
         text = str(exc)
-        return not any(marker in text for marker in ('NewConnectionError', 'Connection refused', 'Name or service not known',
-                                                     'nodename nor servname', 'Failed to resolve'))
+        return not any(marker in text for marker in ('NewConnectionError', 'Connection refused') + _NAME_RESOLUTION_MARKERS)
     return not isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
                                 requests.exceptions.InvalidSchema))
 
 
-def _retryable_transport(exc):
-    return isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout)) and not isinstance(
-        exc, requests.exceptions.SSLError)
+def _transport_retries(exc, retries):
+    """How many retries a transport failure deserves: none for what retrying cannot fix."""
+    if isinstance(exc, requests.exceptions.SSLError):
+        return 0
+    if not isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout)):
+        return 0
+    text = str(exc)
+    if any(marker in text for marker in _NAME_RESOLUTION_MARKERS):
+        return 0
+    if 'Connection refused' in text or 'NewConnectionError' in text:
+        return min(retries, REFUSED_ATTEMPTS - 1)
+    return retries
 
 
 def _describe_transport_error(exc):

@@ -8,6 +8,7 @@ reporting, E.164 handling and the snake_case view of a phone number resource."""
 
 from __future__ import annotations
 
+import os
 import re
 
 from ansible.module_utils.basic import env_fallback, missing_required_lib
@@ -17,6 +18,7 @@ from ansible_collections.bandwidth.catapult.plugins.module_utils.client import (
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
     CatapultClient,
+    api_url_problem,
 )
 
 E164_RE = re.compile(r'^\+[1-9][0-9]{6,14}$')
@@ -43,8 +45,9 @@ def create_client(module, pool_size=16):
     if params['timeout'] <= 0:
         module.fail_json(msg='timeout must be a positive number of seconds, got %s' % params['timeout'])
     api_url = params['api_url'] or DEFAULT_API_URL
-    if not re.match(r'^https?://[^/]+', api_url):
-        module.fail_json(msg='api_url must be an http(s) URL including /v1, e.g. %s' % DEFAULT_API_URL)
+    problem = api_url_problem(api_url)
+    if problem:
+        module.fail_json(msg=problem)
     return CatapultClient(
         user_id=params['user_id'],
         api_token=params['api_token'],
@@ -53,7 +56,67 @@ def create_client(module, pool_size=16):
         validate_certs=params['validate_certs'],
         timeout=params['timeout'],
         pool_size=pool_size,
+        controller_gone=ControllerWatch(),
     )
+
+
+class ControllerWatch(object):
+    """Tells whether the processes that started this module are still there.
+
+    A module runs under the ``ansible-playbook`` process that started it (through a worker
+    and a shell). When that controller is killed, the module would go on writing on its
+    own, and a rerun would race it. The chain of ancestors (pid and start time, read from
+    ``/proc``) is recorded when the module starts; once any of them is gone or the chain
+    changes (a killed parent's children are re-parented), the controller is gone and the
+    client sends no further write. Where ``/proc`` does not exist, only the parent pid is
+    compared.
+    """
+
+    MAX_DEPTH = 64
+
+    def __init__(self):
+        self.chain = self.ancestors()
+
+    def __call__(self):
+        """``None`` while the controller is there; else why it is considered gone."""
+        now = self.ancestors()
+        if now == self.chain:
+            return None
+        for (pid, started), current in zip(self.chain, now + [None] * len(self.chain)):
+            if current != (pid, started):
+                return ('the Ansible controller that started this task is gone (process %s, an ancestor of this module, '
+                        'exited or this module was re-parented)' % pid)
+        return 'the Ansible controller that started this task is gone'
+
+    @classmethod
+    def ancestors(cls):
+        pid = os.getppid()
+        if not os.path.isdir('/proc/%d' % pid):
+            return [(pid, None)]
+        chain = []
+        while pid > 1 and len(chain) < cls.MAX_DEPTH:
+            stat = _proc_stat(pid)
+            if stat is None:
+                chain.append((pid, None))
+                break
+            ppid, started = stat
+            chain.append((pid, started))
+            pid = ppid
+        return chain
+
+
+def _proc_stat(pid):
+    """``(ppid, start time)`` of a process from ``/proc/PID/stat``, ``None`` when it is gone."""
+    try:
+        with open('/proc/%d/stat' % pid) as handle:
+            text = handle.read()
+    except (IOError, OSError):
+        return None
+    fields = text.rsplit(')', 1)[-1].split()
+    try:
+        return int(fields[1]), fields[19]
+    except (IndexError, ValueError):
+        return None
 
 
 def fail_from_error(module, exc, **result):
@@ -70,8 +133,12 @@ def normalize_e164(value):
 
 
 def e164_error(option, value):
-    return ('%s must be an E.164 phone number: a leading + and 7 to 15 digits, e.g. +19195551234 '
+    text = ('%s must be an E.164 phone number: a leading + and 7 to 15 digits, e.g. +19195551234 '
             '(spaces, dots, dashes and parentheses are ignored); got %r' % (option, value))
+    if isinstance(value, int) or re.match(r'^[1-9][0-9]{6,14}$', str(value)):
+        text += ('. It has no leading +: YAML reads an unquoted +%s as the integer %s, so quote it: %s: "+%s"'
+                 % (value, value, option.rsplit('.', 1)[-1], value))
+    return text
 
 
 def optional_e164(value, option, errors):
