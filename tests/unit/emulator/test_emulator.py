@@ -6,6 +6,7 @@ import importlib.util
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -504,6 +505,329 @@ def test_fault_every_request_with_count_zero(client):
     for _i in range(3):
         assert client.api('DELETE', client.numbers('/%2B19195550100')).status_code == 500
     assert client.api('GET', '/users/u-demo/account').status_code == 200
+
+
+LIST_PATH = r'^/users/[^/]+/phoneNumbers$'
+MAINTENANCE_PAGE = '<html><head><title>Maintenance</title></head><body><h1>Back soon</h1></body></html>'
+
+
+def post_fault(client, *rules):
+    """POST rules without asserting success (for the 400 cases)."""
+    return requests.post(client.root + '/_emulator/faults', json={'faults': list(rules)}, timeout=5)
+
+
+def last_entry(client):
+    return client.ctl('GET', 'requests')['requests'][-1]
+
+
+@pytest.mark.parametrize('extra,status,body,content_type', [
+    ({'body': MAINTENANCE_PAGE}, 200, MAINTENANCE_PAGE, 'text/html; charset=utf-8'),
+    ({'body': 'null', 'content_type': 'application/json'}, 200, 'null', 'application/json'),
+    ({}, 200, '', 'text/html; charset=utf-8'),
+    ({'body': '"ok"', 'content_type': 'application/json', 'status': 201}, 201, '"ok"', 'application/json'),
+    ({'body': '{"x": 1}', 'content_type': None, 'status': 503}, 503, '{"x": 1}', None),
+])
+def test_fault_raw_is_literal_and_not_applied(client, extra, status, body, content_type):
+    client.faults(dict({'method': 'POST', 'path': ALLOCATE_PATH, 'action': 'raw'}, **extra))
+    response = client.allocate('+19195550100')
+    assert response.status_code == status
+    assert response.text == body
+    assert response.headers.get('Content-Type') == content_type
+    assert 'Location' not in response.headers
+    assert int(response.headers['Content-Length']) == len(body)
+    assert allocated(client) == []
+    entry = last_entry(client)
+    assert (entry['fault'], entry['status']) == ('raw', status)
+    assert client.allocate('+19195550100').status_code == 201  # the connection is still usable; count 1
+
+
+def test_fault_raw_object_where_a_list_is_expected(client):
+    client.allocate('+19195550100')
+    client.faults({'method': 'GET', 'path': LIST_PATH, 'action': 'raw', 'body': '{"unexpected": true}', 'content_type': 'application/json'})
+    response = client.api('GET', client.numbers())
+    assert response.status_code == 200 and response.json() == {'unexpected': True} and 'Link' not in response.headers
+    assert [n['number'] for n in client.api('GET', client.numbers()).json()] == ['+19195550100']
+    rule = client.ctl('GET', 'faults')['faults'][0]
+    assert rule == {'method': 'GET', 'path': LIST_PATH, 'action': 'raw', 'status': 200, 'body': '{"unexpected": true}',
+                    'content_type': 'application/json', 'count': 1, 'skip': 0, 'seen': 1, 'hits': 1, 'exhausted': True}
+
+
+def test_fault_raw_after_order_allocates(client):
+    client.faults({'method': 'POST', 'path': '^/availableNumbers/local$', 'action': 'raw_after', 'body': 'null',
+                   'content_type': 'application/json'})
+    response = order(client, zip='27601', quantity=3)
+    assert response.status_code == 201  # the status the real handler answered
+    assert response.text == 'null' and response.headers['Content-Type'] == 'application/json'
+    assert allocated(client) == ['+19195550100', '+19195550101', '+19195550102']
+    entry = last_entry(client)
+    assert (entry['fault'], entry['status']) == ('raw_after', 201)
+    assert 'status' not in client.ctl('GET', 'faults')['faults'][0]
+
+
+def test_fault_raw_after_delete_releases_and_status_overrides(client):
+    client.allocate('+19195550100')
+    client.faults({'method': 'DELETE', 'path': 'phoneNumbers/', 'action': 'raw_after', 'body': MAINTENANCE_PAGE})
+    response = client.api('DELETE', client.numbers('/%2B19195550100'))
+    assert (response.status_code, response.text) == (200, MAINTENANCE_PAGE)
+    assert response.headers['Content-Type'] == 'text/html; charset=utf-8'
+    assert client.ctl('GET', 'numbers')['numbers'][0]['numberState'] == 'released'
+    client.faults({'method': 'POST', 'path': ALLOCATE_PATH, 'action': 'raw_after', 'status': 500, 'body': 'oops', 'count': 2})
+    response = client.allocate('+19195550101')
+    assert (response.status_code, response.text) == (500, 'oops') and 'Location' not in response.headers
+    assert '+19195550101' in allocated(client)
+    response = client.allocate('+19195550099')  # the real answer would be a 404: applied (nothing to apply), raw answer
+    assert (response.status_code, response.text) == (500, 'oops')
+    client.faults({'method': 'POST', 'path': ALLOCATE_PATH, 'action': 'raw_after'})
+    assert client.allocate('+19195550099').status_code == 404  # default status: the real one
+
+
+def test_fault_pass_removes_location_but_applies(client):
+    client.faults({'method': 'POST', 'path': ALLOCATE_PATH, 'action': 'pass', 'headers': {'Location': None}})
+    response = client.allocate('+19195550100')
+    assert response.status_code == 201 and response.content == b''
+    assert 'Location' not in response.headers
+    assert allocated(client) == ['+19195550100']
+    entry = last_entry(client)
+    assert (entry['fault'], entry['status']) == ('pass', 201)
+    rule = client.ctl('GET', 'faults')['faults'][0]
+    assert (rule['seen'], rule['hits'], rule['exhausted'], rule['headers']) == (1, 1, True, {'Location': None})
+    assert 'Location' in client.allocate('+19195550101').headers  # count 1: only the first answer is changed
+    assert client.ctl('GET', 'requests')['summary']['faults'] == 1
+
+
+def test_fault_pass_removes_link(client):
+    client.allocate('+19195550100')
+    client.allocate('+19195550101')
+    assert 'rel="next"' in client.api('GET', client.numbers(), params={'size': 1}).headers['Link']
+    client.faults({'method': 'GET', 'path': LIST_PATH, 'action': 'pass', 'headers': {'Link': None}})
+    response = client.api('GET', client.numbers(), params={'size': 1})
+    assert response.status_code == 200 and [n['number'] for n in response.json()] == ['+19195550100']
+    assert 'Link' not in response.headers
+
+
+def test_fault_headers_placeholders_and_foreign_link(client, server):
+    foreign = client.ctl('GET', 'health')['foreign_url']
+    assert re.match(r'^http://127\.0\.0\.1:\d+$', foreign) and foreign != client.root and foreign == server.foreign_url
+    port = foreign.rsplit(':', 1)[1]
+    client.allocate('+19195550100')
+    link = '<{foreign}/v1/users/u-demo/phoneNumbers?page=1&size=1000>; rel="next"'
+    client.faults({'action': 'pass', 'method': 'GET', 'path': LIST_PATH,
+                   'headers': {'Link': link, 'X-Places': '{root} {foreign_localhost} {unknown}'}})
+    response = client.api('GET', client.numbers())
+    assert response.headers['Link'] == '<%s/v1/users/u-demo/phoneNumbers?page=1&size=1000>; rel="next"' % foreign
+    assert response.headers['X-Places'] == '%s http://localhost:%s {unknown}' % (client.root, port)
+    assert client.ctl('GET', 'faults')['faults'][0]['headers']['Link'] == link  # the rule keeps the placeholders
+    follow = re.search(r'<([^>]+)>; rel="next"', response.headers['Link']).group(1)
+    answer = client.session.get(follow, timeout=5)  # a careless client sends its credentials to the other origin
+    assert (answer.status_code, answer.headers['Content-Type'], answer.json()) == (200, 'application/json', [])
+    assert client.ctl('GET', 'foreign') == {'url': foreign, 'requests': [
+        {'method': 'GET', 'path': '/v1/users/u-demo/phoneNumbers', 'query': 'page=1&size=1000', 'authorization': True,
+         'credentials': 'valid'}]}
+    client.faults({'method': 'POST', 'path': ALLOCATE_PATH, 'action': 'pass',
+                   'headers': {'Location': '{foreign}/v1/users/u-demo/phoneNumbers/n-elsewhere'}})
+    response = client.allocate('+19195550101')
+    assert response.status_code == 201 and response.headers['Location'] == foreign + '/v1/users/u-demo/phoneNumbers/n-elsewhere'
+
+
+@pytest.mark.parametrize('action', ['status', 'status_after', 'plain_text', 'echo', 'raw', 'raw_after', 'pass'])
+def test_fault_headers_on_every_answering_action(client, action):
+    client.faults({'method': 'GET', 'path': '/account$', 'action': action,
+                   'headers': {'X-Injected': '{root}/x', 'Content-Type': 'text/x-test', 'Date': None}})
+    response = client.api('GET', '/users/u-demo/account')
+    assert response.headers['X-Injected'] == client.root + '/x'
+    assert response.headers['Content-Type'] == 'text/x-test'
+    assert 'Date' not in response.headers and response.headers['Server'].startswith('catapult-emulator/')
+    assert last_entry(client)['fault'] == action
+    assert 'Date' in client.api('GET', '/users/u-demo/account').headers
+
+
+def test_fault_status_headers_replace_retry_after(client):
+    client.faults({'method': 'GET', 'path': '/account$', 'action': 'status', 'status': 429, 'retry_after': 1,
+                   'headers': {'retry-after': '30', 'WWW-Authenticate': 'Basic realm="elsewhere"'}})
+    response = client.api('GET', '/users/u-demo/account')
+    assert response.status_code == 429 and response.json()['code'] == 'rate-limit-reached'
+    assert response.headers['Retry-After'] == '30' and response.raw.headers.getlist('Retry-After') == ['30']
+    assert response.headers['WWW-Authenticate'] == 'Basic realm="elsewhere"'
+
+
+@pytest.mark.parametrize('rule', [
+    {'action': 'raw', 'colour': 'red'},
+    {'action': 'pass', 'headers': ['Location']},
+    {'action': 'pass', 'headers': 'Location: x'},
+    {'action': 'raw', 'body': {'a': 1}},
+    {'action': 'raw', 'body': 5},
+    {'action': 'raw', 'content_type': 5},
+    {'action': 'raw', 'content_type': 'text/html\r\nX-Evil: 1'},
+    {'action': 'pass', 'headers': {'Location': 5}},
+    {'action': 'pass', 'headers': {'Location': 'x\r\nX-Evil: 1'}},
+    {'action': 'pass', 'headers': {'Bad Name': 'x'}},
+    {'action': 'pass', 'headers': {'Content-Length': '0'}},
+    {'action': 'raw', 'headers': {'Connection': None}},
+    {'action': 'drop', 'headers': {'X-A': 'b'}},
+    {'action': 'delay', 'headers': {'X-A': 'b'}},
+    {'action': 'status', 'body': 'x'},
+    {'action': 'pass', 'content_type': 'text/plain'},
+    {'action': 'raw', 'status': 700},
+])
+def test_bad_new_fault_rules_are_400_and_add_nothing(client, rule):
+    response = post_fault(client, {'action': 'status', 'path': 'fine'}, rule)
+    assert response.status_code == 400, response.text
+    assert client.ctl('GET', 'faults') == {'faults': []}
+
+
+# --------------------------------------------------------------------------- foreign origin
+
+def test_foreign_listener_records_credentials_without_keeping_them(client, server):
+    foreign = server.foreign_url
+    assert client.ctl('GET', 'foreign') == {'url': foreign, 'requests': []}
+    token_secret = 'Basic VDpT'  # base64 of T:S
+    calls = [
+        ('GET', {}, None),
+        ('POST', {'Authorization': 'Basic ' + 'VDp3cm9uZw=='}, '{"number": "+19195550100"}'),  # T:wrong
+        ('PUT', {'Authorization': 'Basic VDI6UzI='}, None),  # T2:S2, the other account
+        ('DELETE', {'Authorization': 'Bearer T'}, None),
+        ('PATCH', {'Authorization': 'Basic !!not-base64'}, None),
+        ('HEAD', {'Authorization': token_secret}, None),
+    ]
+    session = requests.Session()
+    for method, headers, data in calls:
+        response = session.request(method, foreign + '/v1/users/u-demo/phoneNumbers/%2B19195550100?x=1', headers=headers, data=data,
+                                   timeout=5)
+        assert response.status_code == 200 and response.headers['Content-Type'] == 'application/json'
+        assert response.content == (b'' if method == 'HEAD' else b'[]')
+    session.close()
+    report = client.ctl('GET', 'foreign')
+    assert [(r['method'], r['authorization'], r['credentials']) for r in report['requests']] == [
+        ('GET', False, 'none'), ('POST', True, 'other'), ('PUT', True, 'valid'), ('DELETE', True, 'none'), ('PATCH', True, 'other'),
+        ('HEAD', True, 'valid')]
+    assert {(r['path'], r['query']) for r in report['requests']} == {('/v1/users/u-demo/phoneNumbers/%2B19195550100', 'x=1')}
+    assert all(set(r) == {'method', 'path', 'query', 'authorization', 'credentials'} for r in report['requests'])
+    text = requests.get(client.root + '/_emulator/foreign', timeout=5).text
+    assert 'VDpT' not in text and 'Basic' not in text and 'Bearer' not in text
+    assert client.ctl('GET', 'requests')['requests'] == []  # the API log is separate
+    assert client.ctl('DELETE', 'foreign') == {'url': foreign, 'requests': []}
+    assert client.ctl('GET', 'foreign')['requests'] == []
+    requests.get(foreign.replace('127.0.0.1', 'localhost') + '/anything', timeout=5)
+    assert len(client.ctl('GET', 'foreign')['requests']) == 1
+    client.ctl('POST', 'reset')
+    assert client.ctl('GET', 'foreign')['requests'] == []
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def test_foreign_port_option_and_stop(client):
+    port = free_port()
+    srv = catapult_emulator.start_in_thread(['--port', '0', '--foreign-port', str(port)])
+    try:
+        assert srv.foreign_url == 'http://127.0.0.1:%d' % port
+        assert requests.get(srv.root_url + '/_emulator/health', timeout=5).json()['foreign_url'] == srv.foreign_url
+        assert requests.get(srv.foreign_url + '/x', auth=('T', 'S'), timeout=5).json() == []
+        assert requests.get(srv.root_url + '/_emulator/foreign', timeout=5).json()['requests'][0]['credentials'] == 'valid'
+        assert client.ctl('GET', 'foreign')['requests'] == []  # each emulator has its own foreign listener
+    finally:
+        srv.stop()
+    with pytest.raises(requests.exceptions.ConnectionError):
+        requests.get('http://127.0.0.1:%d/x' % port, timeout=5)
+
+
+def test_foreign_listener_stops_with_a_server_that_never_served():
+    srv = catapult_emulator.build_server(['--port', '0'])
+    srv.server_close()  # must not hang on a foreign listener that never started
+
+
+# --------------------------------------------------------------------------- order items, list lag, outside /v1
+
+def test_order_items_without_location(client):
+    assert client.ctl('GET', 'config')['order_item_location'] is True
+    assert client.config(order_item_location=False)['order_item_location'] is False
+    items = order(client, zip='27601', quantity=2).json()
+    assert [set(i) for i in items] == [{'number', 'nationalNumber', 'price', 'city', 'state'}] * 2
+    toll_free = client.api('POST', '/availableNumbers/tollFree', params={'quantity': 2})
+    assert toll_free.status_code == 201 and [set(i) for i in toll_free.json()] == [{'number', 'nationalNumber', 'price'}] * 2
+    assert allocated(client) == ['+19195550100', '+19195550101', '+18008260000', '+18008260001']
+    assert client.get_number('+19195550100').status_code == 200
+    response = requests.post(client.root + '/_emulator/config', json={'order_item_location': 'no'}, timeout=5)
+    assert response.status_code == 400
+    client.ctl('POST', 'reset')
+    assert 'location' in order(client, zip='27601', quantity=1).json()[0]
+
+
+def listed(client, **params):
+    response = client.api('GET', client.numbers(), params=params)
+    assert response.status_code == 200, response.text
+    return [n['number'] for n in response.json()]
+
+
+def test_list_lag_hides_new_numbers_then_shows_them(client):
+    assert client.config(list_lag_ms=600)['list_lag_ms'] == 600
+    client.allocate('+19195550100', name='pool')
+    order(client, zip='27601', quantity=1)
+    visible_from = time.monotonic() + 0.65  # both are at least 600 ms old then
+    assert listed(client) == [] and listed(client, name='pool') == [] and listed(client, page=0, size=1) == []
+    assert 'rel="next"' not in client.api('GET', client.numbers(), params={'size': 1}).headers['Link']
+    assert client.get_number('+19195550100').status_code == 200 and client.get_number('+19195550101').status_code == 200
+    time.sleep(max(0.0, visible_from - time.monotonic()))
+    assert listed(client) == ['+19195550100', '+19195550101']
+    client.allocate('+19195550102')
+    assert listed(client) == ['+19195550100', '+19195550101'] and listed(client, size=1, page=1) == ['+19195550101']
+    client.config(list_lag_ms=0)
+    assert listed(client) == ['+19195550100', '+19195550101', '+19195550102']
+    for bad in (-1, 'soon', True):
+        assert requests.post(client.root + '/_emulator/config', json={'list_lag_ms': bad}, timeout=5).status_code == 400
+
+
+def test_command_line_order_item_location_and_list_lag():
+    srv = catapult_emulator.start_in_thread(['--port', '0', '--no-order-item-location', '--list-lag-ms', '60000'])
+    try:
+        cli = Client(srv)
+        config = cli.ctl('GET', 'config')
+        assert (config['order_item_location'], config['list_lag_ms']) == (False, 60000)
+        assert 'location' not in order(cli, zip='27601', quantity=1).json()[0]
+        assert listed(cli) == [] and cli.get_number('+19195550100').status_code == 200
+        cli.ctl('POST', 'reset')
+        assert cli.ctl('GET', 'config')['list_lag_ms'] == 60000  # reset goes back to the command line
+        cli.session.close()
+    finally:
+        srv.stop()
+
+
+OUTSIDE = '/users/u-demo/phoneNumbers/%2B19195550100'
+
+
+def test_outside_api_is_a_proxy_404_logged_and_not_applied(client):
+    client.allocate('+19195550100')
+    client.faults({'action': 'status', 'status': 500, 'count': 0})  # faults apply to /v1 only
+    client.ctl('DELETE', 'requests')
+    for method in ('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'):
+        response = client.session.request(method, client.root + OUTSIDE, json={'name': 'x'}, timeout=5)
+        assert response.status_code == 404, method
+        assert response.headers['Content-Type'].startswith('text/html')
+        assert response.text == ('' if method == 'HEAD' else '<html><body><h1>404 Not Found</h1></body></html>')
+    response = client.session.post(client.root + '/users/u-demo/phoneNumbers', json={'number': '+19195550101'}, timeout=5)
+    assert response.status_code == 404 and 'html' in response.headers['Content-Type']
+    assert client.ctl('GET', 'numbers')['numbers'][0]['numberState'] == 'enabled' and allocated(client) == ['+19195550100']
+    report = client.ctl('GET', 'requests')
+    assert [(e['method'], e['path'], e['query'], e['status'], e['fault'], e['outside_api']) for e in report['requests']] == \
+        [(m, OUTSIDE, '', 404, None, True) for m in ('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD')] + \
+        [('POST', '/users/u-demo/phoneNumbers', '', 404, None, True)]
+    assert report['summary']['writes'] == 5 and report['summary']['faults'] == 0
+    assert client.ctl('GET', 'faults')['faults'][0]['seen'] == 0
+    client.ctl('DELETE', 'faults')
+    client.session.get(client.root + '/v1x/users?size=1', timeout=5)
+    assert last_entry(client)['path'] == '/v1x/users' and last_entry(client)['query'] == 'size=1'
+    assert_error(client.api('GET', '/nope'), 404, 'resource-not-found')  # under /v1: JSON as before
+    entry = last_entry(client)
+    assert (entry['path'], entry['outside_api']) == ('/nope', False)
+    for path, body in (('/_emulator/nope', {'error': 'unknown control call GET /_emulator/nope'}),
+                       ('/_emulator', {'category': 'not-found', 'code': 'resource-not-found',
+                                       'message': 'The requested resource could not be found.', 'details': []})):
+        response = requests.get(client.root + path, timeout=5)
+        assert response.status_code == 404 and response.json() == body
+    assert client.ctl('GET', 'requests')['summary']['total'] == 9
 
 
 def chaos_run(client):
