@@ -10,8 +10,10 @@ It prints its base URL (ending in ``/v1``) as the first line of standard output 
 serves until SIGTERM or Ctrl-C.  Tests may also embed it: ``start_in_thread(argv)``
 returns a running ``EmulatorServer`` (``.base_url``, ``.stop()``).
 
-The API facts it follows are in the project's ``catapult-api.md`` (incl. its decisions
-table); everything only a test needs lives under ``/_emulator`` (no auth).
+The API facts it follows are in docs/catapult-api-facts.md (incl. its decisions table);
+everything only a test needs lives under ``/_emulator`` (no auth).  It can also play a hostile
+server and network (fault actions raw, raw_after, pass and rule headers; a foreign-origin
+listener; list lag; a front proxy's HTML 404 outside /v1): see README.md.
 """
 
 from __future__ import annotations
