@@ -787,7 +787,9 @@ class Emulator:
             return None
         with self.lock:
             for uid, user in self.users.items():
-                if hmac.compare_digest(user['token'], token) and hmac.compare_digest(user['secret'], secret):
+                # bytes: compare_digest refuses str with non-ASCII characters
+                if (hmac.compare_digest(user['token'].encode('utf-8'), token.encode('utf-8'))
+                        and hmac.compare_digest(user['secret'].encode('utf-8'), secret.encode('utf-8'))):
                     return uid
         return None
 
