@@ -74,6 +74,9 @@ seealso:
 """
 
 EXAMPLES = r"""
+# Tasks for a play on localhost with connection: local and
+# ansible_python_interpreter: "{{ ansible_playbook_python }}" (the module talks HTTP from
+# the controller). The block example sets the connection options once with module_defaults.
 - name: Five numbers available in Raleigh, NC
   bandwidth.catapult.catapult_available_number_info:
     city: RALEIGH
@@ -88,18 +91,13 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "{{ raleigh.available_numbers | map(attribute='national_number') | list }}"
 
-- name: Searches with the credentials set once per play
-  hosts: localhost
-  connection: local
-  gather_facts: false
-  vars:
-    ansible_python_interpreter: "{{ ansible_playbook_python }}"
+- name: Searches with the credentials set once for the block
   module_defaults:
     group/bandwidth.catapult.catapult:
       user_id: "{{ lookup('ansible.builtin.env', 'CATAPULT_USER_ID') }}"
       api_token: "{{ lookup('ansible.builtin.env', 'CATAPULT_API_TOKEN') }}"
       api_secret: "{{ vault_catapult_api_secret }}"
-  tasks:
+  block:
     - name: Numbers starting with +1919555, or from its local calling area
       bandwidth.catapult.catapult_available_number_info:
         areaCode: "919"

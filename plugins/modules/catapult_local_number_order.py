@@ -90,6 +90,9 @@ seealso:
 """
 
 EXAMPLES = r"""
+# Tasks for a play on localhost with connection: local and
+# ansible_python_interpreter: "{{ ansible_playbook_python }}" (the module talks HTTP from
+# the controller). The block example sets the connection options once with module_defaults.
 - name: Keep 25 Raleigh numbers for the support desk, pointed at the IVR
   bandwidth.catapult.catapult_local_number_order:
     name: support-desk
@@ -106,18 +109,13 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "{{ pool.phone_numbers | map(attribute='number') | list }}"
 
-- name: Pools with the credentials set once per play
-  hosts: localhost
-  connection: local
-  gather_facts: false
-  vars:
-    ansible_python_interpreter: "{{ ansible_playbook_python }}"
+- name: Pools with the credentials set once for the block
   module_defaults:
     group/bandwidth.catapult.catapult:
       user_id: "{{ lookup('ansible.builtin.env', 'CATAPULT_USER_ID') }}"
       api_token: "{{ lookup('ansible.builtin.env', 'CATAPULT_API_TOKEN') }}"
       api_secret: "{{ vault_catapult_api_secret }}"
-  tasks:
+  block:
     - name: Five numbers starting with +1919555, from the local calling area if needed
       bandwidth.catapult.catapult_local_number_order:
         name: campaign-spring

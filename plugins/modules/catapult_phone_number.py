@@ -116,6 +116,9 @@ seealso:
 """
 
 EXAMPLES = r"""
+# Tasks for a play on localhost with connection: local and
+# ansible_python_interpreter: "{{ ansible_playbook_python }}" (the module talks HTTP from
+# the controller). The block example sets the connection options once with module_defaults.
 - name: Order the support line and point it at the IVR application
   bandwidth.catapult.catapult_phone_number:
     number: "+19195551234"
@@ -130,18 +133,13 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "{{ support_line.phone_number.national_number }} ({{ support_line.phone_number.city }}) is {{ support_line.phone_number.id }}"
 
-- name: Set the credentials once per play with the action group
-  hosts: localhost
-  connection: local
-  gather_facts: false
-  vars:
-    ansible_python_interpreter: "{{ ansible_playbook_python }}"
+- name: Set the credentials once for the block with the action group
   module_defaults:
     group/bandwidth.catapult.catapult:
       user_id: "{{ lookup('ansible.builtin.env', 'CATAPULT_USER_ID') }}"
       api_token: "{{ lookup('ansible.builtin.env', 'CATAPULT_API_TOKEN') }}"
       api_secret: "{{ vault_catapult_api_secret }}"
-  tasks:
+  block:
     - name: Rename a number and set its fallback
       bandwidth.catapult.catapult_phone_number:
         number: "+1 (919) 555-1234"

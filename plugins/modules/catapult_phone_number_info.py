@@ -67,14 +67,19 @@ options:
 seealso:
   - module: bandwidth.catapult.catapult_phone_number
     description: Order, label and release specific numbers.
-  - ref: bandwidth.catapult.phone_numbers role <ansible_collections.bandwidth.catapult.phone_numbers_role>
-    description: The role that manages the numbers this module returns in RV(catapult_phone_numbers).
+  - name: The bandwidth.catapult.phone_numbers role
+    link: https://github.com/bandwidth/ansible-collection-catapult/blob/main/roles/phone_numbers/README.md
+    description: >-
+      The role that manages the numbers this module returns in RV(catapult_phone_numbers). Its reference is
+      C(ansible-doc -t role bandwidth.catapult.phone_numbers).
 """
 
 EXAMPLES = r"""
-# These tasks take the connection options from the CATAPULT_USER_ID, CATAPULT_API_TOKEN,
-# CATAPULT_API_SECRET (and CATAPULT_API_URL) environment variables; the last example sets
-# them once per play with module_defaults instead.
+# Tasks for a play on localhost with connection: local and
+# ansible_python_interpreter: "{{ ansible_playbook_python }}" (the module talks HTTP from
+# the controller). They take the connection options from the CATAPULT_USER_ID,
+# CATAPULT_API_TOKEN, CATAPULT_API_SECRET (and CATAPULT_API_URL) environment variables;
+# the last example sets them once for a block with module_defaults instead.
 - name: List every number on the account
   bandwidth.catapult.catapult_phone_number_info:
   register: account
@@ -123,18 +128,13 @@ EXAMPLES = r"""
     content: "{{ {'catapult_phone_numbers': account.catapult_phone_numbers} | to_nice_yaml(indent=2) }}"
     mode: "0644"
 
-- name: Report with the credentials set once per play
-  hosts: localhost
-  connection: local
-  gather_facts: false
-  vars:
-    ansible_python_interpreter: "{{ ansible_playbook_python }}"
+- name: Report with the credentials set once for the block
   module_defaults:
     group/bandwidth.catapult.catapult:
       user_id: "{{ lookup('ansible.builtin.env', 'CATAPULT_USER_ID') }}"
       api_token: "{{ lookup('ansible.builtin.env', 'CATAPULT_API_TOKEN') }}"
       api_secret: "{{ vault_catapult_api_secret }}"
-  tasks:
+  block:
     - name: Every number on the account
       bandwidth.catapult.catapult_phone_number_info:
       register: account

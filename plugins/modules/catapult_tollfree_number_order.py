@@ -99,6 +99,9 @@ seealso:
 """
 
 EXAMPLES = r"""
+# Tasks for a play on localhost with connection: local and
+# ansible_python_interpreter: "{{ ansible_playbook_python }}" (the module talks HTTP from
+# the controller). The block example sets the connection options once with module_defaults.
 - name: Keep one toll-free number for the hotline, pointed at the IVR
   bandwidth.catapult.catapult_tollfree_number_order:
     name: hotline
@@ -112,18 +115,13 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "{{ hotline.phone_numbers[0].national_number }}"
 
-- name: Toll-free pools with the credentials set once per play
-  hosts: localhost
-  connection: local
-  gather_facts: false
-  vars:
-    ansible_python_interpreter: "{{ ansible_playbook_python }}"
+- name: Toll-free pools with the credentials set once for the block
   module_defaults:
     group/bandwidth.catapult.catapult:
       user_id: "{{ lookup('ansible.builtin.env', 'CATAPULT_USER_ID') }}"
       api_token: "{{ lookup('ansible.builtin.env', 'CATAPULT_API_TOKEN') }}"
       api_secret: "{{ vault_catapult_api_secret }}"
-  tasks:
+  block:
     - name: Twenty toll-free numbers for a campaign, with a fallback
       bandwidth.catapult.catapult_tollfree_number_order:
         name: campaign-autumn
