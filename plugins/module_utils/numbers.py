@@ -12,6 +12,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.bandwidth.catapult.plugins.module_utils.client import (
+    CatapultAborted,
     CatapultApiError,
     CatapultError,
     outcome_unknown,
@@ -93,6 +94,38 @@ def apply_body(resource, body):
     return merged
 
 
+def application_sent(entry, current):
+    """The application ID a converge of ``entry`` from ``current`` would send, or ``None``."""
+    if entry.get('state') == 'absent' or not entry.get('application_id'):
+        return None
+    if current is None or 'applicationId' in update_body(entry, current):
+        return entry['application_id']
+    return None
+
+
+def unknown_applications(client, app_ids):
+    """The IDs among ``app_ids`` that do not exist on the account; each distinct ID is read once.
+
+    ``GET /users/{userId}/applications/{id}``; any answer but the 404 ``application-not-found``
+    raises, so an unknown application is never guessed from a broken answer.
+    """
+    missing = []
+    seen = set()
+    for app_id in app_ids:
+        if not app_id or app_id in seen:
+            continue
+        seen.add(app_id)
+        if client.get_application(app_id) is None:
+            missing.append(app_id)
+    return missing
+
+
+def unknown_application_message(client, app_id, where=''):
+    """``application_id a-x does not exist on account u-y (GET ... answered 404 application-not-found)``."""
+    return ('%sapplication_id %s does not exist on account %s (GET %s answered 404 application-not-found)'
+            % (where, app_id, client.user_id, client.user_path('applications', app_id)))
+
+
 def _allocation_body(entry):
     body = {'number': entry['number']}
     for option, api_field in MANAGED_FIELDS:
@@ -122,7 +155,7 @@ def allocate(client, entry, read_back=True):
             if found is not None:
                 return found
             continue
-        if read_back:
+        if read_back or not new_id:  # no usable Location: the number is looked up by itself, never by a missing ID
             found = client.get_phone_number(new_id or entry['number'])
             if found is not None:
                 return found
@@ -145,6 +178,9 @@ def converge(client, entry, current, check_mode, read_back=True):
         if current is not None:
             result.update(action='release', changed=True)
             if not check_mode:
+                if not current.get('id'):
+                    raise CatapultError('%s has no ID on the account, so it was not released (no request was sent)'
+                                        % number)
                 # A 404 here still means this task took the number off the account: most
                 # likely its own DELETE was applied and the answer lost, then retried.
                 client.release_phone_number(current['id'])
@@ -164,6 +200,8 @@ def converge(client, entry, current, check_mode, read_back=True):
             result['action'] = 'update'
         result['changed'] = True
         if not check_mode:
+            if not resource.get('id'):
+                raise CatapultError('the ID of %s is unknown, so it was not updated (no request was sent)' % number)
             client.update_phone_number(resource['id'], body)
         resource = apply_body(resource, body)
     result['after'] = managed_view(number, resource)
@@ -174,11 +212,20 @@ def converge(client, entry, current, check_mode, read_back=True):
 def run_concurrently(func, items, concurrency):
     """``func(item)`` for every item on at most ``concurrency`` threads, results in order.
 
-    An exception in one item never stops the others: its slot holds the exception.
+    An exception in one item never stops the others: its slot holds the exception. The one
+    exception is :class:`CatapultAborted` (the controller is gone): once an item raised it,
+    no other item starts, and their slots hold that same exception.
     """
+    aborted = []
+
     def guarded(item):
+        if aborted:
+            return aborted[0]
         try:
             return func(item)
+        except CatapultAborted as exc:
+            aborted.append(exc)
+            return exc
         except CatapultError as exc:
             return exc
 

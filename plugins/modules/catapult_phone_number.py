@@ -68,10 +68,10 @@ options:
     description:
       - V(present) orders the number if it is not on the account, then sets the fields the task sets.
       - V(absent) releases the number if it is on the account. A released number cannot be ordered again.
-      - Applies to O(number) only; each entry of O(numbers) has its own O(numbers[].state).
+      - Applies to O(number) only, and defaults to V(present) there. Each entry of O(numbers) has its own
+        O(numbers[].state); setting O(state) together with O(numbers) fails before any request.
     type: str
     choices: [present, absent]
-    default: present
   numbers:
     description:
       - Many numbers in one task. Each entry takes the per-number options O(number), O(name), O(application_id),
@@ -292,9 +292,12 @@ from ansible_collections.bandwidth.catapult.plugins.module_utils.common import (
     fail_from_error,
 )
 from ansible_collections.bandwidth.catapult.plugins.module_utils.numbers import (
+    application_sent,
     check_concurrency,
     converge,
     run_concurrently,
+    unknown_application_message,
+    unknown_applications,
     validate_entry,
 )
 
@@ -314,13 +317,31 @@ def diff_of(results):
     return {'before': before, 'after': after}
 
 
+def check_applications(module, client, uses):
+    """Before any write (check mode too): fail when an application ID the task would send does not exist.
+
+    ``uses`` is a list of (where, application ID or None); each distinct ID is read once.
+    """
+    missing = unknown_applications(client, [app_id for dummy, app_id in uses])
+    if not missing:
+        return
+    problems = []
+    for app_id in missing:
+        where = [label for label, used in uses if used == app_id and label]
+        prefix = '%s: ' % ', '.join(where) if where else ''
+        problems.append(unknown_application_message(client, app_id, prefix))
+    module.fail_json(msg='%s; nothing was ordered or changed' % '; '.join(problems))
+
+
 def run_single(module, client):
     entry = dict((key, module.params[key]) for key in ENTRY_OPTIONS)
+    entry['state'] = entry['state'] or 'present'
     errors = validate_entry(entry)
     if errors:
         module.fail_json(msg='; '.join(errors))
     try:
         current = client.get_phone_number(entry['number'])
+        check_applications(module, client, [(None, application_sent(entry, current))])
         result = converge(client, entry, current, module.check_mode)
     except CatapultError as exc:
         fail_from_error(module, exc)
@@ -351,6 +372,8 @@ def run_bulk(module, client):
     entries = validate_entries(module)
     try:
         account = dict((item['number'], item) for item in client.list_phone_numbers()) if entries else {}
+        check_applications(module, client, [('numbers[%d]' % index, application_sent(entry, account.get(entry['number'])))
+                                            for index, entry in enumerate(entries)])
     except CatapultError as exc:
         fail_from_error(module, exc)
 
@@ -385,6 +408,8 @@ def main():
     argument_spec.update(ENTRY_OPTIONS)  # the single form: the options of one entry, number not required
     argument_spec.update(
         number=dict(type='str'),
+        # present by default with number (run_single); no default here, so that state given with numbers is seen
+        state=dict(type='str', choices=['present', 'absent']),
         numbers=dict(type='list', elements='dict', options=ENTRY_OPTIONS),
         concurrency=dict(type='int', default=8),
     )
@@ -399,6 +424,10 @@ def main():
         ],
         required_one_of=[('number', 'numbers')],
     )
+    if module.params['numbers'] is not None and module.params['state'] is not None:
+        module.fail_json(msg='state cannot be used with numbers: each entry of numbers has its own state '
+                             '(numbers[].state, default present), so state: %s would apply to none of them. Set state '
+                             'in each entry instead.' % module.params['state'])
     client = create_client(module, pool_size=module.params['concurrency'])
     if module.params['numbers'] is not None:
         run_bulk(module, client)

@@ -240,7 +240,7 @@ def read(module, client):
         found = client.get_phone_number(number)
         return [found] if found else []
     if params['id'] is not None:
-        found = client.get_phone_number(params['id'])
+        found = client.get_phone_number(params['id'].strip())
         return [found] if found else []
     filters = dict((api, params[option]) for option, api in FILTERS if params[option] is not None)
     if 'state' in filters:
@@ -265,6 +265,9 @@ def main():
         supports_check_mode=True,
         mutually_exclusive=[one] + [(single, option) for single in one for option, dummy in FILTERS],
     )
+    if module.params['id'] is not None and (not module.params['id'].strip() or '/' in module.params['id']):
+        module.fail_json(msg='id must be the ID of a number, such as n-id3x6rblp4jrkih2u7zxjdy (not empty, no /); '
+                             'got %r' % module.params['id'])
     client = create_client(module)
     try:
         results = [phone_number_result(item) for item in read(module, client)]

@@ -9,16 +9,18 @@ exact requests sent, so a missing or extra call fails."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import requests
 
 from ansible_collections.bandwidth.catapult.plugins.modules import catapult_phone_number as module
-from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import NUMBERS, SECRET, TOKEN, calls
+from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import API, NUMBERS, SECRET, TOKEN, USER, calls
 
 NUM = '+19195550100'
 ENC = '/users/u-unit/phoneNumbers/%2B19195550100'
 LIST = '/users/u-unit/phoneNumbers?size=1000'
+APPLICATIONS = API + '/users/' + USER + '/applications'
 
 
 def resource(number=NUM, **fields):
@@ -33,16 +35,30 @@ def not_found(requests_mock, url):
                                                   'message': 'The number could not be found'})
 
 
+def applications(requests_mock, known=('a-1',)):
+    """GET /users/{u}/applications/{id}: the known ones exist, any other is Catapult's 404 application-not-found."""
+    requests_mock.get(re.compile(re.escape(APPLICATIONS) + '/'), status_code=404,
+                      json={'category': 'not-found', 'code': 'application-not-found', 'message': 'no such application'})
+    for app_id in known:
+        requests_mock.get(APPLICATIONS + '/' + app_id, json={'id': app_id, 'name': app_id})
+
+
+def app_call(app_id):
+    return ('GET', '/users/u-unit/applications/%s' % app_id)
+
+
 def test_allocates_a_missing_number_with_its_fields(requests_mock, run_module):
     requests_mock.get(NUMBERS + '/%2B19195550100', [
         {'status_code': 404, 'json': {'code': 'number-not-found', 'message': 'nope'}},
     ])
     requests_mock.post(NUMBERS, status_code=201, headers={'Location': NUMBERS + '/n-0100'})
     requests_mock.get(NUMBERS + '/n-0100', json=resource(name='Support', applicationId='a-1'))
+    applications(requests_mock)
     result, failed = run_module(module, {'number': '+1 (919) 555-0100', 'name': 'Support', 'application_id': 'a-1'})
     assert not failed and result['changed']
-    assert calls(requests_mock) == [('GET', ENC), ('POST', '/users/u-unit/phoneNumbers'), ('GET', '/users/u-unit/phoneNumbers/n-0100')]
-    assert requests_mock.request_history[1].json() == {'number': NUM, 'name': 'Support', 'applicationId': 'a-1'}
+    assert calls(requests_mock) == [('GET', ENC), app_call('a-1'), ('POST', '/users/u-unit/phoneNumbers'),
+                                    ('GET', '/users/u-unit/phoneNumbers/n-0100')]
+    assert requests_mock.request_history[2].json() == {'number': NUM, 'name': 'Support', 'applicationId': 'a-1'}
     assert result['phone_number']['id'] == 'n-0100'
     assert result['phone_number']['application_id'] == 'a-1'
     assert result['phone_number']['national_number'] == '(919) 555-0100'
@@ -255,3 +271,114 @@ def test_rate_limited_order_waits_and_is_sent_again(requests_mock, run_module, n
     assert not failed and result['changed']
     assert no_sleep and 2.5 < no_sleep[0] <= 3.0
     assert [c[0] for c in calls(requests_mock)] == ['GET', 'POST', 'POST', 'GET']
+
+
+# -- state belongs to each entry of numbers ----------------------------------------------------------
+
+@pytest.mark.parametrize('state', ['absent', 'present'])
+def test_state_with_numbers_fails_before_any_request(requests_mock, run_module, state):
+    result, failed = run_module(module, {'numbers': [{'number': NUM}, {'number': '+19195550101'}], 'state': state})
+    assert failed
+    assert result['msg'].startswith('state cannot be used with numbers')
+    assert 'each entry of numbers has its own state' in result['msg']
+    assert requests_mock.request_history == []
+
+
+def test_numbers_without_state_are_present_and_single_number_defaults_to_present(requests_mock, run_module):
+    requests_mock.get(NUMBERS, json=[resource()])
+    result, failed = run_module(module, {'numbers': [{'number': NUM}]})
+    assert not failed and not result['changed']
+    assert result['phone_numbers'][0]['action'] == 'none'
+    requests_mock.get(NUMBERS + '/%2B19195550100', json=resource())
+    result, failed = run_module(module, {'number': NUM})
+    assert not failed and not result['changed'] and result['phone_number']['number_state'] == 'enabled'
+
+
+# -- every application ID is checked before any write -------------------------------------------------
+
+@pytest.mark.parametrize('check_mode', [False, True])
+def test_unknown_application_fails_before_ordering(requests_mock, run_module, check_mode):
+    not_found(requests_mock, NUMBERS + '/%2B19195550100')
+    applications(requests_mock)
+    result, failed = run_module(module, {'number': NUM, 'name': 'Support', 'application_id': 'a-nope'},
+                                check_mode=check_mode)
+    assert failed
+    assert result['msg'] == ('application_id a-nope does not exist on account u-unit (GET /users/u-unit/applications/a-nope '
+                             'answered 404 application-not-found); nothing was ordered or changed')
+    assert calls(requests_mock) == [('GET', ENC), app_call('a-nope')]
+
+
+def test_unknown_application_fails_before_updating(requests_mock, run_module):
+    requests_mock.get(NUMBERS + '/%2B19195550100', json=resource(applicationId='a-1'))
+    applications(requests_mock)
+    result, failed = run_module(module, {'number': NUM, 'application_id': 'a-nope'})
+    assert failed and 'application_id a-nope does not exist' in result['msg']
+    assert calls(requests_mock) == [('GET', ENC), app_call('a-nope')]
+
+
+def test_application_check_error_fails_before_any_write(requests_mock, run_module):
+    not_found(requests_mock, NUMBERS + '/%2B19195550100')
+    requests_mock.get(APPLICATIONS + '/a-1', status_code=403, json={'code': 'forbidden', 'message': 'not yours'})
+    result, failed = run_module(module, {'number': NUM, 'application_id': 'a-1'})
+    assert failed and 'HTTP 403' in result['msg'] and '/applications/a-1' in result['msg']
+    assert [c[0] for c in calls(requests_mock)] == ['GET', 'GET']
+
+
+def test_bulk_checks_each_application_once_before_any_write(requests_mock, run_module):
+    requests_mock.get(NUMBERS, json=[resource('+19195550101', applicationId='a-nope')])
+    applications(requests_mock)
+    entries = [{'number': NUM, 'application_id': 'a-nope'},
+               {'number': '+19195550101', 'application_id': 'a-nope'},  # already set: nothing to send, not checked
+               {'number': '+19195550102', 'application_id': 'a-1'},
+               {'number': '+19195550103', 'application_id': 'a-nope'},
+               {'number': '+19195550104', 'application_id': 'a-gone', 'state': 'absent'}]
+    result, failed = run_module(module, {'numbers': entries, 'concurrency': 4}, check_mode=False)
+    assert failed
+    assert result['msg'] == ('numbers[0], numbers[3]: application_id a-nope does not exist on account u-unit '
+                             '(GET /users/u-unit/applications/a-nope answered 404 application-not-found); '
+                             'nothing was ordered or changed')
+    assert calls(requests_mock) == [('GET', LIST), app_call('a-nope'), app_call('a-1')]
+
+
+def test_bulk_known_applications_are_checked_once_then_written(requests_mock, run_module):
+    requests_mock.get(NUMBERS, json=[])
+    requests_mock.post(NUMBERS, status_code=201, headers={'Location': NUMBERS + '/n-new'})
+    applications(requests_mock)
+    entries = [{'number': NUM, 'application_id': 'a-1'}, {'number': '+19195550101', 'application_id': 'a-1'}]
+    result, failed = run_module(module, {'numbers': entries, 'concurrency': 1})
+    assert not failed, result
+    assert calls(requests_mock) == [('GET', LIST), app_call('a-1'), ('POST', '/users/u-unit/phoneNumbers'),
+                                    ('POST', '/users/u-unit/phoneNumbers')]
+
+
+# -- an answer without Location -----------------------------------------------------------------------
+
+def test_bulk_order_answered_without_location_is_read_back_by_number(requests_mock, run_module):
+    requests_mock.get(NUMBERS, json=[])
+    requests_mock.post(NUMBERS, status_code=201)
+    requests_mock.get(NUMBERS + '/%2B19195550100', json=resource(name='A'))
+    result, failed = run_module(module, {'numbers': [{'number': NUM, 'name': 'A'}]})
+    assert not failed, result
+    assert calls(requests_mock) == [('GET', LIST), ('POST', '/users/u-unit/phoneNumbers'), ('GET', ENC)]
+    assert result['phone_numbers'][0]['phone_number']['id'] == 'n-0100'
+
+
+# -- a dead controller stops the writes ---------------------------------------------------------------
+
+def test_bulk_stops_every_worker_once_the_controller_is_gone(requests_mock, run_module, monkeypatch):
+    from ansible_collections.bandwidth.catapult.plugins.module_utils import common  # pylint: disable=import-outside-toplevel
+    checks = []
+
+    def gone(self):
+        checks.append(1)
+        return None if len(checks) == 1 else 'the Ansible controller that started this task is gone'
+
+    monkeypatch.setattr(common.ControllerWatch, '__call__', gone)
+    requests_mock.get(NUMBERS, json=[])
+    requests_mock.post(NUMBERS, status_code=201, headers={'Location': NUMBERS + '/n-new'})
+    entries = [{'number': '+1919555%04d' % i} for i in range(100, 106)]
+    result, failed = run_module(module, {'numbers': entries, 'concurrency': 1})
+    assert failed
+    assert [c for c in calls(requests_mock) if c[0] != 'GET'] == [('POST', '/users/u-unit/phoneNumbers')]
+    assert len(checks) == 2  # the others never started
+    assert result['failed_numbers'] == [e['number'] for e in entries[1:]]

@@ -68,3 +68,18 @@ def test_number_and_filters_are_exclusive(requests_mock, run_module):
     result, failed = run_module(module, {'number': '+19195550101', 'name': 'IVR'})
     assert failed and 'mutually exclusive' in result['msg']
     assert requests_mock.request_history == []
+
+
+@pytest.mark.parametrize('value', ['', '   ', 'n-a/b'])
+def test_empty_or_bad_id_fails_naming_the_option_before_any_request(requests_mock, run_module, value):
+    result, failed = run_module(module, {'id': value})
+    assert failed
+    assert result['msg'].startswith('id must be the ID of a number')
+    assert repr(value) in result['msg']
+    assert requests_mock.request_history == []
+
+
+def test_id_is_read_without_surrounding_blanks(requests_mock, run_module):
+    requests_mock.get(NUMBERS + '/n-a', json=A)
+    result, failed = run_module(module, {'id': ' n-a '})
+    assert not failed and [r['id'] for r in result['phone_numbers']] == ['n-a']
