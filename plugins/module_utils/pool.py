@@ -21,6 +21,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.bandwidth.catapult.plugins.module_utils.client import (
+    CatapultAborted,
     CatapultApiError,
     CatapultError,
     CatapultTransportError,
@@ -35,10 +36,13 @@ from ansible_collections.bandwidth.catapult.plugins.module_utils.common import (
 )
 from ansible_collections.bandwidth.catapult.plugins.module_utils.numbers import (
     allocate,
+    application_sent,
     check_concurrency,
     converge,
     managed_view,
     run_concurrently,
+    unknown_application_message,
+    unknown_applications,
     update_body,
 )
 from ansible_collections.bandwidth.catapult.plugins.module_utils.search import (
@@ -47,7 +51,9 @@ from ansible_collections.bandwidth.catapult.plugins.module_utils.search import (
     TOLL_FREE,
     available_result,
     check_quantity,
+    NO_MATCH,
     describe,
+    match_verdict,
     matches,
     search_query,
     validate,
@@ -59,6 +65,9 @@ FIRST_ORDER_CHUNK = {LOCAL: MAX_QUANTITY, TOLL_FREE: 10}
 FALLBACK_ORDER_CAP = 10
 LABEL_ATTEMPTS = 3
 LOST_ORDER_ATTEMPTS = 3
+# After an order whose outcome is unknown, the account is read again after 0.5 s, 1 s, 2 s ...
+# until the order's numbers show or min(timeout, MAX_SETTLE_SECONDS) seconds were waited.
+FIRST_SETTLE_WAIT = 0.5
 MAX_SETTLE_SECONDS = 10.0
 
 ORDER_REFUSED = 'invalid-available-number-search-order'
@@ -112,7 +121,7 @@ def _by_number(resource):
 
 
 class PoolTask(object):
-    """One run: count, reconcile, adopt, order in chunks, label, report."""
+    """One run: count, reconcile, adopt, order in chunks, label, re-count, report."""
 
     def __init__(self, module, client, kind, crit, labels):
         self.module = module
@@ -131,9 +140,17 @@ class PoolTask(object):
         self.predicted = []      # check mode: search results standing in for the numbers to order
         self.available = None
         self.problems = []
-        self.known_ids = set()
+        self.known_ids = set()   # every number ID seen on the account or in an order answer
+        self.before_orders = None  # the IDs known before the first order of this run
         self.shortfall = 0
         self.surplus = 0
+        self.wrote = False       # a write was sent (or may have been)
+        self.lost_orders = 0     # orders whose outcome had to be read back
+        self.aborted = None      # the CatapultAborted that stopped the run
+        self.recounted = None    # the pool as the account lists it after the writes
+        self.taken = []          # numbers this run labelled that carry another name at the re-count
+        self.left_behind = []    # unlabelled numbers that appeared after a lost order and no read attributed
+        self.settled = False
 
     # -- building blocks ------------------------------------------------------------------
 
@@ -141,15 +158,21 @@ class PoolTask(object):
         return dict(self.labels, number=resource.get('number'), state='present')
 
     def label(self, resources, how):
-        """Label (or reconcile) numbers with up to LABEL_ATTEMPTS rounds; records every outcome in ``self.added``."""
+        """Label (or reconcile) numbers with up to LABEL_ATTEMPTS rounds; records every outcome in ``self.added``.
+
+        A :class:`CatapultAborted` (the controller is gone) ends the run at once: no other round,
+        no other write.
+        """
         records = [{'resource': dict(r, numberState=r.get('numberState') or 'enabled'), 'how': how,
                     'result': None, 'error': None} for r in resources]
+        self.added.extend(records)
         pending = list(records)
         for attempt in range(LABEL_ATTEMPTS):
             if not pending:
                 break
             if attempt:
                 time.sleep(0.5 * 2 ** (attempt - 1))
+            self.wrote = self.wrote or not self.check_mode
             outcomes = run_concurrently(self._converge, [rec['resource'] for rec in pending], self.concurrency)
             still = []
             for rec, outcome in zip(pending, outcomes):
@@ -160,7 +183,9 @@ class PoolTask(object):
                     rec['result'] = outcome
                     rec['error'] = None
             pending = still
-        self.added.extend(records)
+            for rec in pending:
+                if isinstance(rec['error'], CatapultAborted):
+                    self.abort(rec['error'])
         return records
 
     def _converge(self, resource):
@@ -173,19 +198,64 @@ class PoolTask(object):
                 self.known_ids.add(resource['id'])
         return account
 
+    @staticmethod
+    def bare(resource):
+        """No name, no application, no fallback number: how search-and-order leaves a number."""
+        fields = ('name', 'applicationId', 'application', 'fallbackNumber')
+        return not any(resource.get(field) for field in fields)
+
+    def could_be_ours(self, resource):
+        """Bare and not shown to differ from the search: what this run's own search-and-order could have allocated."""
+        return self.bare(resource) and match_verdict(self.kind, resource, self.crit) != NO_MATCH
+
     def adoptable(self, account):
-        """Unlabelled, unassigned numbers that match the search, oldest first."""
-        found = [r for r in account if not r.get('name') and not r.get('applicationId') and not r.get('application')
-                 and not r.get('fallbackNumber') and matches(self.kind, r, self.crit)]
+        """Unlabelled, unassigned numbers shown to match the kind and every checkable criterion, oldest first.
+
+        A criterion that cannot be checked on the number (zip, in_local_calling_area, a field the
+        resource lacks) means the number is not adopted: never on a guess.
+        """
+        found = [r for r in account if self.bare(r) and matches(self.kind, r, self.crit)]
         return sorted(found, key=lambda r: (r.get('createdTime') or '', _by_number(r)))
 
-    def find_new(self, size):
-        """After a lost or refused order: numbers not seen before, unnamed and matching, at most ``size``."""
-        seen = set(self.known_ids)
+    def find_new(self, size, seen):
+        """After a lost or refused order: numbers whose IDs are not in ``seen`` (the account before the order),
+        bare and not shown to differ from the search, at most ``size``.
+
+        Unlike adoption, a criterion that cannot be checked (zip, in_local_calling_area) does
+        not exclude a number here: it was not on the account before this run's own order.
+        """
         account = self.list_account()
-        new = [r for r in account if r.get('id') not in seen and not r.get('name') and matches(self.kind, r, self.crit)]
+        new = [r for r in account if r.get('id') and r['id'] not in seen and self.could_be_ours(r)]
         new.sort(key=lambda r: (r.get('createdTime') or '', _by_number(r)))
         return new[:size]
+
+    def with_ids(self, items):
+        """Order items without an ID (the answer gave no ``location``) are looked up by number.
+
+        A number that cannot be found is recorded as ordered but not labelled; no request is
+        ever sent to a path built from a missing ID.
+        """
+        missing = [item for item in items if not item.get('id')]
+        if not missing:
+            return items
+        outcomes = run_concurrently(self._lookup, missing, self.concurrency)
+        resolved = []
+        for item, outcome in zip(missing, outcomes):
+            if isinstance(outcome, dict) and outcome.get('id'):
+                self.known_ids.add(outcome['id'])
+                resolved.append(dict(item, **outcome))
+                continue
+            if not isinstance(outcome, CatapultError):
+                outcome = CatapultError('the order answer gave no location for %s and looking it up by number did '
+                                        'not find it' % item.get('number'))
+            self.added.append({'resource': dict(item, numberState='enabled'), 'how': 'ordered', 'result': None,
+                               'error': outcome})
+        return [item for item in items if item.get('id')] + resolved
+
+    def _lookup(self, item):
+        if not item.get('number'):
+            return None
+        return self.client.get_phone_number(item['number'])
 
     # -- the run ---------------------------------------------------------------------------
 
@@ -196,9 +266,10 @@ class PoolTask(object):
             fail_from_error(self.module, exc, **self.output())
         pool = sorted((r for r in listed if r.get('name') == self.name), key=_by_number)
         self.before = [managed_view(r.get('number'), r) for r in pool]
-        self.reconcile(pool)
         self.shortfall = max(self.quantity - len(pool), 0)
         self.surplus = max(len(pool) - self.quantity, 0)
+        self.check_application(pool)
+        self.reconcile(pool)
         if self.shortfall:
             if self.check_mode:
                 self.plan()
@@ -206,9 +277,28 @@ class PoolTask(object):
                 self.fill()
         self.finish()
 
+    def check_application(self, pool):
+        """Before the first write (check mode too): the application the task would send must exist."""
+        app_id = self.labels['application_id']
+        if not app_id:
+            return
+        if not (self.shortfall or any(application_sent(self.entry_for(r), r) for r in pool)):
+            return
+        try:
+            missing = unknown_applications(self.client, [app_id])
+        except CatapultError as exc:
+            self.fail('checking application_id %s before any write failed: %s; nothing was ordered or changed'
+                      % (app_id, exc), error=exc.to_dict())
+        if missing:
+            self.fail('%s; nothing was ordered or changed' % unknown_application_message(self.client, app_id))
+
     def reconcile(self, pool):
+        if not self.check_mode and any(update_body(self.entry_for(r), r) for r in pool):
+            self.wrote = True
         outcomes = run_concurrently(self._converge, pool, self.concurrency)
         for resource, outcome in zip(pool, outcomes):
+            if isinstance(outcome, CatapultAborted):
+                self.abort(outcome)
             if isinstance(outcome, CatapultError):
                 self.problems.append('updating %s (%s) failed: %s' % (resource.get('number'), resource.get('id'), outcome))
                 view = managed_view(resource.get('number'), resource)
@@ -249,6 +339,7 @@ class PoolTask(object):
             if candidates:
                 self.label(candidates, 'adopted')
                 remaining -= len(candidates)
+        self.before_orders = set(self.known_ids)
         if self.kind == TOLL_FREE and self.crit.get('pattern'):
             self.order_found(remaining)
             return
@@ -256,27 +347,32 @@ class PoolTask(object):
         lost = 0
         while remaining > 0:
             size = min(cap, remaining)
+            seen = set(self.known_ids)
+            self.wrote = True
             try:
                 items = self.client.order_available(self.kind, dict(self.query, quantity=size))
+            except CatapultAborted as exc:
+                self.abort(exc)
             except CatapultError as exc:
                 new_cap = self.refused(exc, size)
                 if new_cap:
                     cap = new_cap
                     continue
                 before = remaining
-                remaining = self.recover(exc, size, remaining)
+                remaining = self.recover(exc, size, remaining, seen)
                 lost = lost + 1 if remaining == before else 0
                 if lost >= LOST_ORDER_ATTEMPTS:
-                    self.fail('the answer to the order was lost %d times and each time a read of the account showed '
+                    self.fail('the answer to the order was lost %d times and each time reads of the account showed '
                               'nothing new; last error: %s' % (lost, exc), error=exc.to_dict())
                 continue
             lost = 0
             if not items:
-                self.fail('the server answered the order of %d numbers with none; nothing was ordered' % size)
+                remaining = self.recover(None, size, remaining, seen)
+                continue
             for item in items:
                 if item.get('id'):
                     self.known_ids.add(item['id'])
-            self.label(items, 'ordered')
+            self.label(self.with_ids(items), 'ordered')
             remaining -= len(items)
 
     def order_found(self, remaining):
@@ -297,18 +393,25 @@ class PoolTask(object):
                 self.fail('not enough numbers available: the pool %s needs %d more numbers matching %s and a search '
                           'found only %d; nothing more was ordered. The pool holds %d of %d numbers.'
                           % (self.name, remaining, describe(self.crit), len(found), self.pool_size(), self.quantity))
+            self.wrote = True
             outcomes = run_concurrently(self._order_one, found, self.concurrency)
             before = remaining
             failures = []
+            aborted = None
             for item, outcome in zip(found, outcomes):
                 tried.add(item['number'])
                 if isinstance(outcome, CatapultApiError) and outcome.status == 404 and outcome.code == NUMBER_NOT_FOUND:
+                    continue
+                if isinstance(outcome, CatapultAborted):
+                    aborted = outcome
                     continue
                 if isinstance(outcome, CatapultError):
                     failures.append('%s: %s' % (item['number'], outcome))
                     continue
                 self.added.append({'resource': outcome.pop('resource'), 'how': 'ordered', 'result': outcome, 'error': None})
                 remaining -= 1
+            if aborted is not None:
+                self.abort(aborted)
             if failures:
                 self.fail('ordering %d of the numbers found failed: %s. A number such an order allocated carries the name '
                           '%s, so a rerun counts it and orders nothing twice.' % (len(failures), '; '.join(failures), self.name))
@@ -322,6 +425,8 @@ class PoolTask(object):
         entry = self.entry_for(item)
         resource = allocate(self.client, entry, read_back=False)
         resource = dict(item, **resource)  # the search result's national number and price where the answer has none
+        if resource.get('id'):
+            self.known_ids.add(resource['id'])
         result = self._converge(resource)
         result.update(action='allocate', changed=True, before=managed_view(entry['number'], None))
         result['resource'] = resource
@@ -346,21 +451,44 @@ class PoolTask(object):
                       % (size, exc), error=exc.to_dict())
         return new_cap
 
-    def recover(self, exc, size, remaining):
-        """A lost answer or a refusal for quantity: read the account, adopt what the order allocated."""
+    def settle(self, size, seen, budget):
+        """Read the account until ``size`` new numbers show, waiting 0.5 s, 1 s, 2 s ... between reads,
+        at most ``budget`` seconds in all: a listing may lag behind a write.
+
+        Returns the new numbers found by the last read and the seconds waited.
+        """
+        waited = 0.0
+        wait = FIRST_SETTLE_WAIT
+        while True:
+            found = self.find_new(size, seen)
+            if len(found) >= size or waited >= budget:
+                return found, waited
+            step = min(wait, budget - waited)
+            time.sleep(step)
+            waited += step
+            wait *= 2
+
+    def recover(self, exc, size, remaining, seen):
+        """A lost answer, a 201 without numbers or a refusal for quantity: read the account (letting it settle),
+        label what the order allocated.
+
+        ``exc`` is ``None`` for a 201 that listed no numbers: the order's outcome is unknown too.
+        """
         partial = isinstance(exc, CatapultApiError) and exc.status == 404 and exc.code == QUANTITY_UNAVAILABLE
-        if not (partial or outcome_unknown(exc)):
+        if exc is not None and not (partial or outcome_unknown(exc)):
             self.fail(str(exc), error=exc.to_dict())
+        error = exc.to_dict() if exc is not None else None
+        why = str(exc) if exc is not None else 'HTTP 201 listing no numbers'
+        self.lost_orders += 1
         timed_out = isinstance(exc, CatapultTransportError) and 'timeout' in (exc.reason or '')
-        settle = min(self.client.timeout, MAX_SETTLE_SECONDS)
-        if timed_out:
-            time.sleep(settle)
+        # A refusal for quantity is an answer: one read finds what a partial fulfilment kept.
+        budget = 0.0 if partial else min(self.client.timeout, MAX_SETTLE_SECONDS)
         try:
-            found = self.find_new(size)
+            found, waited = self.settle(size, seen, budget)
         except CatapultError as read_exc:
             self.fail('the answer to an order of %d numbers was lost (%s) and reading the account back failed (%s); '
-                      'nothing was ordered again. Numbers that order allocated have no name; a rerun adopts them.'
-                      % (size, exc, read_exc), error=read_exc.to_dict())
+                      'nothing was ordered again. Numbers that order allocated have no name; a rerun adopts those it '
+                      'can show match the search (adopt_unlabelled).' % (size, why, read_exc), error=read_exc.to_dict())
         if found:
             self.label(found, 'ordered')
         if partial:
@@ -369,17 +497,66 @@ class PoolTask(object):
                 self.fail('not enough numbers available: asked for %d numbers matching %s and the server could only '
                           'fulfil %d (%s); it kept them and they are labelled %s. The pool holds %d of %d numbers.'
                           % (size, describe(self.crit), got, QUANTITY_UNAVAILABLE, self.name,
-                             self.pool_size(), self.quantity), error=exc.to_dict())
+                             self.pool_size(), self.quantity), error=error)
             self.fail('not enough numbers available: asked for %d numbers matching %s and the server answered %s; '
                       'none were ordered (the account was read back to check). The pool holds %d of %d numbers.'
                       % (size, describe(self.crit), QUANTITY_UNAVAILABLE, self.pool_size(), self.quantity),
-                      error=exc.to_dict())
+                      error=error)
         if timed_out and len(found) < size:
-            self.fail('the order of %d numbers timed out and a read of the account %gs later found %d new '
+            self.fail('the order of %d numbers timed out and reads of the account over %gs found %d new '
                       'numbers; the server may still be working on it, so nothing was ordered again. Rerun the task '
-                      'later: numbers that order allocated have no name, and the rerun adopts them.'
-                      % (size, settle, len(found)), error=exc.to_dict())
+                      'later: numbers that order allocated have no name, and the rerun adopts those it can show '
+                      'match the search (adopt_unlabelled).'
+                      % (size, waited, len(found)), error=error)
+        if exc is None and not found:
+            self.fail('the server answered the order of %d numbers with HTTP 201 but listed no numbers, and reads of '
+                      'the account over %gs found no new number; nothing was ordered again.' % (size, waited))
         return remaining - len(found)
+
+    def abort(self, exc):
+        """The controller is gone: stop before the next write and say what this run ordered."""
+        self.aborted = exc
+        self.fail('stopped: %s; no further request that changes the account was sent.' % exc,
+                  error=exc.to_dict())
+
+    # -- after the writes ------------------------------------------------------------------
+
+    def recount(self):
+        """After any write: what the account holds. One listing of the pool by name (of the whole account when an
+        order's answer was lost, to find the unlabelled numbers it left); the numbers this run labelled that the
+        listing does not show (a listing may lag) are read one by one. Sets ``recounted``, ``taken``,
+        ``left_behind``; a failed read is added to ``problems``.
+        """
+        if self.settled or self.check_mode or not self.wrote or self.aborted is not None:
+            return
+        self.settled = True
+        whole = self.lost_orders > 0
+        try:
+            listed = self.client.list_phone_numbers() if whole else self.client.list_phone_numbers(name=self.name)
+        except CatapultError as exc:
+            self.problems.append('re-counting the pool %s after the task failed: %s' % (self.name, exc))
+            return
+        pool = dict((r.get('id'), r) for r in listed if r.get('name') == self.name)
+        ours = [m['phone_number'] for m in self.members if m.get('phone_number')]
+        ours += [phone_number_result(rec['resource']) for rec in self.added if rec['result'] is not None]
+        unseen = [p for p in ours if p.get('id') and p['id'] not in pool]
+        outcomes = run_concurrently(lambda p: self.client.get_phone_number(p['id']), unseen, self.concurrency)
+        for view, outcome in zip(unseen, outcomes):
+            if isinstance(outcome, CatapultError):
+                self.problems.append('re-reading %s (%s) failed: %s' % (view['number'], view['id'], outcome))
+                continue
+            if outcome is not None and outcome.get('name') == self.name:
+                pool[view['id']] = outcome
+            else:
+                now = 'released' if outcome is None else 'named %r' % (outcome.get('name') or '')
+                self.taken.append('%s (%s, now %s)' % (view['number'], view['id'], now))
+        self.recounted = sorted(pool.values(), key=_by_number)
+        self.surplus = max(len(self.recounted) - self.quantity, 0)
+        if whole and self.before_orders is not None:
+            added_ids = set(rec['resource'].get('id') for rec in self.added)
+            unknown = [r for r in listed if r.get('id') and r['id'] not in self.before_orders]
+            self.left_behind = sorted((r for r in unknown if r['id'] not in added_ids and self.could_be_ours(r)),
+                                      key=_by_number)
 
     # -- results ---------------------------------------------------------------------------
 
@@ -387,12 +564,19 @@ class PoolTask(object):
         return len(self.members) + sum(1 for rec in self.added if rec['result'] is not None)
 
     def unlabelled(self):
-        return [{'id': rec['resource'].get('id'), 'number': rec['resource'].get('number'), 'error': str(rec['error'])}
-                for rec in self.added if rec['result'] is None]
+        found = [{'id': rec['resource'].get('id'), 'number': rec['resource'].get('number'), 'error': str(rec['error'])}
+                 for rec in self.added if rec['result'] is None]
+        found += [{'id': r.get('id'), 'number': r.get('number'),
+                   'error': 'appeared on the account after an order of this run whose answer was lost, and was not '
+                            'visible when the account was read back; it has no name'} for r in self.left_behind]
+        return found
 
     def output(self):
         added = [rec for rec in self.added if rec['result'] is not None]
-        pool = [m['phone_number'] for m in self.members] + [rec['result']['phone_number'] for rec in added]
+        if self.recounted is not None:
+            pool = [phone_number_result(r) for r in self.recounted]
+        else:
+            pool = [m['phone_number'] for m in self.members] + [rec['result']['phone_number'] for rec in added]
 
         def snake(rec):
             if rec['result'] is not None:
@@ -400,7 +584,7 @@ class PoolTask(object):
             return phone_number_result(rec['resource'])
 
         result = {
-            'changed': any(m.get('changed') for m in self.members) or bool(self.added),
+            'changed': any(m.get('changed') for m in self.members) or bool(self.added) or bool(self.left_behind),
             'shortfall': self.shortfall,
             'ordered': [snake(rec) for rec in self.added if rec['how'] == 'ordered'],
             'adopted': [snake(rec) for rec in self.added if rec['how'] == 'adopted'],
@@ -413,8 +597,11 @@ class PoolTask(object):
         if self.surplus:
             result['surplus'] = self.surplus
         if self.module._diff:
-            after = [m['after'] for m in self.members] + [rec['result']['after'] for rec in added]
-            after += [predicted['after'] for predicted in self.predicted]
+            if self.recounted is not None:
+                after = [managed_view(r.get('number'), r) for r in self.recounted]
+            else:
+                after = [m['after'] for m in self.members] + [rec['result']['after'] for rec in added]
+                after += [predicted['after'] for predicted in self.predicted]
             result['diff'] = {
                 'before': {'name': self.name, 'phone_numbers': self.before},
                 'after': {'name': self.name, 'phone_numbers': sorted(after, key=_by_number)},
@@ -422,14 +609,21 @@ class PoolTask(object):
         return result
 
     def fail(self, msg, **extra):
+        self.recount()
         output = self.output()
         unlabelled = self.unlabelled()
         if unlabelled:
             output['unlabelled'] = unlabelled
         if self.added:
             msg += ' %s' % self.inventory()
+        if self.left_behind:
+            msg += ' %s' % self.left_behind_text()
+        if self.taken:
+            msg += ' Numbers this run labelled that no longer carry the name %s: %s.' % (self.name, ', '.join(self.taken))
         if self.problems:
             msg += ' Also: %s' % '; '.join(self.problems)
+        if self.recounted is not None:
+            msg += ' After the task the pool %s holds %d numbers.' % (self.name, len(self.recounted))
         output.update(extra)
         self.module.fail_json(msg=msg, **output)
 
@@ -440,10 +634,18 @@ class PoolTask(object):
             parts.append('%s (%s, %s, %s)' % (rec['resource'].get('number'), rec['resource'].get('id'), rec['how'],
                                               'labelled' if rec['result'] is not None else 'NOT labelled'))
         text = 'Numbers this run ordered or adopted: %s.' % ', '.join(parts)
-        if self.unlabelled():
+        if any(rec['result'] is None for rec in self.added):
             text += (' The unlabelled ones have no name, application or fallback number; a rerun with '
-                     'adopt_unlabelled=true (the default) labels them before ordering anything.')
+                     'adopt_unlabelled=true (the default) labels those it can show match the search before ordering '
+                     'anything.')
         return text
+
+    def left_behind_text(self):
+        parts = ['%s (%s)' % (r.get('number'), r.get('id')) for r in self.left_behind]
+        return ('Unlabelled numbers that appeared on the account after an order of this run whose answer was lost, '
+                'and were not visible when it was read back: %s. Nothing was released: a rerun adopts those it can show '
+                'match the search (adopt_unlabelled); label or release the others with '
+                'bandwidth.catapult.catapult_phone_number.' % ', '.join(parts))
 
     def verify_unlabelled(self):
         """Labelling answered with errors: read the account once, since a failed answer may hide an applied update."""
@@ -451,27 +653,42 @@ class PoolTask(object):
         if not pending or self.check_mode:
             return
         try:
-            by_id = dict((r.get('id'), r) for r in self.client.list_phone_numbers())
+            account = self.client.list_phone_numbers()
         except CatapultError:
             return
+        by_id = dict((r.get('id'), r) for r in account if r.get('id'))
+        by_number = dict((r.get('number'), r) for r in account if r.get('number'))
         for rec in pending:
-            current = by_id.get(rec['resource'].get('id'))
+            current = by_id.get(rec['resource'].get('id')) or by_number.get(rec['resource'].get('number'))
             if current is not None and not update_body(self.entry_for(current), current):
+                rec['resource'] = dict(rec['resource'], **current)
                 rec['result'] = converge(self.client, self.entry_for(current), current, True, read_back=False)
                 rec['result']['changed'] = True
                 rec['error'] = None
 
     def finish(self):
         self.verify_unlabelled()
-        unlabelled = self.unlabelled()
+        self.recount()
+        unlabelled = [rec for rec in self.added if rec['result'] is None]
         if unlabelled:
             self.fail('ordered numbers but could not label %d of them after %d attempts each: %s.'
-                      % (len(unlabelled), LABEL_ATTEMPTS, '; '.join('%s (%s): %s' % (u['number'], u['id'], u['error'])
-                                                                    for u in unlabelled)))
+                      % (len(unlabelled), LABEL_ATTEMPTS,
+                         '; '.join('%s (%s): %s' % (rec['resource'].get('number'), rec['resource'].get('id'), rec['error'])
+                                   for rec in unlabelled)))
+        if self.left_behind:
+            self.fail('this run left %d unlabelled numbers on the account.' % len(self.left_behind))
         if self.problems:
             self.fail('; '.join(self.problems))
+        if self.recounted is not None and len(self.recounted) < self.quantity:
+            self.fail('after the task the pool %s holds %d of %d numbers: another task or person changed or released '
+                      'numbers of the pool while this one ran; nothing was released. A rerun orders the rest.'
+                      % (self.name, len(self.recounted), self.quantity))
         output = self.output()
         if self.surplus:
+            held = len(self.recounted) if self.recounted is not None else self.quantity + self.surplus
             output['msg'] = ('The pool %s holds %d numbers, %d more than quantity %d; nothing was released.'
-                             % (self.name, self.quantity + self.surplus, self.surplus, self.quantity))
+                             % (self.name, held, self.surplus, self.quantity))
+            if self.recounted is not None:
+                output['msg'] += ' Another run of this pool, or of one with overlapping search options, may have ordered at the same time.'
+            self.module.warn(output['msg'])
         self.module.exit_json(**output)

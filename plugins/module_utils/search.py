@@ -7,8 +7,9 @@
 
 The documented search rules (catapult-api.md 3.6 and 3.7) are checked here, before any
 request: local numbers by city, state, ZIP code, area code, local number and pattern;
-toll-free numbers by pattern. Also the API query of the criteria, whether a number on the
-account could be a result of the search, and the snake_case view of a search result.
+toll-free numbers by pattern. Also the API query of the criteria, what a number on the
+account shows about whether it is a result of the search (a match, no match, or unknown when
+a criterion cannot be checked on the number), and the snake_case view of a search result.
 """
 
 from __future__ import annotations
@@ -165,30 +166,92 @@ def pattern_regex(pattern):
     return re.compile(''.join(parts))
 
 
-def matches_local(resource, crit):
-    """Whether a local number on the account could be a result of the search (see the order module's notes)."""
-    if crit['state'] and resource.get('state') and str(resource['state']).upper() != crit['state']:
-        return False
-    if crit['city'] and resource.get('city') and ' '.join(str(resource['city']).split()).upper() != crit['city'].upper():
-        return False
-    if crit['area_code'] and not crit['in_local_calling_area']:
-        prefix = '+1' + crit['area_code'] + (crit['local_number'] or '')
-        if not str(resource.get('number') or '').startswith(prefix):
-            return False
-    return True
+# What a number on the account can show about a search (see :func:`match_verdict`).
+MATCH = 'match'
+NO_MATCH = 'no'
+UNKNOWN = 'unknown'
 
 
-def matches_toll_free(resource, crit):
-    """Whether a number on the account is a toll-free number matching ``pattern`` (when set)."""
+def _number_parts(resource):
+    """``('919', '5550100')`` of a North American number ``+1NPANXXXXXX`` on the account, else ``None``."""
     number = str(resource.get('number') or '')
-    if not (len(number) == 12 and number.startswith('+1') and number[2:5] in TOLL_FREE_AREA_CODES):
-        return False
-    return not crit.get('pattern') or bool(pattern_regex(crit['pattern']).search(number[2:]))
+    if not re.match(r'^\+1[2-9][0-9]{9}$', number):
+        return None
+    return number[2:5], number[5:]
+
+
+def _field_verdict(resource, field, wanted):
+    """A text field of the resource against a criterion: equal (case and blanks ignored), different, or missing."""
+    value = resource.get(field)
+    if value is None or not str(value).strip():
+        return UNKNOWN
+    same = ' '.join(str(value).split()).upper() == ' '.join(wanted.split()).upper()
+    return MATCH if same else NO_MATCH
+
+
+def _combine(verdicts):
+    if NO_MATCH in verdicts:
+        return NO_MATCH
+    if UNKNOWN in verdicts:
+        return UNKNOWN
+    return MATCH
+
+
+def match_local(resource, crit):
+    """The :func:`match_verdict` of a local search.
+
+    Checked: that the number is a North American number whose area code is not toll-free;
+    ``state`` and ``city`` against the resource's fields (a missing field cannot show a
+    match); ``area_code`` and ``local_number`` against the digits of the number; ``pattern``
+    against the 10-digit national number (letters as their keypad digits). Not checkable on a
+    number's resource: ``zip`` and ``in_local_calling_area`` (the calling area may hold other
+    area codes and exchanges), so with either the best verdict is ``unknown``.
+    """
+    parts = _number_parts(resource)
+    if parts is None or parts[0] in TOLL_FREE_AREA_CODES:
+        return NO_MATCH
+    area_code, rest = parts
+    verdicts = []
+    if crit.get('state'):
+        verdicts.append(_field_verdict(resource, 'state', crit['state']))
+    if crit.get('city'):
+        verdicts.append(_field_verdict(resource, 'city', crit['city']))
+    if crit.get('in_local_calling_area'):
+        verdicts.append(UNKNOWN)
+    elif crit.get('area_code'):
+        prefix = crit['area_code'] + (crit.get('local_number') or '')
+        verdicts.append(MATCH if (area_code + rest).startswith(prefix) else NO_MATCH)
+    if crit.get('zip'):
+        verdicts.append(UNKNOWN)
+    if crit.get('pattern'):
+        verdicts.append(MATCH if pattern_regex(crit['pattern']).search(area_code + rest) else NO_MATCH)
+    return _combine(verdicts)
+
+
+def match_toll_free(resource, crit):
+    """The :func:`match_verdict` of a toll-free search: a toll-free area code, and ``pattern`` when set."""
+    parts = _number_parts(resource)
+    if parts is None or parts[0] not in TOLL_FREE_AREA_CODES:
+        return NO_MATCH
+    if crit.get('pattern') and not pattern_regex(crit['pattern']).search(parts[0] + parts[1]):
+        return NO_MATCH
+    return MATCH
+
+
+def match_verdict(kind, resource, crit):
+    """What a number on the account shows about a ``kind`` search with ``crit``.
+
+    ``MATCH``: it is of the kind and every criterion was checked and holds. ``NO_MATCH``: it
+    is of another kind or a criterion shows it differs. ``UNKNOWN``: nothing shows it differs,
+    but a criterion could not be checked (``zip``, ``in_local_calling_area``, a field the
+    resource lacks). Only ``MATCH`` is ever adopted.
+    """
+    return match_local(resource, crit) if kind == LOCAL else match_toll_free(resource, crit)
 
 
 def matches(kind, resource, crit):
-    """Whether a number on the account could be a result of a ``kind`` search with ``crit``."""
-    return matches_local(resource, crit) if kind == LOCAL else matches_toll_free(resource, crit)
+    """Whether a number on the account can be shown to be a result of a ``kind`` search with ``crit``."""
+    return match_verdict(kind, resource, crit) == MATCH
 
 
 def describe(crit):

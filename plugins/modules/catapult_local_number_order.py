@@ -54,6 +54,18 @@ options:
       - The API's documentation lists it for search-and-order, but its error catalogue says an order cannot contain a
         pattern. If the server rejects it, the task fails naming O(pattern) and nothing is ordered.
     type: str
+  adopt_unlabelled:
+    description:
+      - Before ordering, take into the pool the numbers on the account that have no name, no application and no
+        fallback number and that the module can show match the search. Each one is labelled and ordered one fewer.
+      - This is how a rerun completes an earlier run that ordered numbers but could not label them all.
+      - What is checked on a number is that it is a local number (its area code is not one of the toll-free 800, 833,
+        844, 855, 866, 877 and 888), that its state and city on the account are O(state) and O(city) (a number
+        whose resource has no state or city is not adopted), that its digits start with O(area_code) and
+        O(local_number), and that its 10-digit national number matches O(pattern).
+      - O(zip) and O(in_local_calling_area) cannot be checked on a number, so a pool with either never adopts a
+        number; nothing is adopted on a guess.
+      - Set V(false) if your account keeps unlabelled, unassigned numbers matching the search that must stay so.
 notes:
   - B(Chunking.) The search-and-order operation caps the quantity of one order; the documented cap changed from 5000
     to 10 in 2018. The module first orders up to 5000 numbers at once. When the server refuses the quantity
@@ -63,21 +75,27 @@ notes:
   - B(Nothing lost, nothing doubled.) Before ordering, the module lists every number on the account. When the answer
     to an order is lost (timeout, server error, dropped connection) or the server answers HTTP 404
     C(order-number-quantity-unavailable), it lists the account again. Numbers that were not there before, have no
-    name and match the search are what the order allocated; they are labelled and counted. The rest is ordered
-    again only after that read proved how many are still missing. After a timeout the module waits up to
-    O(timeout) seconds (at most 10) before that read; if the read then finds fewer numbers than were ordered, the
-    server may still be working, so the task fails instead of ordering again, and a later rerun adopts what landed.
+    name, application or fallback number and are not shown to differ from the search are what the order allocated
+    (up to the quantity ordered; O(zip) and O(in_local_calling_area) are not checked there, since those numbers were
+    not on the account before); they are labelled and counted. A listing may lag behind an order, so until the
+    whole order shows, the account is read again after 0.5, 1, 2, 4 ... seconds, for at most O(timeout) seconds (at
+    most 10) in all. The rest is ordered again only after those reads showed how many are still missing. After a
+    timeout, if the reads find fewer numbers than were ordered, the server may still be working, so the task fails
+    instead of ordering again, and a later rerun adopts what landed.
+  - B(What the result says.) After any write the pool is listed again by name, and RV(phone_numbers) is what the
+    account holds then. When an order's answer was lost, the whole account is listed instead, and unlabelled
+    numbers that appeared since the first order and could be this run's fail the task and are listed in
+    RV(unlabelled).
   - When fewer numbers are available than the pool lacks, the task fails with how many it asked for. A server
     that kept part of such an order (partial fulfilment) is handled too; the numbers it kept are labelled and
     reported in RV(ordered).
   - Labelling a new number is tried three times. If it still fails, the task fails listing every number it ordered,
     with its ID and whether it is labelled. Those numbers have no name, no application and no fallback number, so
     the next run adopts them (O(adopt_unlabelled)) before it orders anything.
-  - A number matches the search when it has the same state, the same city, and a number starting with C(+1) O(area_code)
-    O(local_number) (not checked with O(in_local_calling_area)). O(zip) and O(pattern) cannot be checked on a
-    number's resource and are not.
+  - O(adopt_unlabelled) says which criteria are checked before a number is adopted.
   - Do not run two tasks with overlapping search options and O(adopt_unlabelled=true) at the same time on one
-    account; each could adopt numbers the other just ordered.
+    account; each could adopt numbers the other just ordered. Such a run reports what its pool holds at its end
+    (with RV(surplus) and a warning when that is more than O(quantity)), and fails when it is less.
 seealso:
   - module: bandwidth.catapult.catapult_phone_number
     description: Order, label or release specific numbers.
@@ -180,7 +198,10 @@ adopted:
   elements: dict
   sample: []
 unlabelled:
-  description: Numbers this run ordered or adopted but could not label (the task failed). A rerun adopts them.
+  description:
+    - Numbers this run ordered or adopted but could not label, and unlabelled numbers that appeared after an order
+      whose answer was lost without being found in time (the task failed). A rerun adopts those it can show match
+      the search (O(adopt_unlabelled)).
   returned: when the task fails after ordering
   type: list
   elements: dict
@@ -196,7 +217,8 @@ unlabelled:
       type: str
 phone_numbers:
   description:
-    - The whole pool after the task, sorted by number (predicted in check mode, without the numbers still to order).
+    - The whole pool after the task, sorted by number, as the account lists it after the writes (predicted in check
+      mode, without the numbers still to order).
   returned: always
   type: list
   elements: dict
@@ -284,7 +306,9 @@ available:
       type: str
       sample: "0.35"
 surplus:
-  description: How many numbers the pool holds beyond O(quantity). Nothing is released.
+  description:
+    - How many numbers the pool holds beyond O(quantity), also when another run ordered for it at the same time. The
+      task then warns. Nothing is released.
   returned: when the pool holds more than O(quantity)
   type: int
   sample: 2

@@ -60,6 +60,15 @@ options:
       - Changing the pattern of an existing pool does not replace its numbers; it only applies to numbers still
         to order or adopt.
     type: str
+  adopt_unlabelled:
+    description:
+      - Before ordering, take into the pool the numbers on the account that have no name, no application and no
+        fallback number and that the module can show match the search. Each one is labelled and ordered one fewer.
+      - This is how a rerun completes an earlier run that ordered numbers but could not label them all.
+      - What is checked on a number is that it is a toll-free number (its area code is one of 800, 833, 844, 855,
+        866, 877 and 888) and, with O(pattern), that its 10-digit national number matches the pattern. A local
+        number is never adopted.
+      - Set V(false) if your account keeps unlabelled, unassigned toll-free numbers that must stay so.
 notes:
   - B(Chunking.) The toll-free search-and-order operation orders at most 10 numbers at once (documented), so the
     shortfall is ordered in chunks of 10. A server that names a smaller maximum in its refusal (HTTP 400
@@ -67,10 +76,14 @@ notes:
   - B(Nothing lost, nothing doubled.) Before ordering, the module lists every number on the account. When the answer
     to a search-and-order is lost (timeout, server error, dropped connection) or the server answers HTTP 404
     C(order-number-quantity-unavailable), it lists the account again. Toll-free numbers that were not there before
-    and have no name are what the order allocated; they are labelled and counted. The rest is ordered again only
-    after that read proved how many are still missing. After a timeout the module waits up to O(timeout) seconds
-    (at most 10) before that read; if it then finds fewer numbers than were ordered, the task fails instead of
-    ordering again, and a later rerun adopts what landed.
+    and have no name, application or fallback number are what the order allocated (up to the quantity ordered);
+    they are labelled and counted. A listing may lag behind an order, so until the whole order shows, the account
+    is read again after 0.5, 1, 2, 4 ... seconds, for at most O(timeout) seconds (at most 10) in all. The rest is
+    ordered again only after those reads showed how many are still missing. After a timeout, if the reads find
+    fewer numbers than were ordered, the task fails instead of ordering again, and a later rerun adopts what landed.
+  - B(What the result says.) After any write the pool is listed again by name, and RV(phone_numbers) is what the
+    account holds then. When an order's answer was lost, the whole account is listed instead, and unlabelled
+    toll-free numbers that appeared since the first order fail the task and are listed in RV(unlabelled).
   - With O(pattern), each number is ordered with its label in the same request, so it is never unlabelled. When the
     answer is lost, the number is read back and ordered again only if it is not on the account. A number another
     customer took between the search and the order (HTTP 404 C(number-not-found)) is replaced by a new search.
@@ -82,7 +95,8 @@ notes:
   - A number on the account is taken for a toll-free number when its area code is one of 800, 833, 844, 855, 866,
     877 and 888.
   - Do not run two toll-free tasks with O(adopt_unlabelled=true) at the same time on one account; each could adopt
-    numbers the other just ordered.
+    numbers the other just ordered. Such a run reports what its pool holds at its end (with RV(surplus) and a
+    warning when that is more than O(quantity)), and fails when it is less.
 seealso:
   - module: bandwidth.catapult.catapult_local_number_order
     description: The same pool of local numbers.
@@ -182,7 +196,10 @@ adopted:
   elements: dict
   sample: []
 unlabelled:
-  description: Numbers this run ordered or adopted but could not label (the task failed). A rerun adopts them.
+  description:
+    - Numbers this run ordered or adopted but could not label, and unlabelled toll-free numbers that appeared after
+      an order whose answer was lost without being found in time (the task failed). A rerun adopts them
+      (O(adopt_unlabelled)).
   returned: when the task fails after ordering
   type: list
   elements: dict
@@ -198,7 +215,8 @@ unlabelled:
       type: str
 phone_numbers:
   description:
-    - The whole pool after the task, sorted by number (predicted in check mode, without the numbers still to order).
+    - The whole pool after the task, sorted by number, as the account lists it after the writes (predicted in check
+      mode, without the numbers still to order).
   returned: always
   type: list
   elements: dict
@@ -270,7 +288,9 @@ available:
       type: str
       sample: "2.00"
 surplus:
-  description: How many numbers the pool holds beyond O(quantity). Nothing is released.
+  description:
+    - How many numbers the pool holds beyond O(quantity), also when another run ordered for it at the same time. The
+      task then warns. Nothing is released.
   returned: when the pool holds more than O(quantity)
   type: int
   sample: 2

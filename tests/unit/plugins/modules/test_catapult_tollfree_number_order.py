@@ -8,8 +8,6 @@ from __future__ import annotations
 import json
 import re
 
-from urllib.parse import unquote
-
 import pytest
 import requests
 
@@ -17,6 +15,7 @@ from ansible_collections.bandwidth.catapult.plugins.module_utils.search import p
 from ansible_collections.bandwidth.catapult.plugins.modules import catapult_tollfree_number_order as module
 from ansible_collections.bandwidth.catapult.tests.unit.plugins.modules.test_catapult_local_number_order import (
     FakeCatapult,
+    app_call,
     error_body,
 )
 from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import API, NUMBERS, SECRET, USER, calls
@@ -39,7 +38,6 @@ class FakeTollFree(FakeCatapult):
         requests_mock.post(TOLL_FREE, json=self.order)
         requests_mock.get(TOLL_FREE, json=self.search)
         requests_mock.post(NUMBERS, json=self.allocate_one)
-        requests_mock.get(NUMBER_URL, json=self.get_one)
 
     def add(self, number, **fields):
         resource = super().add(number, **fields)
@@ -83,14 +81,6 @@ class FakeTollFree(FakeCatapult):
         context.status_code = 201
         context.headers['Location'] = '%s/%s' % (NUMBERS, resource['id'])
         return None
-
-    def get_one(self, request, context):
-        ref = unquote(request.url.rsplit('/', 1)[-1])
-        for resource in self.numbers:
-            if ref in (resource['id'], resource['number']):
-                return dict(resource)
-        context.status_code = 404
-        return error_body('number-not-found', 'The number %s could not be found' % ref, 'not-found')
 
 
 @pytest.fixture
@@ -140,7 +130,8 @@ def test_default_is_one_number_ordered_and_labelled(run_module, fake, requests_m
     result, failed = run_module(module, args(application_id='a-ivr'))
     assert not failed, result
     number_id = fake.named()[0]['id']
-    assert calls(requests_mock) == [LIST_POOL, LIST_ALL, order_call(1), ('POST', '/users/%s/phoneNumbers/%s' % (USER, number_id))]
+    assert calls(requests_mock) == [LIST_POOL, app_call('a-ivr'), LIST_ALL, order_call(1),
+                                    ('POST', '/users/%s/phoneNumbers/%s' % (USER, number_id)), LIST_POOL]
     assert result['changed'] and result['shortfall'] == 1
     assert [n['number'] for n in result['ordered']] == ['+18008260000']
     assert result['phone_numbers'][0]['name'] == POOL and result['phone_numbers'][0]['application_id'] == 'a-ivr'
@@ -230,8 +221,9 @@ def test_check_mode_searches_and_predicts_without_writing(run_module, fake, requ
 def test_pattern_searches_then_orders_each_number_with_its_label(run_module, fake, requests_mock):
     result, failed = run_module(module, args(quantity=2, pattern='888*', application_id='a-ivr'))
     assert not failed, result
-    assert calls(requests_mock) == [LIST_POOL, LIST_ALL, ('GET', '/availableNumbers/tollFree?pattern=888%2A&quantity=2'),
-                                    ALLOCATE, ALLOCATE]
+    assert calls(requests_mock) == [LIST_POOL, app_call('a-ivr'), LIST_ALL,
+                                    ('GET', '/availableNumbers/tollFree?pattern=888%2A&quantity=2'), ALLOCATE, ALLOCATE,
+                                    LIST_POOL]
     assert allocation_bodies(requests_mock) == [
         {'number': '+18883430000', 'name': POOL, 'applicationId': 'a-ivr'},
         {'number': '+18883430001', 'name': POOL, 'applicationId': 'a-ivr'},
@@ -264,7 +256,7 @@ def test_pattern_lost_answer_is_read_back_never_resent(run_module, fake, request
     fake.allocations.append('drop_after')
     result, failed = run_module(module, args(quantity=1, pattern='888*'))
     assert not failed, result
-    assert calls(requests_mock)[-2:] == [ALLOCATE, ('GET', '/users/%s/phoneNumbers/%%2B18883430000' % USER)]
+    assert calls(requests_mock)[-3:] == [ALLOCATE, ('GET', '/users/%s/phoneNumbers/%%2B18883430000' % USER), LIST_POOL]
     assert [n['number'] for n in fake.named()] == ['+18883430000']
     assert [n['number'] for n in result['ordered']] == ['+18883430000']
 
@@ -299,3 +291,79 @@ def test_pattern_check_mode_searches_with_the_pattern(run_module, fake, requests
     assert calls(requests_mock)[-1] == ('GET', '/availableNumbers/tollFree?pattern=888%2A&quantity=2')
     assert writes(requests_mock) == []
     assert [n['number'] for n in result['available']] == ['+18883430000', '+18883430001']
+
+
+# -- issue 11: hostile bodies, unknown applications, dead controllers, missing locations ---------------
+
+def test_applied_order_answered_201_with_html_is_read_back_and_labelled(run_module, fake, requests_mock, no_sleep):
+    def order(request, context):
+        fake.allocate(int(fake.query(request)['quantity']))
+        context.status_code = 201
+        context.headers['Content-Type'] = 'text/html'
+        return '<html><body>OK</body></html>'
+
+    requests_mock.post(TOLL_FREE, text=order)
+    result, failed = run_module(module, args(quantity=2))
+    assert not failed, result
+    assert [c for c in writes(requests_mock) if c[1].startswith('/availableNumbers')] == [order_call(2)]
+    assert len(fake.named()) == 2 and fake.unnamed() == []
+    assert len(result['ordered']) == 2 and no_sleep == []
+
+
+def test_hostile_pool_listing_fails_and_orders_nothing(run_module, fake, requests_mock):
+    requests_mock.get(NUMBERS, text='<html>maintenance</html>', headers={'Content-Type': 'text/html'})
+    result, failed = run_module(module, args(quantity=2))
+    assert failed and 'not the JSON expected' in result['msg']
+    assert writes(requests_mock) == []
+
+
+@pytest.mark.parametrize('pattern', [None, '888*'])
+def test_unknown_application_fails_before_any_order(run_module, fake, requests_mock, pattern):
+    options = args(quantity=2, application_id='a-nope')
+    if pattern:
+        options['pattern'] = pattern
+    result, failed = run_module(module, options)
+    assert failed and 'application_id a-nope does not exist on account %s' % USER in result['msg']
+    assert calls(requests_mock) == [LIST_POOL, app_call('a-nope')]
+
+
+def test_local_numbers_are_never_adopted_into_a_toll_free_pool(run_module, fake, requests_mock):
+    fake.add('+19195550150')
+    result, failed = run_module(module, args(quantity=1))
+    assert not failed
+    assert result['adopted'] == [] and len(result['ordered']) == 1
+    assert [n['number'] for n in fake.unnamed()] == ['+19195550150']
+
+
+def test_pattern_order_workers_stop_once_the_controller_is_gone(run_module, fake, requests_mock, monkeypatch):
+    from ansible_collections.bandwidth.catapult.plugins.module_utils import common  # pylint: disable=import-outside-toplevel
+    checks = []
+
+    def gone(self):
+        checks.append(1)
+        return None if len(checks) == 1 else 'the Ansible controller that started this task is gone (test)'
+
+    monkeypatch.setattr(common.ControllerWatch, '__call__', gone)
+    result, failed = run_module(module, args(quantity=4, pattern='888*'))
+    assert failed
+    assert result['msg'].startswith('stopped: Stopped before POST /users/%s/phoneNumbers' % USER)
+    assert writes(requests_mock) == [ALLOCATE]
+    assert len(checks) == 2  # the two numbers after the abort were never tried
+    assert [n['number'] for n in result['ordered']] == ['+18883430000']
+    assert '+18883430000 (n-0001, ordered, labelled)' in result['msg']
+
+
+def test_pattern_order_answered_without_location_reads_the_number_back(run_module, fake, requests_mock):
+    original = fake.allocate_one
+
+    def allocate_one(request, context):
+        answer = original(request, context)
+        del context.headers['Location']
+        return answer
+
+    requests_mock.post(NUMBERS, json=allocate_one)
+    result, failed = run_module(module, args(quantity=1, pattern='888*'))
+    assert not failed, result
+    assert calls(requests_mock)[-3:] == [ALLOCATE, ('GET', '/users/%s/phoneNumbers/%%2B18883430000' % USER), LIST_POOL]
+    assert result['ordered'][0]['id'] == 'n-0001'
+    assert not [c for c in calls(requests_mock) if c[1].endswith('/None')]
