@@ -11,6 +11,10 @@ the server accepts, labels every new number and reports. A lost order answer is 
 reading the account, never by ordering again blindly. The kind of number (``local`` or
 ``tollFree``) decides the search path, the query, which numbers on the account match the
 search and the first chunk size.
+
+:class:`PoolEngine` is plain code: it takes a client and returns a result or raises
+:class:`PoolError` (with the result so far); the pool modules (:func:`run_pool_module`) and
+the desired-state engine (``account.py``) drive it.
 """
 
 from __future__ import annotations
@@ -30,7 +34,6 @@ from ansible_collections.bandwidth.catapult.plugins.module_utils.client import (
 from ansible_collections.bandwidth.catapult.plugins.module_utils.common import (
     catapult_argument_spec,
     create_client,
-    fail_from_error,
     optional_e164,
     phone_number_result,
 )
@@ -107,7 +110,26 @@ def run_pool_module(kind, search_options):
     if errors:
         module.fail_json(msg='; '.join(errors))
     client = create_client(module, pool_size=module.params['concurrency'])
-    PoolTask(module, client, kind, crit, labels).run()
+    engine = PoolEngine(client, kind, crit, labels, module.params['quantity'], check_mode=module.check_mode,
+                        concurrency=module.params['concurrency'], adopt_unlabelled=module.params['adopt_unlabelled'],
+                        diff=module._diff)
+    try:
+        result = engine.run()
+    except PoolError as exc:
+        for warning in engine.warnings:
+            module.warn(warning)
+        module.fail_json(msg=str(exc), **exc.result)
+    for warning in engine.warnings:
+        module.warn(warning)
+    module.exit_json(**result)
+
+
+class PoolError(CatapultError):
+    """The pool run stopped; ``result`` holds the module result so far (what was ordered, labelled, left)."""
+
+    def __init__(self, message, result):
+        super().__init__(message)
+        self.result = result
 
 
 def parse_cap(message):
@@ -120,19 +142,23 @@ def _by_number(resource):
     return resource.get('number') or ''
 
 
-class PoolTask(object):
+class PoolEngine(object):
     """One run: count, reconcile, adopt, order in chunks, label, re-count, report."""
 
-    def __init__(self, module, client, kind, crit, labels):
-        self.module = module
+    def __init__(self, client, kind, crit, labels, quantity, check_mode=False, concurrency=8, adopt_unlabelled=True,
+                 diff=False):
         self.client = client
         self.kind = kind
         self.crit = crit
         self.labels = labels
         self.name = labels['name']
-        self.quantity = module.params['quantity']
-        self.check_mode = module.check_mode
-        self.concurrency = module.params['concurrency']
+        self.quantity = quantity
+        self.check_mode = check_mode
+        self.concurrency = concurrency
+        self.adopt_unlabelled = adopt_unlabelled
+        self.diff = diff
+        self.warnings = []
+        self.exclude = frozenset()  # numbers this pool never adopts, finds or previews (claimed elsewhere)
         self.query = search_query(crit)
         self.members = []        # converge results of the pool's numbers, or dicts with 'failed'
         self.before = []
@@ -151,6 +177,7 @@ class PoolTask(object):
         self.taken = []          # numbers this run labelled that carry another name at the re-count
         self.left_behind = []    # unlabelled numbers that appeared after a lost order and no read attributed
         self.settled = False
+        self.account = None      # the account as a caller read it (see run)
 
     # -- building blocks ------------------------------------------------------------------
 
@@ -214,7 +241,8 @@ class PoolTask(object):
         A criterion that cannot be checked on the number (zip, in_local_calling_area, a field the
         resource lacks) means the number is not adopted: never on a guess.
         """
-        found = [r for r in account if self.bare(r) and matches(self.kind, r, self.crit)]
+        found = [r for r in account if self.bare(r) and r.get('number') not in self.exclude
+                 and matches(self.kind, r, self.crit)]
         return sorted(found, key=lambda r: (r.get('createdTime') or '', _by_number(r)))
 
     def find_new(self, size, seen):
@@ -225,7 +253,8 @@ class PoolTask(object):
         not exclude a number here: it was not on the account before this run's own order.
         """
         account = self.list_account()
-        new = [r for r in account if r.get('id') and r['id'] not in seen and self.could_be_ours(r)]
+        new = [r for r in account if r.get('id') and r['id'] not in seen and r.get('number') not in self.exclude
+               and self.could_be_ours(r)]
         new.sort(key=lambda r: (r.get('createdTime') or '', _by_number(r)))
         return new[:size]
 
@@ -259,23 +288,33 @@ class PoolTask(object):
 
     # -- the run ---------------------------------------------------------------------------
 
-    def run(self):
-        try:
-            listed = self.client.list_phone_numbers(name=self.name)
-        except CatapultError as exc:
-            fail_from_error(self.module, exc, **self.output())
-        pool = sorted((r for r in listed if r.get('name') == self.name), key=_by_number)
+    def run(self, members=None, adopt=None, preview=None, exclude=(), account=None, check_application=True):
+        """Bring the pool to ``quantity``; returns the result, or raises :class:`PoolError`.
+
+        A caller that already read the account (``account.py``) passes the pool's ``members``,
+        the numbers to ``adopt`` (then the pool reads nothing more to find them), in check mode
+        the search results to ``preview`` the orders with, the numbers it must never take
+        (``exclude``: claimed elsewhere) and the ``account`` it read (so the pool does not
+        read it again before ordering); it checks the applications itself.
+        """
+        self.exclude = frozenset(exclude)
+        self.account = account
+        if members is None:
+            listed = self.read(lambda: self.client.list_phone_numbers(name=self.name), 'listing the pool')
+            members = [r for r in listed if r.get('name') == self.name]
+        pool = sorted(members, key=_by_number)
         self.before = [managed_view(r.get('number'), r) for r in pool]
         self.shortfall = max(self.quantity - len(pool), 0)
         self.surplus = max(len(pool) - self.quantity, 0)
-        self.check_application(pool)
+        if check_application:
+            self.check_application(pool)
         self.reconcile(pool)
         if self.shortfall:
             if self.check_mode:
-                self.plan()
+                self.plan(adopt, preview)
             else:
-                self.fill()
-        self.finish()
+                self.fill(adopt)
+        return self.finish()
 
     def check_application(self, pool):
         """Before the first write (check mode too): the application the task would send must exist."""
@@ -306,18 +345,21 @@ class PoolTask(object):
             else:
                 self.members.append(outcome)
 
-    def plan(self):
-        """Check mode: what a run would adopt and order, from reads and one search."""
-        candidates = []
-        if self.module.params['adopt_unlabelled']:
+    def plan(self, adopt=None, preview=None):
+        """Check mode: what a run would adopt and order, from reads and one search (or what the caller planned)."""
+        candidates = adopt or []
+        if adopt is None and self.adopt_unlabelled:
             candidates = self.read(self.list_account, 'listing the account')
             candidates = self.adoptable(candidates)[:self.shortfall]
         self.label(candidates, 'adopted')
         to_order = self.shortfall - len(candidates)
         if to_order <= 0:
             return
-        params = dict(self.query, quantity=min(to_order, MAX_QUANTITY))
-        found = self.read(lambda: self.client.search_available(self.kind, params), 'searching available numbers')
+        if preview is not None:
+            found = preview
+        else:
+            params = dict(self.query, quantity=min(to_order, MAX_QUANTITY))
+            found = self.read(lambda: self.client.search_available(self.kind, params), 'searching available numbers')
         self.available = [available_result(item) for item in found]
         self.predicted = [self._converge(dict(item, numberState='enabled')) for item in found[:to_order]]
         if len(found) < to_order:
@@ -330,15 +372,20 @@ class PoolTask(object):
         except CatapultError as exc:
             self.fail('%s failed: %s' % (what, exc), error=exc.to_dict())
 
-    def fill(self):
+    def fill(self, adopt=None):
         """Adopt what an earlier run left unlabelled, then order the rest in chunks the server accepts."""
-        account = self.read(self.list_account, 'listing the account before ordering')
+        account = self.account
+        if account is None:
+            account = self.read(self.list_account, 'listing the account before ordering')
+        else:
+            self.known_ids.update(r['id'] for r in account if r.get('id'))
         remaining = self.shortfall
-        if self.module.params['adopt_unlabelled']:
-            candidates = self.adoptable(account)[:remaining]
-            if candidates:
-                self.label(candidates, 'adopted')
-                remaining -= len(candidates)
+        candidates = adopt
+        if candidates is None:
+            candidates = self.adoptable(account)[:remaining] if self.adopt_unlabelled else []
+        if candidates:
+            self.label(candidates, 'adopted')
+            remaining -= len(candidates)
         self.before_orders = set(self.known_ids)
         if self.kind == TOLL_FREE and self.crit.get('pattern'):
             self.order_found(remaining)
@@ -596,7 +643,7 @@ class PoolTask(object):
             result['available'] = self.available
         if self.surplus:
             result['surplus'] = self.surplus
-        if self.module._diff:
+        if self.diff:
             if self.recounted is not None:
                 after = [managed_view(r.get('number'), r) for r in self.recounted]
             else:
@@ -625,7 +672,7 @@ class PoolTask(object):
         if self.recounted is not None:
             msg += ' After the task the pool %s holds %d numbers.' % (self.name, len(self.recounted))
         output.update(extra)
-        self.module.fail_json(msg=msg, **output)
+        raise PoolError(msg, output)
 
     def inventory(self):
         """Every number this run ordered or adopted, with its ID and whether it is labelled."""
@@ -690,5 +737,5 @@ class PoolTask(object):
                              % (self.name, held, self.surplus, self.quantity))
             if self.recounted is not None:
                 output['msg'] += ' Another run of this pool, or of one with overlapping search options, may have ordered at the same time.'
-            self.module.warn(output['msg'])
-        self.module.exit_json(**output)
+            self.warnings.append(output['msg'])
+        return output
