@@ -1,0 +1,409 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, bandwidth.catapult contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: catapult_phone_numbers
+short_description: Keep the whole phone number inventory of a Bandwidth Catapult account as code
+version_added: 0.2.0
+description:
+  - Takes the desired state of an account in one task, the specific numbers of O(numbers) and the labelled pools of
+    O(pools), and makes the account match it with one plan.
+  - 'The order is fixed: every entry and pool is validated before any request; the applications the state names are
+    checked with one listing; the account is read once (one paginated listing); one plan is computed (what to
+    allocate, update and release, and for each pool what it orders, adopts or holds as surplus); the plan is applied
+    with one bounded O(concurrency); when anything was written the account is read again, so the result says what
+    the account holds.'
+  - Specific numbers are applied before the pools, and a pool never adopts or previews a number that an entry of
+    O(numbers) claims or that another pool takes. In check mode the previews of several pools never collide.
+  - B(Drift is always reported.) RV(unmanaged) lists the numbers on the account that no entry and no pool claims.
+    With O(prune=true) they are released, and so is each pool's surplus (the newest numbers first), under guards
+    (O(prune_limit), O(prune_protect)). Without O(prune) nothing is ever released that an entry does not mark
+    V(absent).
+  - The bulk form of M(bandwidth.catapult.catapult_phone_number) moved here; that module manages one number, and
+    M(bandwidth.catapult.catapult_local_number_order) and M(bandwidth.catapult.catapult_tollfree_number_order) manage
+    one pool, on the same engine.
+author:
+  - bandwidth.catapult contributors (@bandwidth)
+extends_documentation_fragment:
+  - bandwidth.catapult.auth
+attributes:
+  check_mode:
+    description:
+      - Reads the account and the applications, and for every pool that would order, searches
+        (C(GET /availableNumbers/...)) the numbers the order would take; sends no write. RV(plan) is the full plan.
+    support: full
+  diff_mode:
+    description: Before and after of every number the plan touches (state, name, application and fallback number).
+    support: full
+  idempotent:
+    description: A second run with the same options changes nothing and sends no write.
+    support: full
+  action_group:
+    description: Use C(group/bandwidth.catapult.catapult) in C(module_defaults) to set the connection options once.
+    support: full
+    membership:
+      - bandwidth.catapult.catapult
+options:
+  numbers:
+    description:
+      - Specific numbers. Each is allocated when it is not on the account (O(numbers[].state=present)), or released
+        (V(absent)); only the fields an entry (or a default) sets are compared and changed.
+      - Each number may appear only once, and no entry may carry the name of a pool.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      number:
+        description: The number in E.164 form, for example V(+19195550100). Quote it in YAML.
+        type: str
+        required: true
+      name:
+        description: A label. Not changed when not set; V('') removes it.
+        type: str
+      application_id:
+        description: The application that handles the number's calls and messages. Overrides O(default_application_id).
+        type: str
+      fallback_number:
+        description: E.164 number calls go to when the application cannot be reached. Overrides O(default_fallback_number).
+        type: str
+      state:
+        description: V(present) allocates the number if needed; V(absent) releases it (a released number may be lost for good).
+        type: str
+        choices: [present, absent]
+        default: present
+  pools:
+    description:
+      - Labelled pools. After the task the account holds at least O(pools[].quantity) numbers named O(pools[].name),
+        each pointed at the pool's application and fallback number; with O(prune=true), exactly that many.
+      - A local pool takes exactly one of O(pools[].state), O(pools[].zip) and O(pools[].area_code), with the rules
+        of M(bandwidth.catapult.catapult_local_number_order); a toll-free pool takes only O(pools[].pattern).
+      - Pool names must be unique.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: The label every number of the pool carries; it makes the pool idempotent.
+        type: str
+        required: true
+      type:
+        description: V(local) or V(toll_free).
+        type: str
+        choices: [local, toll_free]
+        default: local
+      quantity:
+        description:
+          - How many numbers the pool holds, from V(1) to V(5000).
+          - Defaults to V(10) for a local pool and V(1) for a toll-free pool, as in the pool modules.
+        type: int
+      state:
+        description: Local pools. The US state to search, as its two-letter code (the search criterion, not present/absent).
+        type: str
+      city:
+        description: Local pools. The city to search; requires O(pools[].state).
+        type: str
+      zip:
+        description: Local pools. The 5-digit ZIP code to search. Quote it in YAML.
+        type: str
+      area_code:
+        description: Local pools. The 3-digit area code to search.
+        type: str
+        aliases: [areaCode]
+      local_number:
+        description: Local pools. The first 3 or 4 digits after the area code; requires O(pools[].area_code).
+        type: str
+        aliases: [localNumber]
+      in_local_calling_area:
+        description: Local pools. With O(pools[].local_number), also numbers of the local calling area.
+        type: bool
+        aliases: [inLocalCallingArea]
+      pattern:
+        description: Only numbers matching this pattern (digits, letters as keypad digits, V(?), V(*)).
+        type: str
+      application_id:
+        description: The application of every number of the pool. Overrides O(default_application_id).
+        type: str
+      fallback_number:
+        description: The fallback number of every number of the pool. Overrides O(default_fallback_number).
+        type: str
+      adopt_unlabelled:
+        description:
+          - Before ordering, take into the pool unlabelled numbers on the account that provably match the pool (see
+            M(bandwidth.catapult.catapult_local_number_order)). Never a number another entry or pool claims.
+        type: bool
+        default: true
+  default_application_id:
+    description: The application of every entry and pool that sets none. When neither sets one, it is not managed.
+    type: str
+  default_fallback_number:
+    description: The fallback number (E.164) of every entry and pool that sets none.
+    type: str
+  concurrency:
+    description: How many requests are in flight at the same time, across numbers and pools, from V(1) to V(64).
+    type: int
+    default: 8
+  prune:
+    description:
+      - Release what the code does not hold. The numbers on the account that no entry and no pool claims (RV(unmanaged)),
+        and each pool's numbers beyond O(pools[].quantity), the newest first.
+      - A release can lose a number for good, so O(prune_limit) and O(prune_protect) guard it, and check mode shows
+        exactly what would go.
+    type: bool
+    default: false
+  prune_limit:
+    description:
+      - The most numbers one run may release through O(prune) (entries with V(state=absent) do not count). When the
+        plan would release more, the task fails before any write and says how to raise the limit.
+    type: int
+    default: 10
+  prune_protect:
+    description: Numbers O(prune) never releases, given by name (every number carrying it) or as E.164 numbers.
+    type: list
+    elements: str
+    default: []
+seealso:
+  - module: bandwidth.catapult.catapult_phone_number
+  - module: bandwidth.catapult.catapult_local_number_order
+  - module: bandwidth.catapult.catapult_phone_number_info
+    description: Its RV(bandwidth.catapult.catapult_phone_number_info#module:catapult_phone_numbers) output brings an
+      existing account under code.
+requirements:
+  - requests
+"""
+
+EXAMPLES = r"""
+- name: The account holds these numbers and pools, and nothing else
+  bandwidth.catapult.catapult_phone_numbers:
+    default_application_id: a-support
+    numbers:
+      - number: "+19195550100"
+        name: Main line
+      - number: "+19195550101"
+        name: Old fax
+        state: absent
+    pools:
+      - name: IVR pool
+        area_code: "919"
+        quantity: 20
+      - name: Hotline
+        type: toll_free
+        quantity: 1
+    prune: true
+    prune_limit: 5
+    prune_protect:
+      - Emergency line
+  register: account
+
+- name: Show what happened
+  ansible.builtin.debug:
+    msg: "{{ account.summary }}"
+
+- name: In CI, fail on drift
+  bandwidth.catapult.catapult_phone_numbers:
+    numbers: "{{ catapult_phone_numbers }}"
+    pools: "{{ catapult_number_pools }}"
+  check_mode: true
+  register: drift
+  failed_when: drift.unmanaged | length > 0
+"""
+
+RETURN = r"""
+summary:
+  description: A few lines a person reads, what changed (or would), each pool and the drift.
+  returned: always
+  type: list
+  elements: str
+  sample: ["numbers: 1 allocated, 0 updated, 1 released, 0 unchanged, 0 failed", "pool IVR pool: 20 of 20, 20 ordered",
+           "drift: none"]
+check_mode:
+  description: Whether the task ran in check mode.
+  returned: always
+  type: bool
+allocated:
+  description: The E.164 numbers of O(numbers) that were (or would be) allocated.
+  returned: always
+  type: list
+  elements: str
+updated:
+  description: The numbers of O(numbers) whose name, application or fallback number changed (or would).
+  returned: always
+  type: list
+  elements: str
+released:
+  description: Every number released (or that would be), by an entry with V(state=absent) or by O(prune).
+  returned: always
+  type: list
+  elements: str
+unchanged:
+  description: The numbers of O(numbers) already as desired.
+  returned: always
+  type: list
+  elements: str
+failed:
+  description: The numbers of O(numbers) whose write failed; the task then fails naming each.
+  returned: always
+  type: list
+  elements: str
+unmanaged:
+  description:
+    - The numbers on the account that no entry and no pool claims, after the task (before it in check mode, less what
+      O(prune) would release). Without O(prune) this is the drift.
+  returned: always
+  type: list
+  elements: str
+pools:
+  description: One entry per pool, in the order of O(pools).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The pool's name.
+      type: str
+    type:
+      description: V(local) or V(toll_free).
+      type: str
+    quantity:
+      description: The desired size.
+      type: int
+    size:
+      description: How many numbers carry the pool's name after the task (counted again on the account after any write).
+      type: int
+    shortfall:
+      description: How many numbers the pool lacked before the task.
+      type: int
+    surplus:
+      description: How many numbers the pool holds beyond its quantity after the task.
+      type: int
+    ordered:
+      description: The numbers ordered (in check mode, the search results that stand in for them).
+      type: list
+      elements: str
+    adopted:
+      description: Unlabelled numbers taken into the pool.
+      type: list
+      elements: str
+    released:
+      description: Surplus numbers released by O(prune).
+      type: list
+      elements: str
+    numbers:
+      description: The pool's numbers.
+      type: list
+      elements: str
+    changed:
+      description: Whether the pool changed (or would).
+      type: bool
+plan:
+  description:
+    - Every step of the plan, done or (in check mode) to do. C(action) is V(allocate), V(update), V(release) (an entry),
+      V(adopt), V(order) (a pool; C(numbers) holds the preview in check mode) or V(prune).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"action": "allocate", "number": "+19195550100"}, {"action": "order", "pool": "IVR pool", "quantity": 20}]
+phone_numbers:
+  description: The result of every entry of O(numbers), in order.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    number:
+      description: The number.
+      type: str
+    action:
+      description: V(allocate), V(update), V(release) or V(none).
+      type: str
+    changed:
+      description: Whether it changed (or would).
+      type: bool
+    failed:
+      description: Whether its write failed; RV(phone_numbers[].msg) says why.
+      type: bool
+    phone_number:
+      description: The number's resource after the task (snake_case), as M(bandwidth.catapult.catapult_phone_number) returns it.
+      type: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.bandwidth.catapult.plugins.module_utils.account import (
+    AccountError,
+    AccountRun,
+    DesiredState,
+)
+from ansible_collections.bandwidth.catapult.plugins.module_utils.client import CatapultError
+from ansible_collections.bandwidth.catapult.plugins.module_utils.common import (
+    catapult_argument_spec,
+    create_client,
+    fail_from_error,
+)
+from ansible_collections.bandwidth.catapult.plugins.module_utils.search import local_search_argument_spec
+
+ENTRY_OPTIONS = dict(
+    number=dict(type='str', required=True),
+    name=dict(type='str'),
+    application_id=dict(type='str'),
+    fallback_number=dict(type='str'),
+    state=dict(type='str', choices=['present', 'absent'], default='present'),
+)
+
+
+def pool_options():
+    options = local_search_argument_spec()
+    options.update(
+        name=dict(type='str', required=True),
+        type=dict(type='str', choices=['local', 'toll_free'], default='local'),
+        quantity=dict(type='int'),
+        application_id=dict(type='str'),
+        fallback_number=dict(type='str'),
+        adopt_unlabelled=dict(type='bool', default=True),
+    )
+    return options
+
+
+def main():
+    argument_spec = catapult_argument_spec()
+    argument_spec.update(
+        numbers=dict(type='list', elements='dict', options=ENTRY_OPTIONS, default=[]),
+        pools=dict(type='list', elements='dict', options=pool_options(), default=[]),
+        default_application_id=dict(type='str'),
+        default_fallback_number=dict(type='str'),
+        concurrency=dict(type='int', default=8),
+        prune=dict(type='bool', default=False),
+        prune_limit=dict(type='int', default=10),
+        prune_protect=dict(type='list', elements='str', default=[]),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    params = module.params
+    state = DesiredState(params['numbers'], params['pools'], params['default_application_id'],
+                         params['default_fallback_number'], params['prune'], params['prune_limit'],
+                         params['prune_protect'], params['concurrency'])
+    if state.errors:
+        module.fail_json(msg='; '.join(state.errors))
+    client = create_client(module, pool_size=params['concurrency'])
+    run = AccountRun(client, state, check_mode=module.check_mode, diff=module._diff)
+    try:
+        result = run.run()
+    except AccountError as exc:
+        warn(module, run)
+        module.fail_json(msg=str(exc), **exc.result)
+    except CatapultError as exc:
+        warn(module, run)
+        fail_from_error(module, exc, **run.result())
+    warn(module, run)
+    module.exit_json(**result)
+
+
+def warn(module, run):
+    for warning in run.warnings:
+        module.warn(warning)
+
+
+if __name__ == '__main__':
+    main()
