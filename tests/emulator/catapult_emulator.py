@@ -1,4 +1,4 @@
-"""Local emulator of the Bandwidth Catapult v1 REST API (phone numbers only).
+"""Local emulator of the Bandwidth Catapult v1 REST API (phone numbers and applications).
 
 Python 3.11 standard library only.  Start it as documented in README.md next to this
 file::
@@ -71,6 +71,16 @@ US_STATES = frozenset(
     'OH OK OR PA PR RI SC SD TN TX UT VT VA WA WV WI WY'.split())
 
 DEFAULT_APPLICATIONS = ('a-demo-support', 'a-demo-ivr', 'a-demo-sales')
+# names of the seeded applications; any other seeded id gets one made from it (see seeded_application)
+SEEDED_APPLICATION_NAMES = {'a-demo-support': 'Demo support', 'a-demo-ivr': 'Demo IVR', 'a-demo-sales': 'Demo sales'}
+SEEDED_APPLICATION_URL = 'https://callbacks.example.com/%s/calls'
+# the application resource (APD methods/applications/*.md), in the order answers list them
+APPLICATION_FIELDS = ('name', 'incomingCallUrl', 'incomingCallUrlCallbackTimeout', 'incomingCallFallbackUrl', 'incomingMessageUrl',
+                      'incomingMessageUrlCallbackTimeout', 'incomingMessageFallbackUrl', 'callbackHttpMethod', 'autoAnswer')
+APPLICATION_URL_FIELDS = ('incomingCallUrl', 'incomingCallFallbackUrl', 'incomingMessageUrl', 'incomingMessageFallbackUrl')
+APPLICATION_TIMEOUT_FIELDS = ('incomingCallUrlCallbackTimeout', 'incomingMessageUrlCallbackTimeout')
+APPLICATION_TIMEOUT_MAX = 10000  # ms; the documented default and maximum
+APPLICATION_METHODS = ('get', 'post')
 ACCOUNT = {'balance': '538.37250', 'accountType': 'post-pay'}
 
 # category -> (requests, per seconds, burst); APD rateLimits/resourceRateLimits.md
@@ -228,6 +238,77 @@ def order_error(message):
 
 def number_not_found(ref):
     return ApiError(404, 'not-found', 'number-not-found', 'The number %s could not be found' % ref)
+
+
+def application_not_found(app_id):
+    return ApiError(404, 'not-found', 'application-not-found', 'The application %s could not be found' % app_id)
+
+
+def application_property_error(key, rule):
+    return validation_error("The 'application' resource property '%s' %s" % (key, rule))
+
+
+def absolute_http_url(value):
+    """True for an absolute http(s) URL with a host and no blanks."""
+    if re.search(r'\s', value):
+        return False
+    try:
+        parts = urlsplit(value)
+        port_ok = parts.port is None or parts.port > 0  # .port raises ValueError on a bad port
+    except ValueError:
+        return False
+    return port_ok and parts.scheme.lower() in ('http', 'https') and bool(parts.hostname)
+
+
+def application_fields(data, current=None):
+    """The application's fields after a create (``current`` None) or a partial update body.
+
+    Checked in this order, before anything changes: every given field's type and value, then
+    ``name`` (required), then one of ``incomingCallUrl`` and ``incomingMessageUrl``. ``null`` or a
+    missing key = not given; ``""`` removes an optional URL (nothing to remove on create).
+    """
+    fields = dict(current or {})
+    if current is None and data.get('name') in (None, ''):
+        raise bad_request('missing-property', "The 'application' resource property 'name' is required but was not specified")
+    for key in APPLICATION_FIELDS:
+        value = data.get(key)
+        if value is None:
+            continue
+        if key == 'autoAnswer':
+            if not isinstance(value, bool):
+                raise application_property_error(key, 'must be true or false')
+        elif key in APPLICATION_TIMEOUT_FIELDS:
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= APPLICATION_TIMEOUT_MAX:
+                raise application_property_error(key, 'must be an integer number of milliseconds from 1 to %d' % APPLICATION_TIMEOUT_MAX)
+        elif not isinstance(value, str):
+            raise application_property_error(key, 'must be a string')
+        elif key == 'name':
+            if not value.strip():
+                raise application_property_error(key, 'must not be empty')
+        elif key == 'callbackHttpMethod':
+            if value.lower() not in APPLICATION_METHODS:
+                raise application_property_error(key, 'must be one of the following values: %s' % ', '.join(APPLICATION_METHODS))
+            value = value.lower()
+        elif value == '':
+            fields.pop(key, None)
+            continue
+        elif not absolute_http_url(value):
+            raise application_property_error(key, 'must be an absolute http or https URL')
+        fields[key] = value
+    if not (fields.get('incomingCallUrl') or fields.get('incomingMessageUrl')):
+        raise bad_request('missing-property', "The 'application' resource property 'incomingCallUrl' or 'incomingMessageUrl' is "
+                                              "required but was not specified")
+    return fields
+
+
+def seeded_application(app_id, name=None):
+    """The fields of an application the emulator starts with (--application) or the control API adds."""
+    if not name:
+        name = SEEDED_APPLICATION_NAMES.get(app_id)
+    if not name:
+        words = (app_id[2:] if app_id.startswith('a-') else app_id).replace('-', ' ').strip()
+        name = words[:1].upper() + words[1:] if words else app_id
+    return {'name': name, 'incomingCallUrl': SEEDED_APPLICATION_URL % quote(app_id, safe='')}
 
 
 class Reply:
@@ -670,7 +751,10 @@ class Emulator:
         ('POST', r'^/users/(?P<user>[^/]+)/phoneNumbers/(?P<ref>[^/]+)$', 'update_number', None),
         ('DELETE', r'^/users/(?P<user>[^/]+)/phoneNumbers/(?P<ref>[^/]+)$', 'release_number', None),
         ('GET', r'^/users/(?P<user>[^/]+)/applications/?$', 'list_applications', None),
+        ('POST', r'^/users/(?P<user>[^/]+)/applications/?$', 'create_application', None),
         ('GET', r'^/users/(?P<user>[^/]+)/applications/(?P<app>[^/]+)$', 'get_application', None),
+        ('POST', r'^/users/(?P<user>[^/]+)/applications/(?P<app>[^/]+)$', 'update_application', None),
+        ('DELETE', r'^/users/(?P<user>[^/]+)/applications/(?P<app>[^/]+)$', 'delete_application', None),
         ('GET', r'^/users/(?P<user>[^/]+)/account/?$', 'get_account', None),
         ('GET', r'^/availableNumbers/local/?$', 'search_local', 'searches'),
         ('POST', r'^/availableNumbers/local/?$', 'order_local', 'orders'),
@@ -694,12 +778,16 @@ class Emulator:
         with self.lock:
             self.config = dict(self.initial_config)
             self.config['rate_limit_buckets'] = dict(self.initial_config['rate_limit_buckets'])
-            self.users = {uid: {'token': token, 'secret': secret, 'applications': list(self.initial_applications)}
+            # applications: id -> fields (ordered); the seeded ids are per-user copies, so
+            # deleted_applications keeps a user's deleted ones answering 404 (not 403)
+            self.users = {uid: {'token': token, 'secret': secret, 'deleted_applications': set(),
+                                'applications': dict((app_id, seeded_application(app_id)) for app_id in self.initial_applications)}
                           for uid, token, secret in self.initial_users}
             self.inventory = Inventory()
             self.numbers = {}  # id -> record
             self.user_numbers = {uid: {} for uid in self.users}  # user -> E.164 -> record
             self.id_rng = random.Random(0x5EED)
+            self.app_id_rng = random.Random(0xA991)  # its own sequence: creating applications leaves number ids alone
             self.sequence = itertools.count(1)
             self.faults = []
             self.chaos_rng = random.Random(self.config['seed'])
@@ -765,15 +853,27 @@ class Emulator:
             out['rate_limit_buckets'] = rate_limits_json(self.config['rate_limit_buckets'])
             return out
 
-    def add_application(self, user_id, app_id):
+    def add_application(self, user_id, app_id, name=None):
         with self.lock:
             if user_id not in self.users:
                 raise ValueError('unknown user %r' % user_id)
-            if not app_id or not isinstance(app_id, str):
-                raise ValueError('id must be a non-empty string')
-            if app_id not in self.users[user_id]['applications']:
-                self.users[user_id]['applications'].append(app_id)
-            return {'user_id': user_id, 'applications': list(self.users[user_id]['applications'])}
+            if not app_id or not isinstance(app_id, str) or '/' in app_id:
+                raise ValueError('id must be a non-empty string without /')
+            if name is not None and (not isinstance(name, str) or not name.strip()):
+                raise ValueError('name must be a non-empty string')
+            user = self.users[user_id]
+            if app_id not in user['applications']:
+                user['applications'][app_id] = seeded_application(app_id, name)
+                user['deleted_applications'].discard(app_id)
+            return {'user_id': user_id, 'applications': list(user['applications'])}
+
+    def applications_view(self, user_id=None):
+        with self.lock:
+            if user_id is not None and user_id not in self.users:
+                raise ValueError('unknown user %r' % user_id)
+            return {'applications': [dict(self.application_resource(app_id, fields), userId=uid)
+                                     for uid, user in self.users.items() if user_id in (None, uid)
+                                     for app_id, fields in user['applications'].items()]}
 
     # ----- request pipeline
 
@@ -969,12 +1069,14 @@ class Emulator:
         return rec
 
     def check_application(self, user_id, app_id):
-        if app_id in self.users[user_id]['applications']:
-            return
-        if any(app_id in user['applications'] for user in self.users.values()):
+        """The fields of one of the user's applications; 403 for another user's, else 404."""
+        user = self.users[user_id]
+        if app_id in user['applications']:
+            return user['applications'][app_id]
+        if app_id not in user['deleted_applications'] and any(app_id in other['applications'] for other in self.users.values()):
             raise ApiError(403, 'forbidden', 'application-access-denied',
                            'User %s does not have permission to use application %s' % (user_id, app_id))
-        raise ApiError(404, 'not-found', 'application-not-found', 'The application %s could not be found' % app_id)
+        raise application_not_found(app_id)
 
     # ----- phone number operations
 
@@ -1064,14 +1166,53 @@ class Emulator:
 
     # ----- applications and account
 
+    @staticmethod
+    def application_resource(app_id, fields):
+        """``id``, ``name`` and the fields that are set; ``callbackHttpMethod`` and ``autoAnswer`` always."""
+        out = {'id': app_id}
+        for key in APPLICATION_FIELDS:
+            if fields.get(key) is not None:
+                out[key] = fields[key]
+        out.setdefault('callbackHttpMethod', 'post')
+        out.setdefault('autoAnswer', True)
+        return out
+
+    def new_application_id(self):
+        taken = set(itertools.chain.from_iterable(itertools.chain(user['applications'], user['deleted_applications'])
+                                                  for user in self.users.values()))
+        while True:
+            candidate = 'a-' + ''.join(self.app_id_rng.choice(ID_ALPHABET) for _i in range(23))
+            if candidate not in taken:
+                return candidate
+
     def list_applications(self, req):
-        apps = [{'id': app, 'name': app} for app in self.users[req.user_id]['applications']]
-        return self.paginate(req, apps)
+        apps = self.users[req.user_id]['applications']
+        return self.paginate(req, [self.application_resource(app_id, fields) for app_id, fields in apps.items()])
+
+    def create_application(self, req):
+        fields = application_fields(req.json_object())
+        app_id = self.new_application_id()
+        self.users[req.user_id]['applications'][app_id] = fields
+        return Reply(201, headers={'Location': req.url('/users/%s/applications/%s' % (req.user_id, app_id))})
 
     def get_application(self, req, app):
         app = unquote(app)
+        return Reply(200, self.application_resource(app, self.check_application(req.user_id, app)))
+
+    def update_application(self, req, app):
+        app = unquote(app)
+        current = self.check_application(req.user_id, app)
+        self.users[req.user_id]['applications'][app] = application_fields(req.json_object(), current)
+        return Reply(200)
+
+    def delete_application(self, req, app):
+        """Numbers that point at it keep their applicationId (undocumented; README: deleting an application in use)."""
+        app = unquote(app)
         self.check_application(req.user_id, app)
-        return Reply(200, {'id': app, 'name': app})
+        user = self.users[req.user_id]
+        del user['applications'][app]
+        user['deleted_applications'].add(app)
+        return Reply(200)
 
     def get_account(self, req):
         return Reply(200, dict(ACCOUNT))
@@ -1398,7 +1539,8 @@ def control(emu, method, name, query, body, server):
         ('GET', 'numbers'): lambda: emu.numbers_view(params.get('user_id')),
         ('GET', 'inventory'): lambda: emu.inventory_view(params),
         ('GET', 'rate-centers'): emu.rate_centers_view,
-        ('POST', 'applications'): lambda: emu.add_application(data().get('user_id'), data().get('id')),
+        ('POST', 'applications'): lambda: emu.add_application(data().get('user_id'), data().get('id'), data().get('name')),
+        ('GET', 'applications'): lambda: emu.applications_view(params.get('user_id')),
         ('POST', 'reset'): emu.reset_view,
         ('GET', 'tls-cert'): lambda: {'cert_pem': server.cert_pem},
         ('GET', 'foreign'): lambda: emu.foreign_view(server.foreign_url),
@@ -1582,7 +1724,7 @@ def parse_user(value):
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(description='Local emulator of the Bandwidth Catapult v1 phone number API.')
+    parser = argparse.ArgumentParser(description='Local emulator of the Bandwidth Catapult v1 phone number and application API.')
     add = parser.add_argument
     add('--host', default='127.0.0.1')
     add('--port', type=int, default=0, help='0 = any free port')

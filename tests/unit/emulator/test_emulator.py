@@ -261,6 +261,282 @@ def test_link_pagination_across_three_pages(client):
             assert len(entry.split(';')) == 2
 
 
+# --------------------------------------------------------------------------- applications
+
+APP_ID_RE = re.compile(r'^a-[a-z2-7]{23}$')
+SEEDED = [
+    {'id': 'a-demo-support', 'name': 'Demo support', 'incomingCallUrl': 'https://callbacks.example.com/a-demo-support/calls',
+     'callbackHttpMethod': 'post', 'autoAnswer': True},
+    {'id': 'a-demo-ivr', 'name': 'Demo IVR', 'incomingCallUrl': 'https://callbacks.example.com/a-demo-ivr/calls',
+     'callbackHttpMethod': 'post', 'autoAnswer': True},
+    {'id': 'a-demo-sales', 'name': 'Demo sales', 'incomingCallUrl': 'https://callbacks.example.com/a-demo-sales/calls',
+     'callbackHttpMethod': 'post', 'autoAnswer': True},
+]
+FULL_APP = {
+    'name': 'Support', 'incomingCallUrl': 'https://cb.example.com/calls', 'incomingCallUrlCallbackTimeout': 5000,
+    'incomingCallFallbackUrl': 'https://fallback.example.com/calls', 'incomingMessageUrl': 'http://cb.example.com:8080/messages',
+    'incomingMessageUrlCallbackTimeout': 1, 'incomingMessageFallbackUrl': 'https://fallback.example.com/messages',
+    'callbackHttpMethod': 'GET', 'autoAnswer': False,
+}
+
+
+def apps_path(client, path=''):
+    return '/users/%s/applications%s' % (client.user, path)
+
+
+def create_app(client, **body):
+    response = client.api('POST', apps_path(client), json=body)
+    assert response.status_code == 201, response.text
+    return response.headers['Location'].rsplit('/', 1)[1]
+
+
+def listed_apps(client, **params):
+    return client.api('GET', apps_path(client), params=dict(params, size=1000)).json()
+
+
+def test_seeded_applications_are_real_applications(client):
+    assert listed_apps(client) == SEEDED
+    assert client.api('GET', apps_path(client, '/a-demo-ivr')).json() == SEEDED[1]
+    assert client.ctl('GET', 'applications', params={'user_id': 'u-demo'})['applications'] == [
+        dict(app, userId='u-demo') for app in SEEDED]
+    assert len(client.ctl('GET', 'applications')['applications']) == 6  # u-demo's and u-other's copies
+
+
+def test_create_answers_201_with_location_and_reads_back(client):
+    response = client.api('POST', apps_path(client), json=FULL_APP)
+    assert response.status_code == 201 and response.content == b''
+    assert 'json' not in response.headers.get('Content-Type', '')
+    location = response.headers['Location']
+    assert location.startswith(client.base + '/users/u-demo/applications/a-')
+    app_id = location.rsplit('/', 1)[1]
+    assert APP_ID_RE.match(app_id)
+    expected = dict(FULL_APP, id=app_id, callbackHttpMethod='get')
+    assert client.session.get(location, timeout=5).json() == expected
+    assert listed_apps(client)[-1] == expected
+
+
+def test_create_keeps_only_the_fields_given_and_reads_null_as_not_given(client):
+    # the body the Python SDK sends: every field it knows, null when not set
+    body = dict.fromkeys(FULL_APP)
+    body.update(name='Minimal', incomingMessageUrl='https://cb.example.com/sms')
+    app_id = create_app(client, **body)
+    assert client.api('GET', apps_path(client, '/' + app_id)).json() == {
+        'id': app_id, 'name': 'Minimal', 'incomingMessageUrl': 'https://cb.example.com/sms', 'callbackHttpMethod': 'post',
+        'autoAnswer': True}
+    both_ends = create_app(client, name='Edges', incomingCallUrl='http://h/x', incomingCallUrlCallbackTimeout=10000,
+                           incomingMessageUrlCallbackTimeout=1, callbackHttpMethod='Post', incomingCallFallbackUrl='')
+    resource = client.api('GET', apps_path(client, '/' + both_ends)).json()
+    assert (resource['incomingCallUrlCallbackTimeout'], resource['incomingMessageUrlCallbackTimeout']) == (10000, 1)
+    assert resource['callbackHttpMethod'] == 'post' and 'incomingCallFallbackUrl' not in resource
+
+
+def test_application_ids_are_deterministic_and_leave_number_ids_alone(client):
+    first = [create_app(client, name='A', incomingCallUrl='https://a.example.com'),
+             create_app(client, name='B', incomingCallUrl='https://b.example.com')]
+    client.allocate('+19195550100')
+    number_id = client.get_number('+19195550100').json()['id']
+    client.ctl('POST', 'reset')
+    client.allocate('+19195550100')
+    assert client.get_number('+19195550100').json()['id'] == number_id
+    again = [create_app(client, name='A', incomingCallUrl='https://a.example.com'),
+             create_app(client, name='B', incomingCallUrl='https://b.example.com')]
+    assert again == first and first[0] != first[1]
+
+
+URL_RULE = 'must be an absolute http or https URL'
+TIMEOUT_RULE = 'must be an integer number of milliseconds from 1 to 10000'
+APP_CREATE_ERRORS = [
+    ({'incomingCallUrl': 'https://x.example.com'}, 'missing-property',
+     "The 'application' resource property 'name' is required but was not specified"),
+    ({'name': '', 'incomingCallUrl': 'https://x.example.com'}, 'missing-property',
+     "The 'application' resource property 'name' is required but was not specified"),
+    ({'name': 'x'}, 'missing-property',
+     "The 'application' resource property 'incomingCallUrl' or 'incomingMessageUrl' is required but was not specified"),
+    ({'name': 'x', 'incomingCallUrl': '', 'incomingCallFallbackUrl': 'https://f.example.com'}, 'missing-property',
+     "The 'application' resource property 'incomingCallUrl' or 'incomingMessageUrl' is required but was not specified"),
+    ({'name': 7, 'incomingCallUrl': 'https://x.example.com'}, 'validation-error',
+     "The 'application' resource property 'name' must be a string"),
+    ({'name': '  ', 'incomingCallUrl': 'https://x.example.com'}, 'validation-error',
+     "The 'application' resource property 'name' must not be empty"),
+    ({'name': 'x', 'incomingCallUrl': '/calls'}, 'validation-error', "The 'application' resource property 'incomingCallUrl' " + URL_RULE),
+    ({'name': 'x', 'incomingCallUrl': 'ftp://x.example.com/c'}, 'validation-error',
+     "The 'application' resource property 'incomingCallUrl' " + URL_RULE),
+    ({'name': 'x', 'incomingMessageUrl': 'https://'}, 'validation-error',
+     "The 'application' resource property 'incomingMessageUrl' " + URL_RULE),
+    ({'name': 'x', 'incomingMessageUrl': 'https://a b.example.com'}, 'validation-error',
+     "The 'application' resource property 'incomingMessageUrl' " + URL_RULE),
+    ({'name': 'x', 'incomingCallUrl': 'https://x.example.com:99999/'}, 'validation-error',
+     "The 'application' resource property 'incomingCallUrl' " + URL_RULE),
+    ({'name': 'x', 'incomingCallUrl': 'https://x.example.com', 'incomingCallFallbackUrl': 'fallback'}, 'validation-error',
+     "The 'application' resource property 'incomingCallFallbackUrl' " + URL_RULE),
+    ({'name': 'x', 'incomingCallUrl': 'https://x.example.com', 'incomingMessageFallbackUrl': 3}, 'validation-error',
+     "The 'application' resource property 'incomingMessageFallbackUrl' must be a string"),
+    ({'name': 'x', 'incomingCallUrl': 'https://x.example.com', 'incomingCallUrlCallbackTimeout': 0}, 'validation-error',
+     "The 'application' resource property 'incomingCallUrlCallbackTimeout' " + TIMEOUT_RULE),
+    ({'name': 'x', 'incomingCallUrl': 'https://x.example.com', 'incomingCallUrlCallbackTimeout': 10001}, 'validation-error',
+     "The 'application' resource property 'incomingCallUrlCallbackTimeout' " + TIMEOUT_RULE),
+    ({'name': 'x', 'incomingCallUrl': 'https://x.example.com', 'incomingMessageUrlCallbackTimeout': '5000'}, 'validation-error',
+     "The 'application' resource property 'incomingMessageUrlCallbackTimeout' " + TIMEOUT_RULE),
+    ({'name': 'x', 'incomingCallUrl': 'https://x.example.com', 'incomingMessageUrlCallbackTimeout': 2.5}, 'validation-error',
+     "The 'application' resource property 'incomingMessageUrlCallbackTimeout' " + TIMEOUT_RULE),
+    ({'name': 'x', 'incomingCallUrl': 'https://x.example.com', 'incomingMessageUrlCallbackTimeout': True}, 'validation-error',
+     "The 'application' resource property 'incomingMessageUrlCallbackTimeout' " + TIMEOUT_RULE),
+    ({'name': 'x', 'incomingCallUrl': 'https://x.example.com', 'callbackHttpMethod': 'put'}, 'validation-error',
+     "The 'application' resource property 'callbackHttpMethod' must be one of the following values: get, post"),
+    ({'name': 'x', 'incomingCallUrl': 'https://x.example.com', 'callbackHttpMethod': ''}, 'validation-error',
+     "The 'application' resource property 'callbackHttpMethod' must be one of the following values: get, post"),
+    ({'name': 'x', 'incomingCallUrl': 'https://x.example.com', 'autoAnswer': 'yes'}, 'validation-error',
+     "The 'application' resource property 'autoAnswer' must be true or false"),
+]
+
+
+@pytest.mark.parametrize('body,code,message', APP_CREATE_ERRORS)
+def test_create_validation(client, body, code, message):
+    assert_error(client.api('POST', apps_path(client), json=body), 400, code, message)
+    assert listed_apps(client) == SEEDED
+
+
+@pytest.mark.parametrize('data', ['[]', '"x"', '{not json', ''])
+def test_create_needs_a_json_object(client, data):
+    response = client.api('POST', apps_path(client), data=data, headers={'Content-Type': 'application/json'})
+    assert_error(response, 400, 'validation-error', 'Bad parameters')
+    assert listed_apps(client) == SEEDED
+
+
+def test_get_unknown_or_foreign_application(client, other):
+    assert_error(client.api('GET', apps_path(client, '/a-nope')), 404, 'application-not-found',
+                 'The application a-nope could not be found')
+    foreign = create_app(other, name='Theirs', incomingCallUrl='https://t.example.com')
+    for method, body in (('GET', None), ('POST', {'name': 'Mine'}), ('DELETE', None)):
+        assert_error(client.api(method, apps_path(client, '/' + foreign), json=body), 403, 'application-access-denied',
+                     'User u-demo does not have permission to use application %s' % foreign)
+    assert_error(client.allocate('+19195550100', applicationId=foreign), 403, 'application-access-denied')
+    assert other.api('GET', apps_path(other, '/' + foreign)).json()['name'] == 'Theirs'
+    assert_error(client.api('GET', '/users/u-other/applications'), 401, 'user-access-denied')
+
+
+def test_update_is_partial(client):
+    app_id = create_app(client, **FULL_APP)
+    path = apps_path(client, '/' + app_id)
+    response = client.api('POST', path, json={'name': 'Renamed', 'autoAnswer': None, 'incomingCallUrlCallbackTimeout': 7000})
+    assert response.status_code == 200 and response.content == b''
+    assert client.api('GET', path).json() == dict(FULL_APP, id=app_id, name='Renamed', callbackHttpMethod='get',
+                                                  incomingCallUrlCallbackTimeout=7000)
+    client.api('POST', path, json={'incomingCallFallbackUrl': '', 'incomingCallUrl': '', 'callbackHttpMethod': 'POST',
+                                   'autoAnswer': True})
+    resource = client.api('GET', path).json()
+    assert not {'incomingCallUrl', 'incomingCallFallbackUrl'} & set(resource)
+    assert (resource['callbackHttpMethod'], resource['autoAnswer'], resource['incomingMessageUrl']) == (
+        'post', True, FULL_APP['incomingMessageUrl'])
+    assert resource['incomingCallUrlCallbackTimeout'] == 7000
+    # the checks run before anything changes
+    for body, code in (({'incomingMessageUrl': ''}, 'missing-property'), ({'name': ''}, 'validation-error'),
+                       ({'name': 'ok', 'incomingCallUrlCallbackTimeout': 20000}, 'validation-error'),
+                       ({'name': 'ok', 'incomingCallUrl': 'not a url'}, 'validation-error')):
+        assert_error(client.api('POST', path, json=body), 400, code)
+    assert client.api('GET', path).json() == resource
+    assert_error(client.api('POST', path, data='[1]', headers={'Content-Type': 'application/json'}), 400, 'validation-error')
+    assert_error(client.api('POST', apps_path(client, '/a-nope'), json={'name': 'x'}), 404, 'application-not-found')
+    client.api('POST', path, json={'unknownKey': 1})
+    assert client.api('GET', path).json() == resource
+
+
+def test_delete_then_404_and_numbers_keep_pointing_at_it(client, other):
+    app_id = create_app(client, name='Doomed', incomingCallUrl='https://d.example.com')
+    assert client.allocate('+19195550100', applicationId=app_id).status_code == 201
+    client.allocate('+19195550101')
+    number_id = client.get_number('+19195550101').json()['id']
+    assert client.api('POST', client.numbers('/' + number_id), json={'applicationId': app_id}).status_code == 200
+    number = client.get_number('+19195550100').json()
+    assert number['application'] == client.base + '/users/u-demo/applications/' + app_id and number['applicationId'] == app_id
+    response = client.api('DELETE', apps_path(client, '/' + app_id))
+    assert response.status_code == 200 and response.content == b''
+    assert_error(client.api('GET', apps_path(client, '/' + app_id)), 404, 'application-not-found',
+                 'The application %s could not be found' % app_id)
+    assert_error(client.api('DELETE', apps_path(client, '/' + app_id)), 404, 'application-not-found')
+    assert_error(client.api('POST', apps_path(client, '/' + app_id), json={'name': 'x'}), 404, 'application-not-found')
+    assert app_id not in [app['id'] for app in listed_apps(client)]
+    # the numbers still name it (undocumented; README), new references to it are refused
+    assert client.get_number('+19195550100').json()['applicationId'] == app_id
+    assert [n['number'] for n in client.api('GET', client.numbers(), params={'applicationId': app_id}).json()] == [
+        '+19195550100', '+19195550101']
+    assert_error(client.allocate('+19195550102', applicationId=app_id), 404, 'application-not-found')
+    assert client.api('POST', client.numbers('/' + number_id), json={'name': 'kept'}).status_code == 200
+    # a seeded application deleted by one user is gone for that user only
+    assert client.api('DELETE', apps_path(client, '/a-demo-ivr')).status_code == 200
+    assert_error(client.api('GET', apps_path(client, '/a-demo-ivr')), 404, 'application-not-found')
+    assert other.api('GET', apps_path(other, '/a-demo-ivr')).status_code == 200
+    client.ctl('POST', 'reset')
+    assert listed_apps(client) == SEEDED
+
+
+def test_application_list_pagination(client):
+    created = [create_app(client, name='App %d' % index, incomingCallUrl='https://x.example.com/%d' % index) for index in range(4)]
+    url = client.base + apps_path(client)
+    response = client.session.get(url, params={'size': 3}, timeout=5)
+    pages, links = [], []
+    while True:
+        pages.append([app['id'] for app in response.json()])
+        links.append(response.headers['Link'])
+        match = re.search(r'<([^>]+)>; rel="next"', response.headers['Link'])
+        if not match:
+            break
+        response = client.session.get(match.group(1), timeout=5)
+    assert [len(page) for page in pages] == [3, 3, 1]
+    assert sum(pages, []) == [app['id'] for app in SEEDED] + created
+    first = '<%s?page=0&size=3>; rel="first"' % url
+    assert links == [first + ', <%s?page=1&size=3>; rel="next"' % url, first + ', <%s?page=2&size=3>; rel="next"' % url, first]
+    assert len(client.api('GET', apps_path(client)).json()) == 7  # default size 25
+    assert client.api('GET', apps_path(client), params={'page': 5}).json() == []
+    assert_error(client.api('GET', apps_path(client), params={'size': 1001}), 400, 'validation-error')
+
+
+APPS_PATH = r'^/users/[^/]+/applications$'
+
+
+def test_faults_and_log_on_application_routes(client):
+    client.faults({'method': 'POST', 'path': APPS_PATH, 'action': 'status', 'status': 503},
+                  {'method': 'POST', 'path': APPS_PATH, 'action': 'drop_after'},
+                  {'method': 'DELETE', 'path': r'^/users/[^/]+/applications/', 'action': 'status_after', 'status': 502},
+                  {'method': 'POST', 'path': APPS_PATH, 'action': 'pass', 'headers': {'Location': None}})
+    body = {'name': 'Faulty', 'incomingCallUrl': 'https://f.example.com'}
+    assert_error(client.api('POST', apps_path(client), json=body), 503, 'service-unavailable')
+    assert [app['name'] for app in listed_apps(client)] == [app['name'] for app in SEEDED]
+    with pytest.raises(requests.exceptions.ConnectionError):
+        client.api('POST', apps_path(client), json=body)
+    created = listed_apps(client)[-1]
+    assert created['name'] == 'Faulty'
+    response = client.api('POST', apps_path(client), json=dict(body, name='No location'))
+    assert response.status_code == 201 and 'Location' not in response.headers
+    assert listed_apps(client)[-1]['name'] == 'No location'
+    assert_error(client.api('DELETE', apps_path(client, '/' + created['id'])), 502, 'bad-gateway')
+    assert created['id'] not in [app['id'] for app in listed_apps(client)]
+    log = client.ctl('GET', 'requests')
+    assert [(e['method'], e['status'], e['fault']) for e in log['requests'] if e['method'] != 'GET'] == [
+        ('POST', 503, 'status'), ('POST', None, 'drop_after'), ('POST', 201, 'pass'), ('DELETE', 502, 'status_after')]
+    assert log['summary']['writes'] == 4
+
+
+def test_application_control_api(client):
+    added = client.ctl('POST', 'applications', json={'user_id': 'u-demo', 'id': 'a-extra-line', 'name': 'Extra'})
+    assert added == {'user_id': 'u-demo', 'applications': ['a-demo-support', 'a-demo-ivr', 'a-demo-sales', 'a-extra-line']}
+    assert client.api('GET', apps_path(client, '/a-extra-line')).json()['name'] == 'Extra'
+    client.ctl('POST', 'applications', json={'user_id': 'u-demo', 'id': 'a-night-shift'})
+    assert client.api('GET', apps_path(client, '/a-night-shift')).json()['name'] == 'Night shift'
+    for bad in ({'user_id': 'u-nobody', 'id': 'a-x'}, {'user_id': 'u-demo', 'id': ''}, {'user_id': 'u-demo', 'id': 'a-x', 'name': ''}):
+        assert requests.post(client.root + '/_emulator/applications', json=bad, timeout=5).status_code == 400
+    assert requests.get(client.root + '/_emulator/applications', params={'user_id': 'u-x'}, timeout=5).status_code == 400
+
+
+def test_application_option_seeds_named_applications():
+    server = catapult_emulator.start_in_thread(['--port', '0', '--application', 'a-front-desk', '--application', 'a-demo-ivr'])
+    try:
+        apps = requests.get(server.base_url + '/users/u-demo/applications', auth=('T', 'S'), timeout=5).json()
+        assert [(app['id'], app['name']) for app in apps] == [('a-front-desk', 'Front desk'), ('a-demo-ivr', 'Demo IVR')]
+    finally:
+        server.stop()
+
+
 # --------------------------------------------------------------------------- search
 
 SEARCH_ERRORS = [
