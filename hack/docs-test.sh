@@ -111,6 +111,13 @@ for fqcn, entry in sorted(docs.items()):
     ):
         if not ok:
             problems.append('%s: no %s' % (fqcn, what))
+    # ansible-doc renders a seealso `ref` as a search on docs.ansible.com, which cannot find
+    # this collection's labels; RST link syntax (`text <label>`) breaks it further.
+    for entry in doc.get('seealso') or []:
+        ref = str(entry.get('ref', ''))
+        if '<' in ref or ' ' in ref.strip() or ref.startswith('ansible_collections.%s.' % collection):
+            problems.append('%s: seealso ref %r renders as a broken link in ansible-doc; use module, plugin or name+link'
+                            % (fqcn, ref))
     for name in options_without_description(doc.get('options')):
         problems.append('%s: option %s has no description' % (fqcn, name))
     for name, spec in returns.items():
@@ -122,9 +129,28 @@ for fqcn, entry in sorted(docs.items()):
         except yaml.YAMLError as exc:
             problems.append('%s: EXAMPLES is not YAML: %s' % (fqcn, exc))
             tasks = []
+        # Every EXAMPLES block is a list of tasks (blocks allowed), never whole plays:
+        # users paste them into their own plays.
         flat = []
-        for item in tasks or []:
-            flat.extend(item.get('tasks', []) if 'hosts' in item else [item])
+
+        def walk(items):
+            for item in items or []:
+                if not isinstance(item, dict):
+                    problems.append('%s: an example is not a task: %r' % (fqcn, item))
+                    continue
+                if 'hosts' in item or 'import_playbook' in item:
+                    problems.append('%s: example %r is a play; EXAMPLES hold tasks only' % (fqcn, item.get('name')))
+                    walk(item.get('tasks'))
+                    continue
+                if any(k in item for k in ('block', 'rescue', 'always')):
+                    if not item.get('name'):
+                        problems.append('%s: an example block has no name' % fqcn)
+                    for section in ('block', 'rescue', 'always'):
+                        walk(item.get(section))
+                    continue
+                flat.append(item)
+
+        walk(tasks if isinstance(tasks, list) else [tasks])
         modules_used = set()
         for task in flat:
             if not task.get('name'):

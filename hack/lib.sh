@@ -62,3 +62,62 @@ stop_emulator() {
   fi
   emulator_pid=
 }
+
+# getpip_standin PYTHON: ansible-test (the one installed for PYTHON) bootstraps pip in every
+# new sanity venv with a get-pip script it downloads from a host that is unreachable
+# offline, unless ~/.ansible/test/cache/get_pip_<ver>.py exists, <ver> being the pip
+# version it pins (24.2 in 2.16 and 2.19, 25.2 in 2.21). Write a stand-in there that
+# installs pip from the bundled wheel and then the pinned version from the package index.
+getpip_standin() {
+  local pipv standin
+  pipv="$("$1" - <<'PYEOF'
+import os, re, ansible_test
+src = open(os.path.join(os.path.dirname(ansible_test.__file__), '_internal', 'python_requirements.py')).read()
+m = re.search(r"pip='([0-9.]+)'", src)
+print(m.group(1) if m else '')
+PYEOF
+)" || die "cannot import ansible_test with $1"
+  [ -n "$pipv" ] || die "cannot find the pip version that ansible-test under $1 pins"
+  mkdir -p "$HOME/.ansible/test/cache"
+  standin="$HOME/.ansible/test/cache/get_pip_${pipv//./_}.py"
+  cat > "$standin.tmp.$$" <<'PYEOF'
+"""Offline stand-in for ansible-test's get-pip script: run as `python get_pip_X_Y.py [pip args] pkgs`."""
+import subprocess
+import sys
+
+# bundled pip first (no network), in a subprocess so /etc/pip.conf (certs, indexes) stays in force
+subprocess.check_call([sys.executable, '-m', 'ensurepip', '--upgrade'])
+args = [a for a in sys.argv[1:] if a not in ('--no-setuptools', '--no-wheel')]
+subprocess.check_call([sys.executable, '-m', 'pip', 'install', *args])
+PYEOF
+  mv -f "$standin.tmp.$$" "$standin"
+}
+
+# find_python MIN MAX: the newest CPython 3.MIN .. 3.MAX on this machine that can make a
+# virtualenv: python3.N on PATH, then pyenv's versions ($PYENV_ROOT, ~/.pyenv, /root/.pyenv,
+# where pyenv keeps interpreters it does not put on PATH), /usr/local/bin and /usr/bin.
+# Prints its path; prints nothing and returns 1 when there is none.
+find_python() {
+  local minor cand roots=() root
+  [ -z "${PYENV_ROOT:-}" ] || roots+=("$PYENV_ROOT")
+  roots+=("$HOME/.pyenv" /root/.pyenv /opt/pyenv)
+  for ((minor = $2; minor >= $1; minor--)); do
+    local cands=()
+    cand="$(command -v "python3.$minor" 2>/dev/null || true)"
+    [ -z "$cand" ] || cands+=("$cand")
+    for root in "${roots[@]}"; do
+      while IFS= read -r cand; do cands+=("$cand"); done \
+        < <(printf '%s\n' "$root"/versions/3."$minor".*/bin/python3."$minor" | sort -rV)
+    done
+    cands+=("/usr/local/bin/python3.$minor" "/usr/bin/python3.$minor")
+    for cand in "${cands[@]}"; do
+      [ -x "$cand" ] || continue
+      # a pyenv shim answers for versions it does not select with an error, so ask the interpreter
+      if "$cand" -c "import sys, venv, ensurepip; sys.exit(sys.version_info[:2] != (3, $minor))" >/dev/null 2>&1; then
+        "$cand" -c 'import sys; print(sys.executable)'
+        return 0
+      fi
+    done
+  done
+  return 1
+}

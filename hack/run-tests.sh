@@ -3,7 +3,15 @@
 # $BUILD/ansible_collections/<namespace>/<name> (ansible-test needs that layout and a
 # git repository). Uncommitted and untracked files are tested as they are.
 #
-#   hack/run-tests.sh SUITE...      SUITE: sanity | units | integration | package | compat | docs | lint
+#   hack/run-tests.sh SUITE...
+#
+# SUITE: sanity | units | integration   ansible-test on the default lane (.venv: ansible-core 2.19)
+#        sanity-2.21 | units-2.21 | integration-2.21
+#        sanity-2.16 | units-2.16 | integration-2.16
+#                                       the same on another ansible-core (hack/lane-test.sh)
+#        package | docs | lint | galaxy | quickstart
+#                                       hack/package-test.sh, docs-test.sh, ansible-lint,
+#                                       galaxy-test.sh, quickstart-test.sh
 #
 # Environment: VENV (.venv, must exist: `make venv`), BUILD (.build), TARGETS and ARGS
 # (extra words for ansible-test / ansible-lint). Every suite runs even if an earlier one
@@ -18,10 +26,10 @@ BUILD="$(realpath -m "${BUILD:-.build}")"
 read -ra targets <<< "${TARGETS:-}"
 read -ra args <<< "${ARGS:-}"
 
-die() { echo "run-tests: $*" >&2; exit 1; }
-step() { printf '\n=== %s ===\n' "$*"; }
+# shellcheck source=hack/lib.sh
+. "$REPO/hack/lib.sh"
 
-[ $# -gt 0 ] || die "usage: $0 sanity|units|integration|lint..."
+[ $# -gt 0 ] || die "usage: $0 SUITE... (see the top of this file)"
 [ -x "$VENV/bin/ansible-test" ] || die "no ansible-test in $VENV (run: make venv)"
 export PATH="$VENV/bin:$PATH" VIRTUAL_ENV="$VENV"
 PY="$VENV/bin/python"
@@ -42,7 +50,7 @@ fi
 step "collection tree: $COLL"
 # Excluded: local tooling and output; the build dir and venv too when they live in the checkout.
 # (paths from the top of the checkout; __pycache__ and *.pyc are dropped everywhere)
-excludes=(.venv .build .ansible tests/output tests/integration/inventory '.git/*.lock')
+excludes=(.venv .build .ansible tests/output tests/integration/inventory '.git/*.lock' .pytest_cache .benchmarks)
 for d in "$VENV" "$BUILD"; do
   case "$d/" in "$REPO"/*) rel="${d#"$REPO"/}"; excludes+=("$rel") ;; esac
 done
@@ -76,28 +84,8 @@ mkdir -p .git/info
 grep -qxF 'tests/output/' .git/info/exclude 2>/dev/null || printf 'tests/output/\n.ansible/\n' >> .git/info/exclude
 
 # ansible-test bootstraps pip in every new sanity venv with a script it downloads from a
-# host that is unreachable offline, unless ~/.ansible/test/cache/get_pip_<ver>.py exists.
-# <ver> is the pip version ansible-test pins (24.2 for 2.19). See ../shared/toolchain.md.
-PIPV="$("$PY" - <<'PYEOF'
-import os, re, ansible_test
-src = open(os.path.join(os.path.dirname(ansible_test.__file__), '_internal', 'python_requirements.py')).read()
-m = re.search(r"pip='([0-9.]+)'", src)
-print(m.group(1) if m else '24.2')
-PYEOF
-)"
-mkdir -p "$HOME/.ansible/test/cache"
-STANDIN="$HOME/.ansible/test/cache/get_pip_${PIPV//./_}.py"
-cat > "$STANDIN.tmp.$$" <<'PYEOF'
-"""Offline stand-in for ansible-test's get-pip script: run as `python get_pip_X_Y.py [pip args] pkgs`."""
-import subprocess
-import sys
-
-# bundled pip first (no network), in a subprocess so /etc/pip.conf (certs, indexes) stays in force
-subprocess.check_call([sys.executable, '-m', 'ensurepip', '--upgrade'])
-args = [a for a in sys.argv[1:] if a not in ('--no-setuptools', '--no-wheel')]
-subprocess.check_call([sys.executable, '-m', 'pip', 'install', *args])
-PYEOF
-mv -f "$STANDIN.tmp.$$" "$STANDIN"
+# host that is unreachable offline; hack/lib.sh writes a stand-in where it looks first.
+getpip_standin "$PY"
 
 run_suite() {
   case "$1" in
@@ -105,8 +93,12 @@ run_suite() {
       ansible-test "$1" --local --python "$PYV" --requirements "${args[@]}" "${targets[@]}" ;;
     package)
       hack/package-test.sh ;;
-    compat)
-      hack/compat-test.sh ;;
+    sanity-2.*|units-2.*|integration-2.*)
+      hack/lane-test.sh "${1##*-}" "${1%-*}" ;;
+    galaxy)
+      hack/galaxy-test.sh ;;
+    quickstart)
+      hack/quickstart-test.sh ;;
     docs)
       hack/docs-test.sh ;;
     lint)
