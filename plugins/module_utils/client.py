@@ -616,6 +616,30 @@ class CatapultClient(object):
                                 absent_code=APPLICATION_NOT_FOUND, expect='object')
         return None if response.status == 404 else response.data
 
+    def list_applications(self):
+        """Every application of the account (all pages)."""
+        return self.paginate(self.user_path('applications'))
+
+    def create_application(self, body):
+        """POST a new application; returns its id from ``Location`` (``None`` when missing or foreign).
+
+        Not retried after sending: a second POST would create a second application. A lost
+        answer is resolved by the caller, by reading the applications back.
+        """
+        response = self.request('POST', self.user_path('applications'), json=_compact(body))
+        return id_from_location(response.headers.get('Location'), self.origin)
+
+    def update_application(self, app_id, body):
+        """Partial update; setting the same values twice is harmless, so it is retried."""
+        self.request('POST', self.user_path('applications', _required_id(app_id)), json=_compact(body),
+                     idempotent=True)
+
+    def delete_application(self, app_id):
+        """DELETE; returns ``False`` when Catapult says it was already gone (404 ``application-not-found``)."""
+        response = self.request('DELETE', self.user_path('applications', _required_id(app_id)), idempotent=True,
+                                absent_code=APPLICATION_NOT_FOUND)
+        return response.status != 404
+
     # -- available numbers ------------------------------------------------------------
 
     def search_available(self, kind, params):
