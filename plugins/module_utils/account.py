@@ -20,7 +20,9 @@ entry claims or another pool took, and check-mode previews never collide.
 
 from __future__ import annotations
 
-from ansible_collections.bandwidth.catapult.plugins.module_utils.client import CatapultError
+import re
+
+from ansible_collections.bandwidth.catapult.plugins.module_utils.client import CatapultAborted, CatapultError
 from ansible_collections.bandwidth.catapult.plugins.module_utils.common import (
     normalize_e164,
     optional_e164,
@@ -41,7 +43,6 @@ from ansible_collections.bandwidth.catapult.plugins.module_utils.search import (
     SEARCH_OPTIONS,
     TOLL_FREE,
     check_quantity,
-    describe,
     matches,
     search_query,
     validate,
@@ -79,7 +80,8 @@ class DesiredState(object):
         # ``names`` maps option names to the names the user wrote (the role passes its variables)
         self.names = dict(numbers='numbers', pools='pools', default_application_id='default_application_id',
                           default_fallback_number='default_fallback_number', prune_limit='prune_limit',
-                          prune_protect='prune_protect', concurrency='concurrency', **(names or {}))
+                          prune_protect='prune_protect', concurrency='concurrency')
+        self.names.update(names or {})
         self.errors = []
         self.defaults = {}
         self.default_application_id = default_application_id
@@ -91,7 +93,9 @@ class DesiredState(object):
         self.prune = prune
         self.prune_limit = prune_limit
         self.concurrency = concurrency
-        check_concurrency(concurrency, self.errors)
+        concurrency_errors = []
+        check_concurrency(concurrency, concurrency_errors)
+        self.errors.extend(error.replace('concurrency', self.names['concurrency'], 1) for error in concurrency_errors)
         if prune_limit < 0 or prune_limit > MAX_PRUNE_LIMIT:
             self.errors.append('%s must be between 0 and %d; got %d' % (self.names['prune_limit'], MAX_PRUNE_LIMIT, prune_limit))
         self.protect_numbers, self.protect_names = self._protect(prune_protect or [])
@@ -105,6 +109,11 @@ class DesiredState(object):
             if not text:
                 self.errors.append('%s[%d] must be a number name or an E.164 number; got %r'
                                    % (self.names['prune_protect'], index, value))
+            elif re.match(r'^[1-9][0-9]{6,14}$', text):
+                # YAML reads an unquoted +19195550100 as an integer: taken as a name, it would protect nothing
+                self.errors.append('%s[%d] is %s, an E.164 number without its +: YAML reads an unquoted +%s as the '
+                                   'integer %s, which would protect nothing; quote it: - "+%s"'
+                                   % (self.names['prune_protect'], index, text, text, text, text))
             elif text.startswith('+'):
                 normalized = normalize_e164(text)
                 if normalized is None:
@@ -122,6 +131,8 @@ class DesiredState(object):
             entry.update((k, v) for k, v in item.items() if v is not None)
             prefix = '%s[%d].' % (self.names['numbers'], index)
             self.errors.extend(validate_entry(entry, prefix))
+            if entry['state'] not in ('present', 'absent'):
+                self.errors.append('%sstate must be present or absent; got %r' % (prefix, entry['state']))
             number = entry['number']
             if number is not None:
                 if number in seen:
@@ -206,6 +217,9 @@ class AccountRun(object):
         self.problems = []
         self.warnings = []
         self.final = None
+        self.read_done = False   # the account was read: drift is known
+        self.refused = False     # the prune guard refused the plan: nothing is released
+        self.aborted = None      # the CatapultAborted that stopped the run (the controller is gone)
 
     # -- reading -------------------------------------------------------------------------
 
@@ -225,6 +239,7 @@ class AccountRun(object):
     def read(self):
         self.account = sorted(self.client.list_phone_numbers(), key=_created)
         self.by_number = dict((r.get('number'), r) for r in self.account)
+        self.read_done = True
 
     # -- planning ------------------------------------------------------------------------
 
@@ -261,6 +276,7 @@ class AccountRun(object):
             for plan in self.pool_plans:
                 self.releases.extend(plan['surplus'])
             if len(self.releases) > self.state.prune_limit:
+                self.refused = True
                 raise AccountError(
                     'prune would release %d numbers, more than %s (%d): %s. Nothing was written. Raise %s to at least '
                     '%d if that is what you want, or protect numbers with %s (by name or E.164 number).'
@@ -276,15 +292,15 @@ class AccountRun(object):
             missing = pool['quantity'] - len(plan['members']) - len(plan['adopt'])
             if missing <= 0:
                 continue
-            quantity = min(missing + len(taken), MAX_QUANTITY)
+            # a search lists available numbers only: of the numbers taken, those not on the account may show
+            pending = sum(1 for number in taken if number not in self.by_number)
+            quantity = min(missing + pending, MAX_QUANTITY)
             found = self.client.search_available(pool['kind'], dict(search_query(pool['crit']), quantity=quantity))
             fresh = [item for item in found if item.get('number') not in taken][:missing]
             for item in fresh:
                 taken.add(item.get('number'))
             plan['preview'] = fresh
-            if len(fresh) < missing:
-                self.problems.append('pool %s needs %d more numbers but a search for %s found only %d available'
-                                     % (pool['name'], missing, describe(pool['crit']), len(fresh)))
+            # too few found: the pool engine fails the pool, naming the search (one message per pool)
 
     # -- applying ------------------------------------------------------------------------
 
@@ -294,6 +310,8 @@ class AccountRun(object):
 
         outcomes = run_concurrently(work, self.state.entries, self.state.concurrency)
         for entry, outcome in zip(self.state.entries, outcomes):
+            if isinstance(outcome, CatapultAborted):
+                self.aborted = self.aborted or outcome
             if isinstance(outcome, CatapultError):
                 current = self.by_number.get(entry['number'])
                 self.entry_results.append({'number': entry['number'], 'action': 'none', 'changed': False, 'failed': True,
@@ -307,7 +325,12 @@ class AccountRun(object):
 
     def run_pools(self, taken):
         """Pools one after the other (so a lost order's read-back never meets another pool's order in flight),
-        each labelling with the run's concurrency; none takes what an entry or another pool holds."""
+        each labelling with the run's concurrency; none takes what an entry or another pool holds.
+
+        With prune the pool's surplus was released before (see :meth:`release_unclaimed`): the pool
+        engine gets the members it keeps, so it neither relabels a number on its way out nor warns
+        about a surplus that is gone.
+        """
         taken = set(taken)
         for plan in self.pool_plans:
             pool = plan['pool']
@@ -315,14 +338,19 @@ class AccountRun(object):
                                 check_mode=self.check_mode, concurrency=self.state.concurrency,
                                 adopt_unlabelled=pool['adopt_unlabelled'])
             mine = set(r.get('number') for r in plan['members'] + plan['adopt'])
+            going = set(r.get('number') for r in plan['surplus']) if self.state.prune else set()
+            members = [r for r in plan['members'] if r.get('number') not in going]
             try:
-                plan['result'] = engine.run(members=plan['members'], adopt=plan['adopt'],
+                plan['result'] = engine.run(members=members, adopt=plan['adopt'],
                                             preview=plan['preview'] if self.check_mode else None,
                                             exclude=taken - mine, account=self.account, check_application=False)
             except PoolError as exc:
                 plan['result'] = exc.result
                 self.problems.append('pool %s: %s' % (pool['name'], exc))
             self.warnings.extend(engine.warnings)
+            if engine.aborted is not None:
+                self.aborted = engine.aborted
+                return
             outcome = plan['result'] or {}
             for key in ('ordered', 'adopted', 'phone_numbers'):
                 taken.update(n.get('number') for n in outcome.get(key, []))
@@ -337,6 +365,8 @@ class AccountRun(object):
 
         outcomes = run_concurrently(work, self.releases, self.state.concurrency)
         for resource, outcome in zip(self.releases, outcomes):
+            if isinstance(outcome, CatapultAborted):
+                self.aborted = self.aborted or outcome
             if isinstance(outcome, CatapultError):
                 self.problems.append('releasing %s: %s' % (self._describe(resource), outcome))
             else:
@@ -354,10 +384,14 @@ class AccountRun(object):
         taken = self.plan()
         if self.check_mode:
             self.preview(taken)
+        # numbers, then what prune releases (a pool's surplus before the pool relabels its members), then the
+        # pools; once the controller is gone (CatapultAborted) nothing more is started
         self.converge_entries()
-        self.run_pools(taken)
-        self.release_unclaimed()
-        if not self.check_mode and self.wrote():
+        if self.aborted is None:
+            self.release_unclaimed()
+        if self.aborted is None:
+            self.run_pools(taken)
+        if not self.check_mode and self.aborted is None and self.wrote():
             # what the account holds now, not what the run believes it did
             self.final = sorted(self.client.list_phone_numbers(), key=_created)
         result = self.result()
@@ -372,17 +406,24 @@ class AccountRun(object):
         name = resource.get('name')
         return '%s (%s)' % (resource.get('number'), name) if name else str(resource.get('number'))
 
+    def pruning(self):
+        """Whether this run releases (or in check mode would release) what prune found: not when the guard refused."""
+        return self.state.prune and not self.refused
+
     def pools_result(self):
         holdings = self.final if self.final is not None else None
+        claimed = set(e['number'] for e in self.state.entries)
         out = []
         for plan in self.pool_plans:
             pool, outcome = plan['pool'], plan['result'] or {}
             if holdings is not None:
-                numbers = sorted(r.get('number') for r in holdings if r.get('name') == pool['name'])
+                # a number an entry claims is the entry's, whatever name it carries
+                numbers = sorted(r.get('number') for r in holdings
+                                 if r.get('name') == pool['name'] and r.get('number') not in claimed)
             else:
                 numbers = sorted([r.get('number') for r in plan['members']] + [r.get('number') for r in plan['adopt']]
                                  + [i.get('number') for i in plan['preview']])
-            if self.state.prune and holdings is None:
+            if self.pruning() and holdings is None:
                 surplus_numbers = set(r.get('number') for r in plan['surplus'])
                 numbers = [n for n in numbers if n not in surplus_numbers]
             out.append({
@@ -394,10 +435,10 @@ class AccountRun(object):
                 'surplus': max(len(numbers) - pool['quantity'], 0),
                 'ordered': [n['number'] for n in outcome.get('ordered', [])] or [i.get('number') for i in plan['preview']],
                 'adopted': [r.get('number') for r in plan['adopt']],
-                'released': [r.get('number') for r in plan['surplus']] if self.state.prune else [],
+                'released': [r.get('number') for r in plan['surplus']] if self.pruning() else [],
                 'numbers': numbers,
                 'changed': bool(outcome.get('changed')) or bool(plan['adopt'] or plan['preview'])
-                or (self.state.prune and bool(plan['surplus'])),
+                or (self.pruning() and bool(plan['surplus'])),
             })
         return out
 
@@ -418,7 +459,8 @@ class AccountRun(object):
                 if plan['preview']:
                     step['numbers'] = [i.get('number') for i in plan['preview']]
                 steps.append(step)
-            for member in plan['members']:
+            going = plan['surplus'] if self.pruning() else []
+            for member in [m for m in plan['members'] if m not in going]:
                 body = update_body(dict(plan['pool']['labels'], number=member.get('number'), state='present'), member)
                 if body:
                     steps.append({'action': 'update', 'number': member.get('number'), 'pool': name,
@@ -440,23 +482,28 @@ class AccountRun(object):
             claimed = set(e['number'] for e in self.state.entries)
             names = set(p['name'] for p in self.state.pools)
             unmanaged = [r for r in holdings if r.get('number') not in claimed and r.get('name') not in names]
-        elif self.state.prune:
+        elif self.pruning():
             gone = set(r.get('number') for r in self.releases)
             unmanaged = [r for r in unmanaged if r.get('number') not in gone]
         result = {
-            'changed': any(r['changed'] for r in entries) or any(p['changed'] for p in pools) or bool(self.releases),
+            'changed': (any(r['changed'] for r in entries) or any(p['changed'] for p in pools)
+                        or (self.pruning() and bool(self.releases))),
             'check_mode': self.check_mode,
             'allocated': [r['number'] for r in entries if r['action'] == 'allocate'],
             'updated': [r['number'] for r in entries if r['action'] == 'update'],
             'released': released,
             'unchanged': [r['number'] for r in entries if r['action'] == 'none' and not r.get('failed')],
-            'failed': [r['number'] for r in entries if r.get('failed')],
+            # not 'failed': Ansible reserves that key (fail_json sets it to true)
+            'failed_numbers': [r['number'] for r in entries if r.get('failed')],
             'pools': pools,
             'unmanaged': [r.get('number') for r in unmanaged],
             'plan': self.plan_result(),
             'phone_numbers': [dict((k, v) for k, v in r.items() if k not in ('before', 'after')) for r in entries],
         }
-        result['summary'] = summarize(result)
+        result['summary'] = summarize(
+            result, read=self.read_done, prune=self.state.prune,
+            refused=(len(self.releases), self.state.prune_limit) if self.refused else None,
+            names=self.state.names)
         if self.diff:
             result['diff'] = self.diff_result()
         return result
@@ -492,14 +539,20 @@ def _as_list(views):
     return {'phone_numbers': [views[number] for number in sorted(views)]}
 
 
-def summarize(result):
-    """A few lines a person reads: what changed (or would), the pools, drift."""
+def summarize(result, read=True, prune=False, refused=None, names=None):
+    """A few lines a person reads: what changed (or would), the pools, drift.
+
+    ``read``: whether the account was read (else drift is not known); ``prune``: whether prune was
+    asked for; ``refused``: ``(releases, limit)`` when the prune guard refused the plan; ``names``:
+    the option names to use in the lines (a role passes its variables).
+    """
+    names = dict(dict(prune_limit='prune_limit', prune_protect='prune_protect'), **(names or {}))
     verb = 'would be ' if result['check_mode'] else ''
     lines = []
     entry_releases = [r for r in result['phone_numbers'] if r['action'] == 'release']
     counts = [(len(result['allocated']), 'allocated'), (len(result['updated']), 'updated'),
               (len(entry_releases), 'released'), (len(result['unchanged']), 'unchanged'),
-              (len(result['failed']), 'failed')]
+              (len(result['failed_numbers']), 'failed')]
     lines.append('numbers: ' + ', '.join('%d %s' % (count, label) for count, label in counts))
     for pool in result['pools']:
         line = 'pool %s: %d of %d' % (pool['name'], pool['size'], pool['quantity'])
@@ -509,16 +562,24 @@ def summarize(result):
             line += ', %d %sadopted' % (len(pool['adopted']), verb)
         if pool['released']:
             line += ', %d %sreleased (surplus)' % (len(pool['released']), verb)
-        elif pool['surplus']:
-            line += ', %d surplus kept (prune releases it)' % pool['surplus']
+        if pool['surplus']:
+            line += ', %d surplus kept (%s)' % (pool['surplus'], 'protected by %s' % names['prune_protect']
+                                                if prune and not refused else 'prune releases it')
         lines.append(line)
     pruned = [step['number'] for step in result['plan'] if step['action'] == 'prune']
-    if pruned:
+    if refused:
+        lines.append('prune: refused: %d releases exceed %s (%d); nothing was released'
+                     % (refused[0], names['prune_limit'], refused[1]))
+    elif pruned:
         lines.append('prune: %d %sreleased: %s' % (len(pruned), verb, _some(pruned)))
-    if result['unmanaged']:
-        lines.append('drift: %d number%s on the account that nothing claims (kept; prune releases them): %s'
-                     % (len(result['unmanaged']), '' if len(result['unmanaged']) == 1 else 's', _some(result['unmanaged'])))
-    elif not pruned:
+    if not read:
+        lines.append('drift: not known (the account was not read)')
+    elif result['unmanaged']:
+        why = 'kept: protected by %s' % names['prune_protect'] if prune and not refused else 'kept; prune releases them'
+        lines.append('drift: %d number%s on the account that nothing claims (%s): %s'
+                     % (len(result['unmanaged']), '' if len(result['unmanaged']) == 1 else 's', why,
+                        _some(result['unmanaged'])))
+    elif not pruned or refused:
         lines.append('drift: none')
     if result['check_mode']:
         lines.append('check mode: nothing was written')
