@@ -18,8 +18,9 @@ description:
     allocate, update and release, and for each pool what it orders, adopts or holds as surplus); the plan is applied
     with one bounded O(concurrency); when anything was written the account is read again, so the result says what
     the account holds.'
-  - Specific numbers are applied before the pools, and a pool never adopts or previews a number that an entry of
-    O(numbers) claims or that another pool takes. In check mode the previews of several pools never collide.
+  - Specific numbers are applied first, then what O(prune) releases, then the pools; a pool never adopts or previews a
+    number that an entry of O(numbers) claims or that another pool takes. In check mode the previews of several pools
+    never collide.
   - B(Drift is always reported.) RV(unmanaged) lists the numbers on the account that no entry and no pool claims.
     With O(prune=true) they are released, and so is each pool's surplus (the newest numbers first), under guards
     (O(prune_limit), O(prune_protect)). Without O(prune) nothing is ever released that an entry does not mark
@@ -162,7 +163,10 @@ options:
     type: int
     default: 10
   prune_protect:
-    description: Numbers O(prune) never releases, given by name (every number carrying it) or as E.164 numbers.
+    description:
+      - Numbers O(prune) never releases, given by name (every number carrying it) or as E.164 numbers.
+      - Quote E.164 numbers in YAML. An unquoted V(+19195550100) arrives as digits without the V(+) and fails the task
+        before any request, since as a name it would protect nothing.
     type: list
     elements: str
     default: []
@@ -244,7 +248,7 @@ unchanged:
   returned: always
   type: list
   elements: str
-failed:
+failed_numbers:
   description: The numbers of O(numbers) whose write failed; the task then fails naming each.
   returned: always
   type: list
@@ -385,7 +389,8 @@ def main():
                          params['default_fallback_number'], params['prune'], params['prune_limit'],
                          params['prune_protect'], params['concurrency'])
     if state.errors:
-        module.fail_json(msg='; '.join(state.errors))
+        # before any request; the result keys (summary, plan ...) are there on failure too
+        module.fail_json(msg='; '.join(state.errors), **AccountRun(None, state, check_mode=module.check_mode).result())
     client = create_client(module, pool_size=params['concurrency'])
     run = AccountRun(client, state, check_mode=module.check_mode, diff=module._diff)
     try:

@@ -1,0 +1,218 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, bandwidth.catapult contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""catapult_phone_numbers, the module glue: arguments (suboptions, aliases, defaults), validation
+before any request, check mode, diff, warnings, and failures that keep the structured result.
+The engine itself is tested in tests/unit/plugins/module_utils/test_account.py; the same
+scripted Catapult (FakeCatapult) answers here, and every test asserts the exact requests."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible.module_utils import basic
+
+from ansible_collections.bandwidth.catapult.plugins.module_utils import pool as pool_module
+from ansible_collections.bandwidth.catapult.plugins.modules import catapult_phone_numbers as module
+from ansible_collections.bandwidth.catapult.tests.unit.plugins.module_utils.test_account import (
+    ALLOCATE,
+    APPS,
+    LIST,
+    FakeCatapult,
+    listed,
+    order,
+    release,
+    search,
+    update,
+)
+from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import NUMBERS, SECRET, TOKEN, USER, calls
+
+RESULT_KEYS = {'changed', 'check_mode', 'allocated', 'updated', 'released', 'unchanged', 'failed_numbers', 'pools',
+               'unmanaged', 'plan', 'phone_numbers', 'summary'}
+
+
+@pytest.fixture
+def fake(requests_mock):
+    return FakeCatapult(requests_mock)
+
+
+@pytest.fixture(autouse=True)
+def no_pool_sleep(monkeypatch):
+    monkeypatch.setattr(pool_module.time, 'sleep', lambda seconds: None)
+
+
+@pytest.fixture
+def warnings(monkeypatch):
+    seen = []
+    monkeypatch.setattr(basic.AnsibleModule, 'warn', lambda self, text: seen.append(text))
+    return seen
+
+
+def args(**options):
+    options.setdefault('concurrency', 1)
+    return options
+
+
+STATE = dict(numbers=[{'number': '+1 919 555 0100', 'name': 'Main'}],
+             pools=[{'name': 'ivr', 'areaCode': '984', 'quantity': 2, 'application_id': 'a-ivr'}])
+
+
+def test_check_mode_then_real_then_an_identical_rerun(run_module, fake, requests_mock):
+    preview, failed = run_module(module, args(**STATE), check_mode=True)
+    assert not failed, preview
+    assert set(preview) >= RESULT_KEYS
+    assert preview['check_mode'] is True and preview['changed'] is True
+    assert calls(requests_mock) == [APPS, LIST, search(3, areaCode='984')]
+    assert preview['pools'][0]['ordered'] == ['+19842190000', '+19842190001']
+    requests_mock.reset_mock()
+
+    result, failed = run_module(module, args(**STATE))
+    assert not failed, result
+    ids = [n['id'] for n in fake.enabled()]
+    assert calls(requests_mock) == [APPS, LIST, ALLOCATE, order(2, areaCode='984'), update(ids[1]), update(ids[2]),
+                                    listed('ivr'), LIST]
+    assert result['pools'][0]['ordered'] == preview['pools'][0]['ordered']
+    assert result['summary'] == ['numbers: 1 allocated, 0 updated, 0 released, 0 unchanged, 0 failed',
+                                 'pool ivr: 2 of 2, 2 ordered', 'drift: none']
+    requests_mock.reset_mock()
+
+    for check_mode in (False, True):
+        again, failed = run_module(module, args(**STATE), check_mode=check_mode)
+        assert not failed, again
+        assert again['changed'] is False and again['plan'] == []
+        assert calls(requests_mock) == [APPS, LIST]
+        requests_mock.reset_mock()
+
+
+def test_diff_covers_the_plan(run_module, fake, requests_mock):
+    result, failed = run_module(module, args(**STATE), check_mode=True, diff=True)
+    assert not failed, result
+    after = dict((view['number'], view) for view in result['diff']['after']['phone_numbers'])
+    assert sorted(after) == ['+19195550100', '+19842190000', '+19842190001']
+    assert after['+19842190000']['application_id'] == 'a-ivr'
+    assert all(view['state'] == 'absent' for view in result['diff']['before']['phone_numbers'])
+
+
+@pytest.mark.parametrize('options, text', [
+    (dict(numbers=[{'number': '9195550100'}]), 'numbers[0].number must be an E.164 phone number'),
+    (dict(numbers=[{'number': '+19195550100'}, {'number': '+19195550100'}]), 'numbers[1].number +19195550100 repeats'),
+    (dict(pools=[{'name': 'a', 'state': 'NC'}, {'name': 'a', 'state': 'NC'}]), 'pool names must be unique'),
+    (dict(numbers=[{'number': '+19195550100', 'name': 'a'}], pools=[{'name': 'a', 'state': 'NC'}]),
+     'so numbers[0] may not carry that name'),
+    (dict(pools=[{'name': 'hot', 'type': 'toll_free', 'zip': '27601'}]), 'searches by pattern only; remove zip'),
+    (dict(pools=[{'name': 'a', 'state': 'NC', 'area_code': '919'}]), 'got state and area_code'),
+    (dict(pools=[{'name': 'a', 'state': 'NC', 'quantity': 5001}]), 'quantity must be between 1 and 5000'),
+    (dict(prune_limit=-1), 'prune_limit must be between 0 and 5000'),
+    (dict(prune_protect=['']), 'prune_protect[0] must be a number name or an E.164 number'),
+    (dict(prune_protect=[19195550100]), 'prune_protect[0] is 19195550100, an E.164 number without its +'),
+    (dict(concurrency=65), 'concurrency must be between 1 and 64'),
+])
+def test_mistakes_fail_before_any_request_with_the_result_keys(run_module, fake, requests_mock, options, text):
+    result, failed = run_module(module, args(**options))
+    assert failed
+    assert text in result['msg']
+    assert set(result) >= RESULT_KEYS
+    assert result['changed'] is False
+    assert result['summary'][-1] == 'drift: not known (the account was not read)'
+    assert requests_mock.request_history == []
+
+
+@pytest.mark.parametrize('options, text', [
+    (dict(pools=[{'state': 'NC'}]), 'missing required arguments: name'),
+    (dict(pools=[{'name': 'a', 'type': 'mobile'}]), 'value of type must be one of: local, toll_free'),
+    (dict(numbers=[{'number': '+19195550100', 'state': 'gone'}]), 'value of state must be one of: present, absent'),
+    (dict(numbers=[{'number': '+19195550100', 'label': 'x'}]), 'Unsupported parameters'),
+])
+def test_the_argument_spec_refuses_before_any_request(run_module, fake, requests_mock, options, text):
+    result, failed = run_module(module, args(**options))
+    assert failed
+    assert text in result['msg']
+    assert requests_mock.request_history == []
+
+
+def test_an_unknown_application_fails_with_one_listing_and_no_write(run_module, fake, requests_mock):
+    result, failed = run_module(module, args(numbers=[{'number': '+19195550100', 'application_id': 'a-nope'}],
+                                             pools=[{'name': 'a', 'state': 'NC', 'quantity': 1}]))
+    assert failed
+    assert result['msg'].startswith('application_id a-nope does not exist on account %s' % USER)
+    assert calls(requests_mock) == [APPS]
+    assert result['changed'] is False
+
+
+def test_the_prune_guard_fails_before_any_write_and_keeps_the_result(run_module, fake, requests_mock):
+    for number in ('+12122260000', '+12122260001', '+12122260002'):
+        fake.add(number, name='old')
+    result, failed = run_module(module, args(numbers=[{'number': '+19195550100'}], prune=True, prune_limit=2))
+    assert failed
+    assert 'prune would release 3 numbers, more than prune_limit (2)' in result['msg']
+    assert 'Raise prune_limit to at least 3' in result['msg']
+    assert calls(requests_mock) == [LIST]
+    assert result['changed'] is False
+    assert result['unmanaged'] == ['+12122260000', '+12122260001', '+12122260002']
+    assert 'prune: refused: 3 releases exceed prune_limit (2); nothing was released' in result['summary']
+
+
+def test_prune_with_protection_releases_the_rest(run_module, fake, requests_mock):
+    keep = fake.add('+12122260000', name='Emergency')
+    kept = fake.add('+12122260001')
+    gone = fake.add('+12122260002', name='old')
+    result, failed = run_module(module, args(prune=True, prune_protect=['Emergency', '+1 212 226 0001']))
+    assert not failed, result
+    assert calls(requests_mock) == [LIST, release(gone['id']), LIST]
+    assert result['released'] == [gone['number']]
+    assert result['unmanaged'] == [keep['number'], kept['number']]
+
+
+def test_a_failed_write_keeps_the_failed_numbers_in_the_result(run_module, fake, requests_mock):
+    result, failed = run_module(module, args(numbers=[{'number': '+19195559999'}, {'number': '+19195550100'}]))
+    assert failed is True and result['failed'] is True
+    assert result['failed_numbers'] == ['+19195559999']
+    assert result['allocated'] == ['+19195550100']
+    assert result['msg'].startswith('+19195559999: ')
+    assert calls(requests_mock) == [LIST, ALLOCATE, ALLOCATE, LIST]
+
+
+def test_an_api_error_fails_with_the_error_and_the_result_keys(run_module, fake, requests_mock):
+    requests_mock.get(NUMBERS, status_code=401,
+                      json={'category': 'authentication', 'code': 'unauthorized', 'message': 'Bad credentials'})
+    result, failed = run_module(module, args(numbers=[{'number': '+19195550100'}]))
+    assert failed
+    assert result['error']['status'] == 401
+    assert set(result) >= RESULT_KEYS
+    assert result['summary'][-1] == 'drift: not known (the account was not read)'
+    assert TOKEN not in str(result) and SECRET not in str(result)
+
+
+def test_a_pool_surplus_without_prune_is_a_warning(run_module, fake, requests_mock, warnings):
+    for number in ('+19842190000', '+19842190001'):
+        fake.add(number, name='ivr')
+    result, failed = run_module(module, args(pools=[{'name': 'ivr', 'area_code': '984', 'quantity': 1}]))
+    assert not failed, result
+    assert calls(requests_mock) == [LIST]
+    assert result['pools'][0]['surplus'] == 1
+    assert warnings == ['The pool ivr holds 2 numbers, 1 more than quantity 1; nothing was released.']
+
+
+def test_the_pool_surplus_released_by_prune_is_no_warning(run_module, fake, requests_mock, warnings):
+    first = fake.add('+19842190000', name='ivr')
+    second = fake.add('+19842190001', name='ivr')
+    result, failed = run_module(module, args(pools=[{'name': 'ivr', 'area_code': '984', 'quantity': 1}], prune=True))
+    assert not failed, result
+    assert calls(requests_mock) == [LIST, release(second['id']), LIST]
+    assert warnings == []
+    assert result['pools'][0]['numbers'] == [first['number']]
+
+
+def test_defaults_reach_entries_and_pools(run_module, fake, requests_mock):
+    result, failed = run_module(module, args(numbers=[{'number': '+19195550100'}],
+                                             pools=[{'name': 'hot', 'type': 'toll_free'}],
+                                             default_application_id='a-sms', default_fallback_number='+1 919 555 0000'))
+    assert not failed, result
+    new = fake.by_number('+18008260000')
+    assert calls(requests_mock) == [APPS, LIST, ALLOCATE, order(1, kind='tollFree'), update(new['id']), listed('hot'), LIST]
+    assert requests_mock.request_history[2].json() == {'number': '+19195550100', 'applicationId': 'a-sms',
+                                                       'fallbackNumber': '+19195550000'}
+    assert requests_mock.request_history[4].json() == {'name': 'hot', 'applicationId': 'a-sms',
+                                                       'fallbackNumber': '+19195550000'}
