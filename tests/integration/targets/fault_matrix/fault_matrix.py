@@ -7,17 +7,24 @@
 """Fault matrix: every request each module sends x every fault, against the emulator.
 
 For each cell (request kind x fault) the playbook ``matrix.yml``: resets the emulator, sets
-up the precondition, arms exactly one fault on exactly that request (method + path regex),
-runs the task, disarms, runs the task again without faults, and records both results, the
-request log and the account. This script then checks every cell:
+up the precondition, arms exactly one fault on exactly that request (method + path regex;
+a fault may also change the emulator config for that run), runs the task, disarms, runs the
+task again without faults, and records both results, the request logs, the account after
+each run and what reached the foreign listener. This script then checks every cell:
 
 - the run either succeeded or failed with a clear message (names the request, and the HTTP
-  status or the transport failure; no traceback);
+  status, the body that is not the JSON expected, the foreign URL it refused or the
+  transport failure; no traceback); where the fault must make the run fail (a read answered
+  with a maintenance page, ``null`` or a 404 that is not Catapult's not-found; a list page
+  pointing to a foreign origin), a success is a problem;
+- a run that succeeded left the account exact already (success means converged);
 - the rerun succeeded and the account is exactly as desired: the same numbers, labels and
   applications, nothing released that should stay, no ordered number unlabelled, no more
   numbers than asked for, and no number ordered twice (every number ever allocated on the
   account, released ones included, is counted);
-- the fault really fired (a cell that tests nothing fails).
+- nothing reached the foreign listener (no request, so no credentials);
+- the fault really fired (a cell that tests nothing fails). A column that cannot apply to a
+  row (no Location to remove on a read) is "n/a" with the row's reason, and not run.
 
 It prints the matrix (cell = outcome of run / rerun) and exits non-zero when any cell
 does not converge. Add a request kind by adding a ROWS entry; add a fault with a FAULTS
@@ -33,6 +40,7 @@ import json
 import os
 import re
 import select
+import shutil
 import socket
 import struct
 import subprocess
@@ -59,71 +67,128 @@ PHONE = 'bandwidth.catapult.catapult_phone_number'
 POOL = 'bandwidth.catapult.catapult_local_number_order'
 
 # The faults (columns). "rule" is the emulator fault rule (method/path are added per row);
-# "forwarder" faults are done by the TCP forwarder in front of the emulator.
+# "read"/"write" replace it for GET / other methods; "forwarder" faults (rule None) are done
+# by the TCP forwarder in front of the emulator. Optional: "needs" (what the faulted request
+# must be, else the row gives the reason it is n/a in its "na"), "config" (emulator config
+# for the faulted run, per faulted request), "must_fail" (per method: a run that succeeds is
+# a bug, e.g. a maintenance page read as an empty answer).
+HTML_PAGE = '<html><body><h1>Down for maintenance</h1></body></html>'
+FOREIGN_LINK = '<{foreign}/v1/users/%s/phoneNumbers?page=1&size=1000>; rel="next"' % USER
+LIST_MATCH = ('GET', r'^/users/[^/]+/phoneNumbers$')
+
+
+def is_read(match):
+    return match[0] == 'GET'
+
+
+def is_list(match):
+    return tuple(match) == LIST_MATCH
+
+
+def is_order(match):
+    """Search-and-order: 201 with order items (their "location"; no Location header)."""
+    return match[0] == 'POST' and match[1].startswith('^/availableNumbers/')
+
+
+def is_created(match):
+    """The writes answered 201: an allocation (Location header) or a search-and-order."""
+    return match == ('POST', r'^/users/[^/]+/phoneNumbers$') or is_order(match)
+
+
 FAULTS = [
-    ('429', 'HTTP 429 with Retry-After: 1 (not applied)', {'action': 'status', 'status': 429, 'retry_after': 1}),
-    ('500', 'HTTP 500 (not applied)', {'action': 'status', 'status': 500}),
-    ('502', 'HTTP 502 after the server applied the request', {'action': 'status_after', 'status': 502}),
-    ('503', 'HTTP 503 (not applied)', {'action': 'status', 'status': 503}),
-    ('504', 'HTTP 504 after the server applied the request', {'action': 'status_after', 'status': 504}),
-    ('timeout', 'no answer within the timeout option (%gs): the server sleeps %gs, then applies it' % (TIMEOUT, TIMEOUT + 1),
-     {'action': 'delay', 'seconds': TIMEOUT + 1}),
-    ('refused', 'the server goes away under the request: connection reset (not applied), '
-                'then connections refused for %gs' % REFUSE_SECONDS, None),
-    ('dropped', 'applied, then the connection closed without an answer', {'action': 'drop_after'}),
+    {'id': '429', 'title': 'HTTP 429 with Retry-After: 1 (not applied)',
+     'rule': {'action': 'status', 'status': 429, 'retry_after': 1}},
+    {'id': '500', 'title': 'HTTP 500 (not applied)', 'rule': {'action': 'status', 'status': 500}},
+    {'id': '502', 'title': 'HTTP 502 after the server applied the request', 'rule': {'action': 'status_after', 'status': 502}},
+    {'id': '503', 'title': 'HTTP 503 (not applied)', 'rule': {'action': 'status', 'status': 503}},
+    {'id': '504', 'title': 'HTTP 504 after the server applied the request', 'rule': {'action': 'status_after', 'status': 504}},
+    {'id': 'timeout', 'title': 'no answer within the timeout option (%gs): the server sleeps %gs, then applies it' % (TIMEOUT, TIMEOUT + 1),
+     'rule': {'action': 'delay', 'seconds': TIMEOUT + 1}},
+    {'id': 'refused', 'title': 'the server goes away under the request: connection reset (not applied), '
+                               'then connections refused for %gs' % REFUSE_SECONDS, 'rule': None},
+    {'id': 'dropped', 'title': 'applied, then the connection closed without an answer', 'rule': {'action': 'drop_after'}},
+    {'id': 'html', 'title': 'HTTP 200 with an HTML maintenance page: a read is not applied (raw); a write is applied, then '
+                            'answered with the page and its real status (raw_after). A read must fail',
+     'read': {'action': 'raw', 'status': 200, 'body': HTML_PAGE, 'content_type': 'text/html'},
+     'write': {'action': 'raw_after', 'body': HTML_PAGE, 'content_type': 'text/html'}, 'must_fail': is_read},
+    {'id': 'null', 'title': 'the JSON body null (application/json): raw with 200 for a read (not applied), raw_after for a write '
+                            '(applied, real status). A read must fail',
+     'read': {'action': 'raw', 'status': 200, 'body': 'null', 'content_type': 'application/json'},
+     'write': {'action': 'raw_after', 'body': 'null', 'content_type': 'application/json'}, 'must_fail': is_read},
+    {'id': 'foreign-link', 'title': 'a list page (not empty) whose Link rel="next" points to the foreign origin (pass + headers). '
+                                    'The run must fail and the foreign listener receive nothing',
+     'rule': {'action': 'pass', 'headers': {'Link': FOREIGN_LINK}}, 'needs': is_list, 'must_fail': lambda match: True},
+    {'id': 'no-location', 'title': 'a 201 without Location (pass, Location removed); a search-and-order also with '
+                                   'order_item_location false for the faulted run (items without location)',
+     'rule': {'action': 'pass', 'headers': {'Location': None}}, 'needs': is_created,
+     'config': lambda match: {'order_item_location': False} if is_order(match) else {}},
+    {'id': 'unknown-route', 'title': 'HTTP 404 resource-not-found, not Catapult\'s number-not-found (not applied): '
+                                     'never "absent"; a read must fail',
+     'rule': {'action': 'status', 'status': 404, 'code': 'resource-not-found',
+              'message': 'The requested resource could not be found.'}, 'must_fail': is_read},
 ]
+# The emulator config after a faulted run (the config a fault changed goes back to this).
+CONFIG_DEFAULTS = {'order_item_location': True}
 
 # The request kinds (rows). "task" runs twice (run, rerun); "setup" (catapult_phone_number
-# numbers list) runs first without faults; "match" selects the one request to fault;
-# "expect" is the exact account afterwards (number or pool label -> fields); "allocations"
-# is how many numbers may ever have been allocated on the account (released ones count).
+# numbers list) runs first without faults; "match" selects the one request to fault
+# ("match_for" overrides it per fault); "expect" is the exact account afterwards (number or
+# pool label -> fields); "allocations" is how many numbers may ever have been allocated on
+# the account (released ones count); "na" maps a fault to why it cannot apply to the row.
+NO_LIST = 'catapult_phone_number with one number sends no list request'
+READ = 'a read: there is no Location to remove'
+POOL_LISTS = "its list requests are row pool-list's (the same pool engine)"
 ROWS = [
     {'id': 'get', 'title': 'catapult_phone_number: read one number (GET /phoneNumbers/{e164})',
      'module': PHONE, 'task': {'number': N1, 'name': 'Matrix', 'application_id': 'a-demo-ivr'},
      'match': ('GET', r'^/users/[^/]+/phoneNumbers/%2B'),
-     'expect': {N1: {'name': 'Matrix', 'applicationId': 'a-demo-ivr'}}, 'allocations': 1},
+     'expect': {N1: {'name': 'Matrix', 'applicationId': 'a-demo-ivr'}}, 'allocations': 1,
+     'na': {'foreign-link': NO_LIST, 'no-location': READ}},
     {'id': 'allocate', 'title': 'catapult_phone_number: order the number (POST /phoneNumbers)',
      'module': PHONE, 'task': {'number': N1, 'name': 'Matrix', 'application_id': 'a-demo-ivr'},
      'match': ('POST', r'^/users/[^/]+/phoneNumbers$'),
-     'expect': {N1: {'name': 'Matrix', 'applicationId': 'a-demo-ivr'}}, 'allocations': 1},
+     'expect': {N1: {'name': 'Matrix', 'applicationId': 'a-demo-ivr'}}, 'allocations': 1, 'na': {'foreign-link': NO_LIST}},
     {'id': 'update', 'title': 'catapult_phone_number: update (POST /phoneNumbers/{id})',
      'module': PHONE, 'setup': [{'number': N1, 'name': 'Old', 'application_id': 'a-demo-support'}],
      'task': {'number': N1, 'name': 'New', 'application_id': 'a-demo-ivr'},
      'match': ('POST', r'^/users/[^/]+/phoneNumbers/n-'),
-     'expect': {N1: {'name': 'New', 'applicationId': 'a-demo-ivr'}}, 'allocations': 1},
+     'expect': {N1: {'name': 'New', 'applicationId': 'a-demo-ivr'}}, 'allocations': 1,
+     'na': {'foreign-link': NO_LIST, 'no-location': 'an update answers 200 without Location'}},
     {'id': 'release', 'title': 'catapult_phone_number: release (DELETE /phoneNumbers/{id})',
      'module': PHONE, 'setup': [{'number': N1, 'name': 'Keep'}, {'number': N2, 'name': 'Gone'}],
      'task': {'number': N2, 'state': 'absent'},
      'match': ('DELETE', r'^/users/[^/]+/phoneNumbers/n-'),
-     'expect': {N1: {'name': 'Keep'}}, 'allocations': 2},
+     'expect': {N1: {'name': 'Keep'}}, 'allocations': 2,
+     'na': {'foreign-link': NO_LIST, 'no-location': 'a release answers 200 without Location'}},
     {'id': 'list', 'title': 'catapult_phone_number numbers: list the account (GET /phoneNumbers)',
      'module': PHONE, 'setup': [{'number': N1, 'name': 'Old'}, {'number': N2, 'name': 'Gone'}],
      'task': {'numbers': [{'number': N1, 'name': 'New'}, {'number': N2, 'state': 'absent'}, {'number': N3, 'name': 'Fresh'}]},
-     'match': ('GET', r'^/users/[^/]+/phoneNumbers$'),
-     'expect': {N1: {'name': 'New'}, N3: {'name': 'Fresh'}}, 'allocations': 3},
+     'match': LIST_MATCH,
+     'expect': {N1: {'name': 'New'}, N3: {'name': 'Fresh'}}, 'allocations': 3, 'na': {'no-location': READ}},
     {'id': 'bulk-allocate', 'title': 'catapult_phone_number numbers: order (POST /phoneNumbers)',
      'module': PHONE, 'setup': [{'number': N1, 'name': 'Old'}, {'number': N2, 'name': 'Gone'}],
      'task': {'numbers': [{'number': N1, 'name': 'New'}, {'number': N2, 'state': 'absent'}, {'number': N3, 'name': 'Fresh'}]},
      'match': ('POST', r'^/users/[^/]+/phoneNumbers$'),
-     'expect': {N1: {'name': 'New'}, N3: {'name': 'Fresh'}}, 'allocations': 3},
+     'expect': {N1: {'name': 'New'}, N3: {'name': 'Fresh'}}, 'allocations': 3,
+     'na': {'foreign-link': "its list request is row list's (the same module, task and setup)"}},
 ]
 
 # The pool module's requests (the rows are checked by pool label).
 POOL_TASK = {'name': 'Matrix pool', 'area_code': '919', 'quantity': 3, 'application_id': 'a-demo-ivr'}
 POOL_EXPECT = {'pools': [{'name': 'Matrix pool', 'applicationId': 'a-demo-ivr', 'count': 3}]}
 POOL_ROWS = [
-    {'id': 'pool-list', 'title': 'catapult_local_number_order: count the pool (GET /phoneNumbers?name=)',
-     'module': POOL, 'task': POOL_TASK, 'match': ('GET', r'^/users/[^/]+/phoneNumbers$'),
-     'expect': POOL_EXPECT, 'allocations': 3},
+    {'id': 'pool-list', 'title': 'catapult_local_number_order: count the pool, 1 of 3 there (GET /phoneNumbers?name=)',
+     'module': POOL, 'setup': [{'number': N1, 'name': POOL_TASK['name'], 'application_id': POOL_TASK['application_id']}],
+     'task': POOL_TASK, 'match': LIST_MATCH, 'expect': POOL_EXPECT, 'allocations': 3, 'na': {'no-location': READ}},
     {'id': 'search', 'title': 'catapult_local_number_order check mode: search (GET /availableNumbers/local)',
      'module': POOL, 'task': POOL_TASK, 'check_mode': True, 'match': ('GET', r'^/availableNumbers/local'),
-     'expect': {}, 'allocations': 0, 'read_only': True},
+     'expect': {}, 'allocations': 0, 'read_only': True, 'na': {'foreign-link': POOL_LISTS, 'no-location': READ}},
     {'id': 'search-and-order', 'title': 'catapult_local_number_order: search-and-order (POST /availableNumbers/local)',
      'module': POOL, 'task': POOL_TASK, 'match': ('POST', r'^/availableNumbers/local'),
-     'expect': POOL_EXPECT, 'allocations': 3},
+     'expect': POOL_EXPECT, 'allocations': 3, 'na': {'foreign-link': POOL_LISTS}},
     {'id': 'label', 'title': 'catapult_local_number_order: label an ordered number (POST /phoneNumbers/{id})',
      'module': POOL, 'task': POOL_TASK, 'match': ('POST', r'^/users/[^/]+/phoneNumbers/n-'),
-     'expect': POOL_EXPECT, 'allocations': 3},
+     'expect': POOL_EXPECT, 'allocations': 3, 'na': {'foreign-link': POOL_LISTS, 'no-location': 'a label answers 200 without Location'}},
 ]
 
 TOLL_FREE = 'bandwidth.catapult.catapult_tollfree_number_order'
@@ -140,25 +205,32 @@ ROLE_EXPECT = {N1: {'name': 'Role', 'applicationId': 'a-demo-ivr'},
 MORE_ROWS = [
     {'id': 'info-list', 'title': 'catapult_phone_number_info: list the account (GET /phoneNumbers)',
      'module': PHONE_INFO, 'setup': [{'number': N1, 'name': 'Keep'}], 'task': {'name': 'Keep'},
-     'match': ('GET', r'^/users/[^/]+/phoneNumbers$'), 'expect': {N1: {'name': 'Keep'}}, 'allocations': 1, 'read_only': True},
+     'match': LIST_MATCH, 'expect': {N1: {'name': 'Keep'}}, 'allocations': 1, 'read_only': True, 'na': {'no-location': READ}},
     {'id': 'info-search', 'title': 'catapult_available_number_info: search (GET /availableNumbers/local)',
      'module': SEARCH_INFO, 'task': {'area_code': '919', 'quantity': 3},
-     'match': ('GET', r'^/availableNumbers/local'), 'expect': {}, 'allocations': 0, 'read_only': True},
+     'match': ('GET', r'^/availableNumbers/local'), 'expect': {}, 'allocations': 0, 'read_only': True,
+     'na': {'foreign-link': 'the module sends no list request (a search is not paginated)', 'no-location': READ}},
     {'id': 'tollfree-order', 'title': 'catapult_tollfree_number_order: search-and-order (POST /availableNumbers/tollFree)',
      'module': TOLL_FREE, 'task': {'name': 'Matrix toll-free', 'quantity': 2, 'application_id': 'a-demo-ivr'},
      'match': ('POST', r'^/availableNumbers/tollFree'),
-     'expect': {'pools': [{'name': 'Matrix toll-free', 'applicationId': 'a-demo-ivr', 'count': 2}]}, 'allocations': 2},
+     'expect': {'pools': [{'name': 'Matrix toll-free', 'applicationId': 'a-demo-ivr', 'count': 2}]}, 'allocations': 2,
+     'na': {'foreign-link': POOL_LISTS}},
     {'id': 'role-order', 'title': 'role phone_numbers: order a specific number (POST /phoneNumbers)',
      'module': ROLE, 'setup': [{'number': N2, 'name': 'Gone'}], 'task': ROLE_TASK,
-     'match': ('POST', r'^/users/[^/]+/phoneNumbers$'), 'expect': ROLE_EXPECT, 'allocations': 4},
+     'match': ('POST', r'^/users/[^/]+/phoneNumbers$'), 'expect': ROLE_EXPECT, 'allocations': 4,
+     'match_for': {'foreign-link': LIST_MATCH}},
     {'id': 'role-pool-order', 'title': 'role phone_numbers: order a pool (POST /availableNumbers/local)',
      'module': ROLE, 'setup': [{'number': N2, 'name': 'Gone'}], 'task': ROLE_TASK,
-     'match': ('POST', r'^/availableNumbers/local'), 'expect': ROLE_EXPECT, 'allocations': 4},
+     'match': ('POST', r'^/availableNumbers/local'), 'expect': ROLE_EXPECT, 'allocations': 4,
+     'na': {'foreign-link': "the role's list requests are role-order's (the account) and pool-list's (the pool)"}},
 ]
 
-CLEAR_REQUEST = re.compile(r'\b(GET|POST|DELETE|PUT) /')
-# an HTTP status, or a transport failure with its cause (not just "connection error")
-CLEAR_REASON = re.compile(r'HTTP [45][0-9][0-9]|no answer within the timeout|timed out|Connection refused|Connection reset|'
+# the request (method and path), or the foreign URL a Link or Location pointed to
+CLEAR_REQUEST = re.compile(r'\b(GET|POST|DELETE|PUT) /|\bpointed to https?://')
+# an HTTP status, a body that is not the JSON expected, a URL off the origin of api_url, or a
+# transport failure with its cause (not just "connection error")
+CLEAR_REASON = re.compile(r'HTTP [45][0-9][0-9]|HTTP [0-9]{3} but the body is not the JSON expected|not on the origin of api_url|'
+                          r'no answer within the timeout|timed out|Connection refused|Connection reset|'
                           r'Connection aborted|without response|Failed to resolve|certificate', re.I)
 
 
@@ -386,11 +458,15 @@ class Controller(object):
         state['steps'].append(step)
         if step == 'prepare':
             call(lane.control + '/reset', 'POST')
+            call(lane.control + '/foreign', 'DELETE')
             lane.forwarder.disarm()
             for entry in cell['setup']:
                 body = {'number': entry['number'], 'name': entry.get('name'), 'applicationId': entry.get('application_id')}
                 call(lane.api_url + '/users/%s/phoneNumbers' % USER, 'POST', dict((k, v) for k, v in body.items() if v),
                      auth=(TOKEN, SECRET))
+            call(lane.control + '/requests', 'DELETE')
+            if cell['config']:
+                call(lane.control + '/config', 'POST', cell['config'])
             if cell['rule'] is not None:
                 call(lane.control + '/faults', 'POST', {'faults': [cell['rule']]})
             if cell['forward'] is not None:
@@ -401,11 +477,18 @@ class Controller(object):
             state['between'] = time.time()
             call(lane.control + '/faults', 'DELETE')
             lane.forwarder.disarm()
+            if cell['config']:
+                call(lane.control + '/config', 'POST', dict((key, CONFIG_DEFAULTS[key]) for key in cell['config']))
+            state['after_run'] = call(lane.control + '/numbers?user_id=' + USER)['numbers']
+            state['run_requests'] = request_lines(call(lane.control + '/requests')['requests'])
+            call(lane.control + '/requests', 'DELETE')
         elif step == 'finish':
             # a delayed request that hit before 'between' has been applied by now
             delay = float((cell['rule'] or {}).get('seconds', 0)) if (cell['rule'] or {}).get('action') == 'delay' else 0
             time.sleep(max(0.0, state['between'] + delay + 0.3 - time.time()))
             state['numbers'] = call(lane.control + '/numbers?user_id=' + USER)['numbers']
+            state['rerun_requests'] = request_lines(call(lane.control + '/requests')['requests'])
+            state['foreign'] = call(lane.control + '/foreign')['requests']
         else:
             raise ValueError('unknown step %s' % step)
         return {'ok': True, 'cell': index, 'step': step}
@@ -414,25 +497,63 @@ class Controller(object):
         self.server.shutdown()
 
 
+def request_lines(requests):
+    """The request log, one short line per request: ``POST /users/u/phoneNumbers -> 201 [raw_after]``."""
+    lines = []
+    for entry in requests:
+        line = '%s %s%s -> %s' % (entry['method'], entry['path'], '?' + entry['query'] if entry.get('query') else '',
+                                  entry.get('status'))
+        lines.append(line + (' [%s]' % entry['fault'] if entry.get('fault') else ''))
+    return lines
+
+
 # --------------------------------------------------------------------------- cells and checks
 
+def plan_cell(row, fault):
+    """``(match, None)``: the request the fault is armed on; ``(None, reason)`` when the column cannot apply."""
+    reason = row.get('na', {}).get(fault['id'])
+    if reason:
+        return None, reason
+    match = tuple(row.get('match_for', {}).get(fault['id'], row['match']))
+    if fault.get('needs') and not fault['needs'](match):
+        raise ValueError('fault %s cannot apply to row %s (%s %s): give the reason in the row\'s "na"'
+                         % (fault['id'], row['id'], match[0], match[1]))
+    return match, None
+
+
+def fault_rule(fault, match):
+    """The emulator rule of ``fault`` for the request ``match`` (the read or write variant), or None."""
+    if 'read' in fault:
+        return fault['read'] if is_read(match) else fault['write']
+    return fault['rule']
+
+
 def build_cells(rows, faults, lanes):
+    """The cells to run, and ``{(row id, fault id): reason}`` of those that cannot apply."""
     cells = []
+    not_applicable = {}
     for row in rows:
-        for fault_id, dummy, rule in faults:
+        for fault in faults:
+            match, reason = plan_cell(row, fault)
+            if reason:
+                not_applicable[(row['id'], fault['id'])] = reason
+                continue
             index = len(cells)
             lane = lanes[index % len(lanes)]
-            cell = {'index': index, 'lane': index % len(lanes), 'row': row['id'], 'fault': fault_id, 'module': row['module'],
+            cell = {'index': index, 'lane': index % len(lanes), 'row': row['id'], 'fault': fault['id'], 'module': row['module'],
                     'task': row['task'], 'setup': row.get('setup', []), 'check_mode': row.get('check_mode', False),
-                    'api_url': lane.api_url, 'rule': None, 'forward': None}
-            method, path = row['match']
+                    'api_url': lane.api_url, 'rule': None, 'forward': None, 'match': list(match),
+                    'config': fault['config'](match) if fault.get('config') else {},
+                    'must_fail': bool(fault.get('must_fail') and fault['must_fail'](match))}
+            method, path = match
+            rule = fault_rule(fault, match)
             if rule is None:
                 cell['api_url'] = lane.forwarder_url
                 cell['forward'] = {'method': method, 'path': path, 'seconds': REFUSE_SECONDS}
             else:
                 cell['rule'] = dict(rule, method=method, path=path, count=1)
             cells.append(cell)
-    return cells
+    return cells, not_applicable
 
 
 def clear_failure(result):
@@ -485,7 +606,7 @@ def account_problems(row, numbers):
     return problems
 
 
-def judge(row, record):
+def judge(row, cell, record):
     """(run outcome, rerun outcome, problems) of one cell."""
     problems = []
     run, rerun = record['run'], record['rerun']
@@ -496,10 +617,21 @@ def judge(row, record):
             problems.append('run failed unclearly (%s): %s' % (why, str(run.get('msg'))[:300]))
     else:
         run_outcome = 'ok'
+        if cell['must_fail']:
+            run_outcome = 'OK'
+            problems.append('run succeeded although the faulted %s must make it fail (the answer was read as empty, '
+                            'absent or complete)' % cell['match'][0])
         if not (row.get('check_mode') or row.get('read_only')) and not run.get('changed'):
             problems.append('run succeeded but reported changed=false although it changed the account')
+        # a run that reports success has converged: right after it, the account is exact
+        problems.extend('the run succeeded, but right after it: %s' % problem
+                        for problem in account_problems(row, record['after_run']))
     if record['hits'] < 1:
         problems.append('the fault never fired (the request was not sent?)')
+    if record['foreign']:
+        problems.append('the foreign listener received %d request(s): %s' % (
+            len(record['foreign']), '; '.join('%s %s (credentials %s)' % (r['method'], r['path'], r['credentials'])
+                                              for r in record['foreign'])))
     if rerun.get('failed'):
         rerun_outcome = 'FAILED'
         problems.append('rerun failed: %s' % str(rerun.get('msg'))[:300])
@@ -509,29 +641,51 @@ def judge(row, record):
     if diverged:
         rerun_outcome = 'DIVERGED' if rerun_outcome == 'ok' else rerun_outcome
         problems.extend(diverged)
+    if problems:
+        problems.append('run message: %s' % (str(run.get('msg'))[:600] or '-'))
+        problems.append('requests of the run: %s' % ('; '.join(record['run_requests']) or '-'))
+        problems.append('requests of the rerun: %s' % ('; '.join(record['rerun_requests']) or '-'))
     return run_outcome, rerun_outcome, problems
 
 
-def print_matrix(rows, faults, outcomes, out):
+def print_matrix(rows, faults, outcomes, not_applicable, out):
     width = max(len(row['id']) for row in rows) + 2
-    col = max(15, max(len('%s/%s' % o[:2]) for o in outcomes.values()) + 2)
+    col = max([15] + [len('%s/%s' % o[:2]) + 1 for o in outcomes.values()] + [len(f['id']) for f in faults]) + 2
     lines = ['Fault matrix: cell = outcome of the run / of the rerun without faults (then the account is checked exactly)', '']
-    lines.append('request'.ljust(width) + ''.join(f[0].ljust(col) for f in faults))
+    lines.append('request'.ljust(width) + ''.join(f['id'].ljust(col) for f in faults))
     lines.append('-' * (width + col * len(faults)))
     for row in rows:
         cells = []
         for fault in faults:
-            run, rerun, problems = outcomes[(row['id'], fault[0])]
+            key = (row['id'], fault['id'])
+            if key in not_applicable:
+                cells.append('n/a'.ljust(col))
+                continue
+            run, rerun, problems = outcomes[key]
             text = '%s/%s' % (run, rerun) + ('!' if problems else '')
             cells.append(text.ljust(col))
-        lines.append(row['id'].ljust(width) + ''.join(cells))
+        lines.append(row['id'].ljust(width) + ''.join(cells).rstrip())
+    fault_width = max(len(f['id']) for f in faults)
     lines.append('')
     lines.append('Requests:')
     lines.extend('  %-*s %s' % (width, row['id'], row['title']) for row in rows)
     lines.append('Faults (armed on exactly one request, count 1):')
-    lines.extend('  %-9s %s' % (fault[0], fault[1]) for fault in faults)
-    lines.append('Outcomes: ok = succeeded; failed-clear = failed naming the request and the status or transport '
-                 'failure; ! = a check failed (listed below).')
+    lines.extend('  %-*s %s' % (fault_width, fault['id'], fault['title']) for fault in faults)
+    moved = [(row['id'], fault['id'], row['match_for'][fault['id']]) for row in rows for fault in faults
+             if fault['id'] in row.get('match_for', {})]
+    if moved:
+        lines.append('Cells armed on another request of the row\'s task:')
+        lines.extend('  %s x %s: %s %s' % (row_id, fault_id, match[0], match[1]) for row_id, fault_id, match in moved)
+    if not_applicable:
+        lines.append('n/a = the column cannot apply to the row (not run):')
+        by_reason = {}
+        for (row_id, fault_id), reason in not_applicable.items():
+            by_reason.setdefault((fault_id, reason), []).append(row_id)
+        order = dict((fault['id'], index) for index, fault in enumerate(faults))
+        for (fault_id, reason), row_ids in sorted(by_reason.items(), key=lambda item: (order[item[0][0]], item[0][1])):
+            lines.append('  %s on %s: %s' % (fault_id, ', '.join(row_ids), reason))
+    lines.append('Outcomes: ok = succeeded; failed-clear = failed naming the request and the status, the unexpected body, '
+                 'the foreign URL or the transport failure; OK = succeeded where it must fail; ! = a check failed (listed below).')
     bad = [(key, o[2]) for key, o in sorted(outcomes.items()) if o[2]]
     if bad:
         lines.append('')
@@ -541,7 +695,7 @@ def print_matrix(rows, faults, outcomes, out):
                 lines.append('  %s x %s: %s' % (row_id, fault_id, problem))
     total = len(outcomes)
     lines.append('')
-    lines.append('%d of %d cells converged' % (total - len(bad), total))
+    lines.append('%d of %d cells converged (%d n/a)' % (total - len(bad), total, len(not_applicable)))
     text = '\n'.join(lines)
     out.write(text + '\n')
     out.flush()
@@ -564,7 +718,12 @@ def main():
         if unknown:
             parser.error('unknown row id(s): %s' % ', '.join(unknown))
         rows = [row for row in rows if row['id'] in args.rows.split(',')]
-    faults = [f for f in FAULTS if not args.faults or f[0] in args.faults.split(',')]
+    faults = FAULTS
+    if args.faults:
+        unknown = sorted(set(args.faults.split(',')) - set(fault['id'] for fault in FAULTS))
+        if unknown:
+            parser.error('unknown fault id(s): %s' % ', '.join(unknown))
+        faults = [fault for fault in FAULTS if fault['id'] in args.faults.split(',')]
 
     workdir = args.keep or tempfile.mkdtemp(prefix='fault-matrix-')
     os.makedirs(workdir, exist_ok=True)
@@ -573,7 +732,7 @@ def main():
     controller = None
     try:
         lanes = [Lane(workdir, index) for index in range(max(1, args.lanes))]
-        cells = build_cells(rows, faults, lanes)
+        cells, not_applicable = build_cells(rows, faults, lanes)
         controller = Controller(cells, lanes)
         results_dir = os.path.join(workdir, 'results')
         os.makedirs(results_dir, exist_ok=True)
@@ -587,6 +746,9 @@ def main():
         inventory_file = os.path.join(workdir, 'inventory.yml')
         with open(inventory_file, 'w', encoding='utf-8') as handle:
             json.dump(inventory, handle)
+        if not cells:
+            records, state = [], {}
+            return finish(args, rows, faults, cells, records, state, not_applicable, workdir, len(lanes), started)
         command = ['ansible-playbook', '-i', inventory_file, '-f', str(len(lanes)), os.path.join(HERE, 'matrix.yml')]
         log_file = os.path.join(workdir, 'ansible.log')
         with open(log_file, 'w', encoding='utf-8') as log:
@@ -606,7 +768,11 @@ def main():
             controller.stop()
         for lane in lanes:
             lane.stop()
+    return finish(args, rows, faults, cells, records, state, not_applicable, workdir, len(lanes), started)
 
+
+def finish(args, rows, faults, cells, records, state, not_applicable, workdir, lanes, started):
+    """Judge the cells, print the matrix, keep the details in ``workdir``; the exit status."""
     by_id = dict((row['id'], row) for row in rows)
     outcomes = {}
     for record in records:
@@ -615,15 +781,25 @@ def main():
         if cell_state.get('steps') != ['prepare', 'between', 'finish']:
             outcomes[(cell['row'], cell['fault'])] = ('BROKEN', 'BROKEN', ['cell steps ran as %s' % cell_state.get('steps')])
             continue
-        record.update(hits=cell_state['hits'], numbers=cell_state['numbers'])
-        outcomes[(cell['row'], cell['fault'])] = judge(by_id[cell['row']], record)
+        record.update((key, cell_state[key]) for key in ('hits', 'numbers', 'after_run', 'foreign', 'run_requests', 'rerun_requests'))
+        outcomes[(cell['row'], cell['fault'])] = judge(by_id[cell['row']], cell, record)
     for cell in cells:
         outcomes.setdefault((cell['row'], cell['fault']), ('MISSING', 'MISSING', ['no result recorded']))
-    text, converged = print_matrix(rows, faults, outcomes, sys.stdout)
-    print('(%d cells in %d lanes, %.0fs)' % (len(outcomes), len(lanes), time.time() - started))
+    results = dict((int(record['index']), record) for record in records)
+    with open(os.path.join(workdir, 'cells.json'), 'w', encoding='utf-8') as handle:
+        json.dump([dict(cell, steps=state.get(cell['index']), result=results.get(cell['index']),
+                        outcome=outcomes[(cell['row'], cell['fault'])]) for cell in cells], handle, indent=1, default=str)
+    text, converged = print_matrix(rows, faults, outcomes, not_applicable, sys.stdout)
+    took = '(%d cells in %d lanes, %.0fs)' % (len(outcomes), lanes, time.time() - started)
+    if args.keep or not converged:
+        took += '\nEvery cell\'s messages and request logs: %s (ansible-playbook output: %s)' % (
+            os.path.join(workdir, 'cells.json'), os.path.join(workdir, 'ansible.log'))
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
+    print(took)
     if args.output:
         with open(os.path.join(args.output, 'fault_matrix.txt'), 'w', encoding='utf-8') as handle:
-            handle.write(text + '\n')
+            handle.write(text + '\n' + took + '\n')
     return 0 if converged else 1
 
 
