@@ -327,9 +327,10 @@ class PoolEngine(object):
             missing = unknown_applications(self.client, [app_id])
         except CatapultError as exc:
             self.fail('checking application_id %s before any write failed: %s; nothing was ordered or changed'
-                      % (app_id, exc), error=exc.to_dict())
+                      % (app_id, exc), error=exc.to_dict(), changed=False)
         if missing:
-            self.fail('%s; nothing was ordered or changed' % unknown_application_message(self.client, app_id))
+            self.fail('%s; nothing was ordered or changed' % unknown_application_message(self.client, app_id),
+                      changed=False)
 
     def reconcile(self, pool):
         if not self.check_mode and any(update_body(self.entry_for(r), r) for r in pool):
@@ -510,6 +511,9 @@ class PoolEngine(object):
             found = self.find_new(size, seen)
             if len(found) >= size or waited >= budget:
                 return found, waited
+            gone = self.controller_gone()
+            if gone:  # waiting for the account is pointless when no write may follow
+                self.abort(CatapultAborted('GET', self.client.user_path('phoneNumbers'), gone))
             step = min(wait, budget - waited)
             time.sleep(step)
             waited += step
@@ -532,6 +536,8 @@ class PoolEngine(object):
         budget = 0.0 if partial else min(self.client.timeout, MAX_SETTLE_SECONDS)
         try:
             found, waited = self.settle(size, seen, budget)
+        except PoolError:
+            raise
         except CatapultError as read_exc:
             self.fail('the answer to an order of %d numbers was lost (%s) and reading the account back failed (%s); '
                       'nothing was ordered again. Numbers that order allocated have no name; a rerun adopts those it '
@@ -560,11 +566,19 @@ class PoolEngine(object):
                       'the account over %gs found no new number; nothing was ordered again.' % (size, waited))
         return remaining - len(found)
 
+    def controller_gone(self):
+        """Why the controller that started the task is gone, or ``None`` (see the client's ``controller_gone``)."""
+        watch = getattr(self.client, 'controller_gone', None)
+        return watch() if watch is not None else None
+
     def abort(self, exc):
         """The controller is gone: stop before the next write and say what this run ordered."""
         self.aborted = exc
-        self.fail('stopped: %s; no further request that changes the account was sent.' % exc,
-                  error=exc.to_dict())
+        msg = 'stopped: %s; no further request that changes the account was sent.' % exc
+        if self.lost_orders:
+            msg += (' The answer to an order of this run was lost: the numbers it may have allocated have no name; a '
+                    'rerun adopts those it can show match the search.')
+        self.fail(msg, error=exc.to_dict())
 
     # -- after the writes ------------------------------------------------------------------
 
@@ -690,9 +704,9 @@ class PoolEngine(object):
     def left_behind_text(self):
         parts = ['%s (%s)' % (r.get('number'), r.get('id')) for r in self.left_behind]
         return ('Unlabelled numbers that appeared on the account after an order of this run whose answer was lost, '
-                'and were not visible when it was read back: %s. Nothing was released: a rerun adopts those it can show '
-                'match the search (adopt_unlabelled); label or release the others with '
-                'bandwidth.catapult.catapult_phone_number.' % ', '.join(parts))
+                'and were not visible when it was read back: %s. Nothing was released. They have no name; a rerun adopts '
+                'those it can show match the search while the pool lacks numbers (adopt_unlabelled); label or release '
+                'the others with bandwidth.catapult.catapult_phone_number.' % ', '.join(parts))
 
     def verify_unlabelled(self):
         """Labelling answered with errors: read the account once, since a failed answer may hide an applied update."""

@@ -460,3 +460,82 @@ def test_pool_options_fail_naming_the_option_before_any_request(run_module, para
         assert not failed, (params, result['msg'])
         assert sent >= 1
         assert result['changed'] and result['shortfall'] == params['quantity']
+
+
+# --------------------------------------------------------------------------- adoption (issue 11, finding 3)
+
+# The documentation of adopt_unlabelled: a local pool adopts a number only when it is a local
+# number (area code not toll-free), its state and city on the account are the pool's (a number
+# without them is not adopted), its digits start with area_code + local_number and its national
+# number matches pattern; with zip or in_local_calling_area nothing is adopted. A toll-free pool
+# adopts toll-free numbers matching pattern.
+TOLL_FREE_CODES = ('800', '833', '844', '855', '866', '877', '888')
+KEYPAD = {'ABC': '2', 'DEF': '3', 'GHI': '4', 'JKL': '5', 'MNO': '6', 'PQRS': '7', 'TUV': '8', 'WXYZ': '9'}
+
+
+def oracle_pattern(pattern, national):
+    """Does ``pattern`` (letters as keypad digits, ? one digit, * any digits) occur in the 10 digits?"""
+    digits = ''.join(next((d for letters, d in KEYPAD.items() if char.upper() in letters), char) for char in pattern)
+
+    def at(i, j):
+        if j == len(digits):
+            return True
+        if digits[j] == '*':
+            return any(at(k, j + 1) for k in range(i, len(national) + 1))
+        return i < len(national) and (digits[j] == '?' or digits[j] == national[i]) and at(i + 1, j + 1)
+
+    return any(at(start, 0) for start in range(len(national) + 1))
+
+
+def oracle_adopts(kind, resource, params):
+    number = resource.get('number') or ''
+    if not re.fullmatch(r'\+1[2-9][0-9]{9}', number):
+        return False
+    national = number[2:]
+    if (national[:3] in TOLL_FREE_CODES) != (kind == 'tollFree'):
+        return False
+    if params.get('pattern') and not oracle_pattern(params['pattern'], national):
+        return False
+    if kind == 'tollFree':
+        return True
+    if params.get('zip') or params.get('in_local_calling_area'):
+        return False
+    for field in ('state', 'city'):
+        wanted = params.get(field)
+        if wanted and ' '.join(str(resource.get(field) or '').split()).upper() != ' '.join(wanted.split()).upper():
+            return False
+    if params.get('area_code') and not national.startswith(params['area_code'] + (params.get('local_number') or '')):
+        return False
+    return True
+
+
+ACCOUNT_NUMBERS = st.one_of(
+    st.sampled_from(['+19195550100', '+19195551234', '+19846800000', '+12125550100', '+18005550100', '+18885551234']),
+    st.builds(lambda code, rest: '+1' + code + rest, st.sampled_from(('919', '984', '212') + TOLL_FREE_CODES),
+              st.text('0123456789', min_size=7, max_size=7)),
+    st.sampled_from(['+4930123456', '+1919555', '', None]))
+
+
+@st.composite
+def account_numbers(draw):
+    resource = {'id': 'n-x', 'number': draw(ACCOUNT_NUMBERS)}
+    for field, values in (('state', ['NC', 'nc', 'NY', ' NC ', '']), ('city', ['RALEIGH', 'Raleigh', 'CARY', ''])):
+        if draw(st.booleans()):
+            resource[field] = draw(st.sampled_from(values))
+    return resource
+
+
+@SETTINGS
+@given(params=valid_pool_params(), resource=account_numbers(), kind=st.sampled_from(['local', 'tollFree']))
+def test_a_pool_adopts_only_what_the_documentation_says_it_checks(params, resource, kind):
+    from ansible_collections.bandwidth.catapult.plugins.module_utils import search  # pylint: disable=import-outside-toplevel
+    if kind == 'tollFree':
+        params = {'pattern': params['pattern']}
+    crit, errors = search.validate(kind, dict(dict.fromkeys(('state', 'city', 'zip', 'area_code', 'local_number',
+                                                              'in_local_calling_area', 'pattern')), **params))
+    assert errors == []
+    expected = oracle_adopts(kind, resource, dict((k, v.strip() if isinstance(v, str) else v) for k, v in params.items()))
+    assert search.matches(kind, resource, crit) == expected, (kind, params, resource)
+    verdict = search.match_verdict(kind, resource, crit)
+    if params.get('zip') or params.get('in_local_calling_area'):
+        assert verdict != search.MATCH

@@ -843,6 +843,7 @@ def test_unknown_application_fails_before_any_order(run_module, fake, requests_m
                              'answered 404 application-not-found); nothing was ordered or changed' % (USER, USER))
     assert calls(requests_mock) == [LIST_POOL, app_call('a-nope')]
     assert fake.numbers == []
+    assert result['changed'] is False
 
 
 def test_unknown_application_fails_before_reconciling_a_full_pool(run_module, fake, requests_mock):
@@ -1089,3 +1090,16 @@ def test_order_answered_201_with_an_empty_list_that_ordered_nothing_fails_withou
     assert 'HTTP 201 but listed no numbers' in result['msg'] and 'nothing was ordered again' in result['msg']
     assert [c for c in writes(requests_mock) if 'availableNumbers' in c[1]] == [order_call(3)]
     assert sum(no_sleep) == 10.0
+
+
+def test_dead_controller_stops_waiting_for_a_lost_order(run_module, fake, requests_mock, no_sleep, controller):
+    hide_for(fake, 1 + 6)  # the lost order's numbers would not show during the whole wait
+    fake.orders.append(('status_after', 503))
+    requests_mock.get(NUMBERS, json=fake.list_numbers)
+    result, failed = run_module(module, args(quantity=2))
+    assert failed
+    assert result['msg'].startswith('stopped: Stopped before GET /users/%s/phoneNumbers' % USER)
+    assert 'The answer to an order of this run was lost' in result['msg']
+    assert no_sleep == []
+    assert writes(requests_mock) == [order_call(2)]
+    assert calls(requests_mock) == [LIST_POOL, LIST_ALL, order_call(2), LIST_ALL]
