@@ -1118,14 +1118,14 @@ class Emulator:
         records = sorted((rec for rec in self.user_numbers[req.user_id].values() if keep(rec)), key=lambda r: r['seq'])
         return self.paginate(req, [self.resource(rec, req.root_url) for rec in records])
 
-    def paginate(self, req, items):
+    def paginate(self, req, items, resource='phoneNumber'):
         page, size = int_param(req, 'page', 0), int_param(req, 'size', LIST_DEFAULT_SIZE)
         if page < 0:
             raise validation_error('The page parameter must be greater than or equal to 0')
         if size < 1:
             raise validation_error('The size parameter must be greater than 0')
         if size > LIST_MAX_SIZE:
-            raise validation_error('The phoneNumber resource property size exceeds the limit of %d' % LIST_MAX_SIZE)
+            raise validation_error('The %s resource property size exceeds the limit of %d' % (resource, LIST_MAX_SIZE))
         filters = [(key, value) for key, value in req.params if key not in ('page', 'size')]
 
         def link(target, rel):
@@ -1187,7 +1187,7 @@ class Emulator:
 
     def list_applications(self, req):
         apps = self.users[req.user_id]['applications']
-        return self.paginate(req, [self.application_resource(app_id, fields) for app_id, fields in apps.items()])
+        return self.paginate(req, [self.application_resource(app_id, fields) for app_id, fields in apps.items()], 'application')
 
     def create_application(self, req):
         fields = application_fields(req.json_object())

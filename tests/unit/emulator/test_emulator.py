@@ -488,7 +488,8 @@ def test_application_list_pagination(client):
     assert links == [first + ', <%s?page=1&size=3>; rel="next"' % url, first + ', <%s?page=2&size=3>; rel="next"' % url, first]
     assert len(client.api('GET', apps_path(client)).json()) == 7  # default size 25
     assert client.api('GET', apps_path(client), params={'page': 5}).json() == []
-    assert_error(client.api('GET', apps_path(client), params={'size': 1001}), 400, 'validation-error')
+    assert_error(client.api('GET', apps_path(client), params={'size': 1001}), 400, 'validation-error',
+                 'The application resource property size exceeds the limit of 1000')
 
 
 APPS_PATH = r'^/users/[^/]+/applications$'
