@@ -231,9 +231,9 @@ class AccountRun(object):
         known = set(app.get('id') for app in self.client.paginate(self.client.user_path('applications')))
         missing = [app_id for app_id in wanted if app_id not in known]
         if missing:
-            raise AccountError('application_id %s %s not exist on account %s (GET %s lists the account\'s applications); '
+            raise AccountError("application_id %s %s not exist on account %s (GET %s lists the account's applications); "
                                'nothing was written' % (', '.join(missing), 'does' if len(missing) == 1 else 'do',
-                                                         self.client.user_id, self.client.user_path('applications')),
+                                                        self.client.user_id, self.client.user_path('applications')),
                                self.result())
 
     def read(self):

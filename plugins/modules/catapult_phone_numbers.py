@@ -329,6 +329,10 @@ phone_numbers:
     failed:
       description: Whether its write failed; RV(phone_numbers[].msg) says why.
       type: bool
+    msg:
+      description: Why its write failed.
+      type: str
+      returned: when failed
     phone_number:
       description: The number's resource after the task (snake_case), as M(bandwidth.catapult.catapult_phone_number) returns it.
       type: dict

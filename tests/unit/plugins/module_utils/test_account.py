@@ -600,7 +600,7 @@ def test_check_mode_previews_skip_adopted_and_member_numbers(client, fake, reque
     fake.add('+19195550100', name='a')
     stray = fake.add('+19195550101')
     result = run(client, check_mode=True, pools=[{'name': 'a', 'state': 'NC', 'quantity': 3},
-                                                  {'name': 'b', 'area_code': '919', 'quantity': 1}])
+                                                 {'name': 'b', 'area_code': '919', 'quantity': 1}])
     assert calls(requests_mock) == [LIST, search(1, state='NC'), search(2, areaCode='919')]
     assert [(p['adopted'], p['ordered'], p['numbers']) for p in result['pools']] == [
         ([stray['number']], ['+19195550102'], ['+19195550100', '+19195550101', '+19195550102']),
