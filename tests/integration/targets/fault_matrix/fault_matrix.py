@@ -75,6 +75,7 @@ POOL = 'bandwidth.catapult.catapult_local_number_order'
 HTML_PAGE = '<html><body><h1>Down for maintenance</h1></body></html>'
 FOREIGN_LINK = '<{foreign}/v1/users/%s/phoneNumbers?page=1&size=1000>; rel="next"' % USER
 LIST_MATCH = ('GET', r'^/users/[^/]+/phoneNumbers$')
+APPLICATIONS_LIST_MATCH = ('GET', r'^/users/[^/]+/applications$')
 
 
 def is_read(match):
@@ -82,7 +83,8 @@ def is_read(match):
 
 
 def is_list(match):
-    return tuple(match) == LIST_MATCH
+    """A paginated list (the client follows its Link rel="next")."""
+    return tuple(match) in (LIST_MATCH, APPLICATIONS_LIST_MATCH)
 
 
 def is_order(match):
@@ -222,7 +224,7 @@ MORE_ROWS = [
     {'id': 'role-pool-order', 'title': 'role phone_numbers: order a pool (POST /availableNumbers/local)',
      'module': ROLE, 'setup': [{'number': N2, 'name': 'Gone'}], 'task': ROLE_TASK,
      'match': ('POST', r'^/availableNumbers/local'), 'expect': ROLE_EXPECT, 'allocations': 4,
-     'na': {'foreign-link': "the role's list requests are role-order's (the account) and pool-list's (the pool)"}},
+     'match_for': {'foreign-link': APPLICATIONS_LIST_MATCH}},
 ]
 
 # the request (method and path), or the foreign URL a Link or Location pointed to
