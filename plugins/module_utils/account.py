@@ -520,7 +520,7 @@ class AccountRun(object):
             for item in plan['preview']:
                 before[item.get('number')] = managed_view(item.get('number'), None)
                 after[item.get('number')] = _labelled_view(item, labels)
-        for resource in self.releases:
+        for resource in self.releases if self.pruning() else []:
             before[resource.get('number')] = managed_view(resource.get('number'), resource)
             after[resource.get('number')] = managed_view(resource.get('number'), None)
         return {'before': _as_list(before), 'after': _as_list(after)}

@@ -272,9 +272,9 @@ def run(client, check_mode=False, diff=False, **options):
     return AccountRun(client, state(**options), check_mode=check_mode, diff=diff).run()
 
 
-def refused(client, check_mode=False, **options):
+def refused(client, check_mode=False, diff=False, **options):
     with pytest.raises(AccountError) as caught:
-        run(client, check_mode=check_mode, **options)
+        run(client, check_mode=check_mode, diff=diff, **options)
     return caught.value
 
 
@@ -720,6 +720,13 @@ def test_the_guard_refuses_before_any_write_and_says_how_to_raise_the_limit(clie
     assert [line for line in exc.result['summary'] if line.startswith('prune')] == [
         'prune: refused: 4 releases exceed prune_limit (3); nothing was released']
     assert len(fake.enabled()) == 6
+
+
+def test_the_diff_of_a_refused_prune_releases_nothing(client, fake, requests_mock):
+    seed_drift(fake)
+    exc = refused(client, check_mode=True, diff=True, prune=True, prune_limit=3, **DRIFT_STATE)
+    assert [view for view in exc.result['diff']['after']['phone_numbers'] if view['state'] == 'absent'] == []
+    assert calls(requests_mock) == [LIST]
 
 
 def test_the_guard_counts_only_prune_releases_and_allows_the_limit(client, fake, requests_mock):
