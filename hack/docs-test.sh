@@ -4,9 +4,10 @@
 #      references), docs/docsite/extra-docs.yml, links.yml and the RST guides (rstcheck);
 #   2. every module's ansible-doc: examples with FQCN tasks and a register, RETURN docs,
 #      every option described, in the action group; the role's ansible-doc;
-#   3. the changelog: fragments lint, changelog.yaml lint, and a release of the pending
+#   3. the README's Performance figures are exactly what tests/bench/README-figures.json says;
+#   4. the changelog: fragments lint, changelog.yaml lint, and a release of the pending
 #      fragments in a scratch copy renders a CHANGELOG.rst that holds every entry;
-#   4. the docsite HTML (antsibull-docs + Sphinx, offline; DOCS_HTML=0 skips it).
+#   5. the docsite HTML (antsibull-docs + Sphinx, offline; DOCS_HTML=0 skips it).
 # Run from the collection root under .../ansible_collections/<ns>/<name> (run-tests.sh runs
 # it in its copy). antsibull-docs, antsibull-changelog and the Sphinx theme are installed
 # into the virtualenv on first use; they are test tools, not requirements of the collection.
@@ -170,6 +171,30 @@ for problem in problems:
 sys.exit(1 if problems else 0)
 PYEOF
 role_docs "$NS.$NAME" .
+
+step "README Performance figures"
+# Every figure the README's Performance section shows comes from a results file committed
+# with it: the block between the bench-figures markers is what bench.py renders from it.
+figures=tests/bench/README-figures.json
+[ -f "$figures" ] || die "no $figures: the README's Performance figures must come from a committed results file"
+! git check-ignore -q "$figures" || die "$figures is ignored by git; it must be committed with the README"
+"$PY" tests/bench/bench.py --readme-figures "$figures" >"$WORK/figures.md" || die "bench.py cannot render $figures"
+"$PY" - README.md "$WORK/figures.md" <<'PYEOF'
+import re
+import sys
+
+readme, figures = sys.argv[1:3]
+text = open(readme, encoding='utf-8').read()
+m = re.search(r'<!-- bench-figures:begin -->\n(.*?)\n<!-- bench-figures:end -->', text, re.S)
+if not m:
+    sys.exit('README.md has no block between <!-- bench-figures:begin --> and <!-- bench-figures:end -->')
+want = open(figures, encoding='utf-8').read().strip()
+if m.group(1).strip() != want:
+    print('README.md Performance figures differ from what tests/bench/README-figures.json says; expected:')
+    print(want)
+    sys.exit(1)
+print('ok: the README quotes tests/bench/README-figures.json exactly')
+PYEOF
 
 step "changelog"
 antsibull-changelog lint || die "changelog fragments lint failed"

@@ -8,7 +8,9 @@
 #      ignores (tool output), so no entry is stale;
 #   3. the tarball holds each licence text byte for byte, a README for every role, and no
 #      file that git would not track (caches, local output);
-#   4. galaxy-importer (the importer Galaxy runs) on the tarball, with ansible-doc,
+#   4. no file cites a document the repository does not hold (notes kept outside it, issue
+#      numbers of a tracker a clone does not come with);
+#   5. galaxy-importer (the importer Galaxy runs) on the tarball, with ansible-doc,
 #      ansible-lint and flake8 on and ansible-test off: any ERROR or WARNING fails.
 # The tools live in a virtualenv of their own ($BUILD/venv-galaxy): they are test tools,
 # never requirements of the collection. Run from the collection root (run-tests.sh runs it
@@ -47,7 +49,7 @@ step "build the tarball"
 tarball="$(ls "$WORK"/dist/*.tar.gz)"
 echo "built $tarball"
 
-step "licences, build_ignore and the tarball's contents"
+step "licences, build_ignore, the tarball's contents, citations"
 "$PY" - "$tarball" <<'PYEOF'
 import fnmatch
 import hashlib
@@ -150,6 +152,22 @@ with tarfile.open(tarball) as tar:
         problems.append('the tarball holds files git does not track (add them to build_ignore or delete them): %s'
                         % ', '.join(strays[:10]))
     print('ok: %d files in the tarball' % sum(1 for m in members.values() if m.isfile()))
+
+# 4. the repository cites only documents it holds: no notes kept beside the repository,
+# no issue numbers of a tracker a clone does not come with (API facts: docs/catapult-api-facts.md)
+outside = re.compile(r'\.\./shared|/work/shared|\b(?:catapult-api|toolchain|design|style)\.md\b'
+                     r'|\b[Ii]ssues? #?[0-9]+\b|(?:^|\s)#[0-9]+\b|\bAPD\b')
+cited = 0
+for path in tracked:
+    if path.startswith('LICENSES/'):
+        continue
+    with open(path, encoding='utf-8', errors='replace') as f:
+        for number, line in enumerate(f, 1):
+            if outside.search(line):
+                cited += 1
+                problems.append('%s:%d cites a document that is not in the repository: %s' % (path, number, line.strip()[:120]))
+if not cited:
+    print('ok: no file cites a document outside the repository')
 
 for p in problems:
     print('FAIL: ' + p)
