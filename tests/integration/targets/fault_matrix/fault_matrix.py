@@ -654,7 +654,7 @@ def print_matrix(rows, faults, outcomes, not_applicable, out):
     width = max(len(row['id']) for row in rows) + 2
     col = max([15] + [len('%s/%s' % o[:2]) + 1 for o in outcomes.values()] + [len(f['id']) for f in faults]) + 2
     lines = ['Fault matrix: cell = outcome of the run / of the rerun without faults (then the account is checked exactly)', '']
-    lines.append('request'.ljust(width) + ''.join(f['id'].ljust(col) for f in faults))
+    lines.append(('request'.ljust(width) + ''.join(f['id'].ljust(col) for f in faults)).rstrip())
     lines.append('-' * (width + col * len(faults)))
     for row in rows:
         cells = []
