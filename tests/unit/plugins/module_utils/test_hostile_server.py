@@ -218,24 +218,31 @@ def test_no_write_is_sent_once_the_controller_is_gone_but_reads_are(requests_moc
 
 
 def test_controller_watch_sees_its_parent_process_die(tmp_path):
-    """A real process tree: a shell starts a watcher in the background and exits; the watcher notices."""
+    """A real process tree: a shell starts a watcher in the background and exits once the
+    watcher has recorded its ancestors; the watcher, re-parented, notices."""
     out = tmp_path / 'watch.txt'
+    ready = tmp_path / 'ready'
     code = textwrap.dedent('''
         import os, sys, time
         sys.path[:0] = %r
         from ansible_collections.bandwidth.catapult.plugins.module_utils.common import ControllerWatch
         watch = ControllerWatch()
         first = watch()
-        time.sleep(1.5)
+        open(%r, 'w').close()
+        deadline = time.time() + 20
+        while watch() is None and time.time() < deadline:
+            time.sleep(0.05)
         with open(%r, 'w') as handle:
             handle.write('%%s|%%s' %% (first, watch()))
         os.rename(%r, %r)
-    ''' % (sys.path, str(out) + '.tmp', str(out) + '.tmp', str(out)))
+    ''' % (sys.path, str(ready), str(out) + '.tmp', str(out) + '.tmp', str(out)))
     script = tmp_path / 'watcher.py'
     script.write_text(code)
     errors = tmp_path / 'stderr.txt'
-    subprocess.run(['sh', '-c', '"$0" "$1" 2>"$2" & sleep 0.5', sys.executable, str(script), str(errors)], check=True, timeout=10)
-    deadline = time.time() + 10
+    # the shell waits until the watcher recorded its ancestors (the shell among them), then exits
+    shell = '"$0" "$1" 2>"$2" & i=0; while [ ! -f "$3" ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done'
+    subprocess.run(['sh', '-c', shell, sys.executable, str(script), str(errors), str(ready)], check=True, timeout=60)
+    deadline = time.time() + 30
     while not out.exists() and time.time() < deadline:
         time.sleep(0.1)
     assert out.exists(), errors.read_text()
@@ -303,7 +310,7 @@ def test_a_name_that_does_not_resolve_is_tried_once(requests_mock, no_sleep):
     with pytest.raises(CatapultTransportError) as caught:
         patient.list_phone_numbers()
     assert requests_mock.call_count == 1
-    assert 'after' not in str(caught.value).split(':')[0]
+    assert 'after' not in str(caught.value).split(':', 1)[0]
     assert no_sleep == []
 
 
