@@ -597,7 +597,7 @@ class PoolEngine(object):
         except CatapultError as exc:
             self.problems.append('re-counting the pool %s after the task failed: %s' % (self.name, exc))
             return
-        pool = dict((r.get('id'), r) for r in listed if r.get('name') == self.name)
+        pool = dict((r.get('id'), r) for r in listed if r.get('name') == self.name and r.get('number') not in self.exclude)
         ours = [m['phone_number'] for m in self.members if m.get('phone_number')]
         ours += [phone_number_result(rec['resource']) for rec in self.added if rec['result'] is not None]
         unseen = [p for p in ours if p.get('id') and p['id'] not in pool]

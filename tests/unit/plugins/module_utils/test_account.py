@@ -529,8 +529,6 @@ def test_a_pool_claims_numbers_carrying_its_name_unless_an_entry_claims_them(cli
     assert entry['number'] in result['unchanged']
 
 
-@pytest.mark.xfail(strict=True, reason='pool.py (not this engine): PoolEngine.recount lists the pool by name and counts '
-                   'a number an entry claims (it ignores exclude), so it warns of a surplus that is not there')
 def test_a_number_an_entry_claims_is_no_surplus_after_the_pool_wrote(client, fake, requests_mock):
     fake.add('+19842190001', name='ivr', applicationId='a-sms')
     fake.add('+19842190002', name='ivr')
