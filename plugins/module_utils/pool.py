@@ -671,6 +671,9 @@ class PoolEngine(object):
 
     def fail(self, msg, **extra):
         self.recount()
+        msg = msg.rstrip()
+        if not msg.endswith('.'):
+            msg += '.'  # sentences follow
         output = self.output()
         unlabelled = self.unlabelled()
         if unlabelled:

@@ -44,8 +44,12 @@ CONCURRENCY = 4       # the play's concurrency: at most this many writes can be 
 ORPHAN_WAIT = 30.0    # how long orphaned module processes may take to exit
 
 
-def module_processes():
-    """Pids of module processes of this collection still running (AnsiballZ wrappers)."""
+def module_processes(session):
+    """Pids of this collection's module processes (AnsiballZ wrappers) in the session of one killed run.
+
+    The run was started in a session of its own, whose id is its pid; orphaned children keep
+    it, so other runs on the machine are never counted or touched.
+    """
     found = []
     for pid in os.listdir('/proc'):
         if not pid.isdigit():
@@ -53,9 +57,11 @@ def module_processes():
         try:
             with open('/proc/%s/cmdline' % pid, 'rb') as handle:
                 cmdline = handle.read().replace(b'\0', b' ')
-        except OSError:
+            with open('/proc/%s/stat' % pid, encoding='utf-8', errors='replace') as handle:
+                sid = int(handle.read().rsplit(')', 1)[-1].split()[3])
+        except (OSError, ValueError, IndexError):
             continue
-        if b'AnsiballZ_catapult_' in cmdline:
+        if sid == session and b'AnsiballZ_catapult_' in cmdline:
             found.append(int(pid))
     return found
 
@@ -168,9 +174,9 @@ def main():
                     code = rerun.wait(300)
                     rerun_log.close()
                 deadline = time.time() + ORPHAN_WAIT
-                while module_processes() and time.time() < deadline:
+                while module_processes(proc.pid) and time.time() < deadline:
                     time.sleep(0.2)
-                left = module_processes()
+                left = module_processes(proc.pid)
                 numbers = call(control + '/numbers?user_id=' + USER)['numbers']
                 problems = check_pool(numbers, args.quantity) if job == 'pool' else check_bulk(numbers, entries)
                 if code != 0:
