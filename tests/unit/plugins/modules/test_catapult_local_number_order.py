@@ -840,7 +840,7 @@ def test_unknown_application_fails_before_any_order(run_module, fake, requests_m
     result, failed = run_module(module, args(application_id='a-nope'), check_mode=check_mode)
     assert failed
     assert result['msg'] == ('application_id a-nope does not exist on account %s (GET /users/%s/applications/a-nope '
-                             'answered 404 application-not-found); nothing was ordered or changed' % (USER, USER))
+                             'answered 404 application-not-found); nothing was ordered or changed.' % (USER, USER))
     assert calls(requests_mock) == [LIST_POOL, app_call('a-nope')]
     assert fake.numbers == []
     assert result['changed'] is False
