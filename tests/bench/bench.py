@@ -458,10 +458,15 @@ def readme_figures(path):
     rows = data['rows']
     rel = os.path.relpath(os.path.abspath(path), str(REPO))
     commit = (data['git']['commit'] or '-') + (' plus uncommitted changes to plugins/' if data['git'].get('dirty') else '')
-    out = ['Measured on %s UTC (commit %s) on a %d-CPU machine (load average %s after the run): latency %g ms per '
+    loads = ' / '.join('%.1f' % x for x in data['host']['loadavg_after'])
+    if data['host'].get('loadavg_before'):
+        loads = '%s before the run, %s after it' % (' / '.join('%.1f' % x for x in data['host']['loadavg_before']), loads)
+    else:
+        loads += ' after the run'
+    out = ['Measured on %s UTC (commit %s) on a %d-CPU machine (load average %s): latency %g ms per '
            'request, concurrency %d for the bulk form and the pool, N = %s.'
            % (stamp.strftime('%Y-%m-%d %H:%M'), commit, data['host']['cpus'],
-              ' / '.join('%.1f' % x for x in data['host']['loadavg_after']), opts['latency_ms'], opts['concurrency'],
+              loads, opts['latency_ms'], opts['concurrency'],
               ', '.join(str(n) for n in opts['sizes']) or '-'),
            '',
            '| scenario | N | wall time | requests | writes | HTTP 429 | floor | x bulk | how |',
@@ -514,6 +519,7 @@ def main(argv=None):
           % (args.latency_ms, args.concurrency, ','.join(map(str, sizes)) or '-',
              ', rate-limit scenario N=%d' % args.rate_limit_size if args.rate_limits else '', workdir), flush=True)
 
+    load_before = list(os.getloadavg())
     emulator = Emulator(str(python), args.latency_ms, workdir)
     bench = None
     t0 = time.monotonic()
@@ -551,7 +557,8 @@ def main(argv=None):
         'timestamp': stamp,
         'git': git_info(),
         'collection': str(Path(args.collection).resolve()),
-        'host': {'cpus': os.cpu_count(), 'loadavg_after': list(os.getloadavg()), 'python': platform.python_version()},
+        'host': {'cpus': os.cpu_count(), 'loadavg_before': load_before, 'loadavg_after': list(os.getloadavg()),
+                 'python': platform.python_version()},
         'options': {'sizes': sizes, 'latency_ms': args.latency_ms, 'concurrency': args.concurrency,
                     'skip_baselines': args.skip_baselines, 'baseline_sample': args.baseline_sample,
                     'rate_limits': args.rate_limits, 'rate_limit_size': args.rate_limit_size},
