@@ -155,7 +155,7 @@ with tarfile.open(tarball) as tar:
 
 # 4. the repository cites only documents it holds: no notes kept beside the repository,
 # no issue numbers of a tracker a clone does not come with (API facts: docs/catapult-api-facts.md)
-outside = re.compile(r'\.\./shared|/work/shared|\b(?:catapult-api|toolchain|design|style)\.md\b'
+outside = re.compile(r'(?:\.\.|/work)/shared\b|\b(?:catapult-api|toolchain|design|style)\.md\b'
                      r'|\b[Ii]ssues? #?[0-9]+\b|(?:^|\s)#[0-9]+\b|\bAPD\b')
 cited = 0
 for path in tracked:

@@ -47,6 +47,9 @@ elif [ "$SERIES" = 2.16 ] && "$PYTHON" -c "import sys; sys.exit(not (3, $lo) <= 
 else
   py="$(find_python "$lo" "$hi")" || true
 fi
+if [ -n "$forced" ] && ! "$py" -c "import sys; sys.exit(not (3, $lo) <= sys.version_info[:2] <= (3, $hi))" 2>/dev/null; then
+  die "FAILED: LANE_PYTHON_${SERIES//./_}=$forced is not a Python 3.$lo to 3.$hi, which ansible-core $SERIES needs. This lane is not skipped."
+fi
 if [ -z "$py" ] || ! "$py" -c "import sys; sys.exit(not (3, $lo) <= sys.version_info[:2] <= (3, $hi))" 2>/dev/null; then
   die "FAILED: ansible-core $SERIES needs Python 3.$lo to 3.$hi as controller and none was found (looked for python3.N on PATH, in pyenv's versions under \$PYENV_ROOT, ~/.pyenv and /root/.pyenv, in /usr/local/bin and /usr/bin; LANE_PYTHON_${SERIES//./_}=/path/to/python forces one). This lane is not skipped."
 fi
