@@ -231,9 +231,13 @@ class PoolEngine(object):
         fields = ('name', 'applicationId', 'application', 'fallbackNumber')
         return not any(resource.get(field) for field in fields)
 
+    def free(self, resource):
+        """Bare and not claimed elsewhere (``exclude``)."""
+        return self.bare(resource) and resource.get('number') not in self.exclude
+
     def could_be_ours(self, resource):
-        """Bare and not shown to differ from the search: what this run's own search-and-order could have allocated."""
-        return self.bare(resource) and match_verdict(self.kind, resource, self.crit) != NO_MATCH
+        """Free and not shown to differ from the search: what this run's own search-and-order could have allocated."""
+        return self.free(resource) and match_verdict(self.kind, resource, self.crit) != NO_MATCH
 
     def adoptable(self, account):
         """Unlabelled, unassigned numbers shown to match the kind and every checkable criterion, oldest first.
@@ -241,8 +245,7 @@ class PoolEngine(object):
         A criterion that cannot be checked on the number (zip, in_local_calling_area, a field the
         resource lacks) means the number is not adopted: never on a guess.
         """
-        found = [r for r in account if self.bare(r) and r.get('number') not in self.exclude
-                 and matches(self.kind, r, self.crit)]
+        found = [r for r in account if self.free(r) and matches(self.kind, r, self.crit)]
         return sorted(found, key=lambda r: (r.get('createdTime') or '', _by_number(r)))
 
     def find_new(self, size, seen):
@@ -253,8 +256,7 @@ class PoolEngine(object):
         not exclude a number here: it was not on the account before this run's own order.
         """
         account = self.list_account()
-        new = [r for r in account if r.get('id') and r['id'] not in seen and r.get('number') not in self.exclude
-               and self.could_be_ours(r)]
+        new = [r for r in account if r.get('id') and r['id'] not in seen and self.could_be_ours(r)]
         new.sort(key=lambda r: (r.get('createdTime') or '', _by_number(r)))
         return new[:size]
 

@@ -531,8 +531,8 @@ def test_a_pool_adopts_only_what_the_documentation_says_it_checks(params, resour
     from ansible_collections.bandwidth.catapult.plugins.module_utils import search  # pylint: disable=import-outside-toplevel
     if kind == 'tollFree':
         params = {'pattern': params['pattern']}
-    crit, errors = search.validate(kind, dict(dict.fromkeys(('state', 'city', 'zip', 'area_code', 'local_number',
-                                                              'in_local_calling_area', 'pattern')), **params))
+    options = ('state', 'city', 'zip', 'area_code', 'local_number', 'in_local_calling_area', 'pattern')
+    crit, errors = search.validate(kind, dict(dict.fromkeys(options), **params))
     assert errors == []
     expected = oracle_adopts(kind, resource, dict((k, v.strip() if isinstance(v, str) else v) for k, v in params.items()))
     assert search.matches(kind, resource, crit) == expected, (kind, params, resource)

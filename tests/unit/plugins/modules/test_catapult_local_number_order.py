@@ -257,8 +257,8 @@ def test_orders_the_pool_and_labels_every_new_number(run_module, fake, requests_
     result, failed = run_module(module, args(application_id='a-ivr', fallback_number='+1 919 555 0000'), diff=True)
     assert not failed, result
     ids = [n['id'] for n in fake.numbers]
-    assert calls(requests_mock) == ([LIST_POOL, app_call('a-ivr'), LIST_ALL, order_call(3)] + [update_call(i) for i in ids]
-                                    + [LIST_POOL])
+    expected = [LIST_POOL, app_call('a-ivr'), LIST_ALL, order_call(3)] + [update_call(i) for i in ids] + [LIST_POOL]
+    assert calls(requests_mock) == expected
     assert bodies(requests_mock) == [(i, {'name': POOL, 'applicationId': 'a-ivr', 'fallbackNumber': '+19195550000'})
                                      for i in ids]
     assert result['changed'] is True
@@ -382,8 +382,9 @@ def test_lost_order_answer_is_read_back_and_adopted_never_resent(run_module, fak
     result, failed = run_module(module, args())
     assert not failed, result
     new = fake.numbers[2:]
-    assert calls(requests_mock) == ([LIST_POOL, LIST_ALL, order_call(2), LIST_ALL] + [update_call(n['id']) for n in new]
-                                    + [LIST_ALL])  # the re-count lists the whole account after a lost answer
+    # the re-count lists the whole account after a lost answer
+    expected = [LIST_POOL, LIST_ALL, order_call(2), LIST_ALL] + [update_call(n['id']) for n in new] + [LIST_ALL]
+    assert calls(requests_mock) == expected
     assert [n['id'] for n in result['ordered']] == [n['id'] for n in new]
     assert len(fake.named()) == 3
     assert [n['number'] for n in fake.unnamed()] == ['+19195550999']
@@ -685,8 +686,8 @@ def test_applied_order_answered_201_with_a_hostile_body_is_read_back_and_labelle
     assert no_sleep == []
 
 
-def test_order_answered_201_with_a_hostile_body_that_ordered_nothing_is_not_resent_blindly(run_module, fake,
-                                                                                          requests_mock, no_sleep):
+def test_order_answered_201_with_a_hostile_body_that_ordered_nothing_is_not_resent_blindly(
+        run_module, fake, requests_mock, no_sleep):
     answers = [{'status_code': 201, 'text': '<html>Gateway</html>', 'headers': {'Content-Type': 'text/html'}}]
     requests_mock.post(ORDER, answers + [{'status_code': 201, 'json': fake.order}])
     result, failed = run_module(module, args())
@@ -888,8 +889,8 @@ def controller(monkeypatch):
 
 
 @pytest.mark.parametrize('concurrency', [1, 4])
-def test_dead_controller_stops_labelling_at_once_and_lists_what_was_ordered(run_module, fake, requests_mock, no_sleep,
-                                                                         controller, concurrency):
+def test_dead_controller_stops_labelling_at_once_and_lists_what_was_ordered(
+        run_module, fake, requests_mock, no_sleep, controller, concurrency):
     result, failed = run_module(module, args(quantity=3, concurrency=concurrency))
     assert failed
     assert result['msg'].startswith('stopped: Stopped before POST /users/%s/phoneNumbers/' % USER)
@@ -1067,8 +1068,8 @@ def test_order_item_without_location_that_cannot_be_found_is_reported_never_gues
     assert [u['number'] for u in result['unlabelled']] == ['+19999999999']
 
 
-def test_applied_order_answered_201_with_an_empty_list_is_read_back_not_reported_as_nothing(run_module, fake,
-                                                                                           requests_mock, no_sleep):
+def test_applied_order_answered_201_with_an_empty_list_is_read_back_not_reported_as_nothing(
+        run_module, fake, requests_mock, no_sleep):
     def order(request, context):
         fake.allocate(int(fake.query(request)['quantity']))
         context.status_code = 201
@@ -1082,8 +1083,8 @@ def test_applied_order_answered_201_with_an_empty_list_is_read_back_not_reported
     assert no_sleep == []
 
 
-def test_order_answered_201_with_an_empty_list_that_ordered_nothing_fails_without_resending(run_module, fake,
-                                                                                          requests_mock, no_sleep):
+def test_order_answered_201_with_an_empty_list_that_ordered_nothing_fails_without_resending(
+        run_module, fake, requests_mock, no_sleep):
     requests_mock.post(ORDER, status_code=201, json=[])
     result, failed = run_module(module, args())
     assert failed
