@@ -18,12 +18,24 @@ options:
       - Use a name that no other task or person gives to numbers outside the pool.
     type: str
     required: true
+  application:
+    description:
+      - The name of the Catapult application that handles calls and messages to the pool's numbers, for example
+        V(Support IVR). The task finds its ID on the account with one listing of the applications, before any write,
+        so the same task works on every account whatever the application's ID there.
+      - A name that no application has, or that several have (the message lists their IDs), fails the task before
+        anything is ordered.
+      - Mutually exclusive with O(application_id). Create the application with
+        M(bandwidth.catapult.catapult_application), or use M(bandwidth.catapult.catapult_phone_numbers), which
+        provisions applications and pools in one plan.
+    type: str
   application_id:
     description:
       - The ID of the Catapult application that handles calls and messages to the pool's numbers, for example
         V(a-abc123).
       - Set on every new number, and on every number of the pool that points elsewhere.
-      - Not changed when not set. V('') removes the association from the pool's numbers.
+      - Not changed when not set (nor O(application)). V('') removes the association from the pool's numbers.
+      - Mutually exclusive with O(application).
     type: str
   fallback_number:
     description:

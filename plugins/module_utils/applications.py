@@ -13,11 +13,13 @@ raises :class:`~ansible_collections.bandwidth.catapult.plugins.module_utils.clie
 from __future__ import annotations
 
 import re
+import time
 
 from urllib.parse import urlsplit
 
 from ansible_collections.bandwidth.catapult.plugins.module_utils.client import (
     CatapultError,
+    CatapultTransportError,
     outcome_unknown,
 )
 from ansible_collections.bandwidth.catapult.plugins.module_utils.common import application_id_of
@@ -51,6 +53,11 @@ DEFAULTS = {
     'auto_answer': True,
 }
 CREATE_ATTEMPTS = 3
+# After a create that timed out, the applications are listed again after 0.5 s, 1 s, 2 s ...
+# until the name shows or min(timeout, MAX_SETTLE_SECONDS) seconds were waited: the server
+# may still be working on it, and a second POST would make a second application.
+FIRST_SETTLE_WAIT = 0.5
+MAX_SETTLE_SECONDS = 10.0
 IN_USE_SHOWN = 10
 URL_EXAMPLE = 'https://callbacks.example.com/catapult/calls'
 
@@ -234,6 +241,27 @@ def find(client, app_id=None, name=None):
     return matches[0] if matches else None
 
 
+def resolve_name(client, name, option='application'):
+    """The ID of the one application named ``name`` (one paginated listing), for a task that names its application.
+
+    Raises :class:`ApplicationError` when no application has that name, or several have it (listing their IDs):
+    never a guess. ``option`` is the task's option in messages.
+    """
+    matches = named(client.list_applications(), name)
+    if not matches:
+        raise ApplicationError("%s %r: no application of that name on account %s (GET %s lists the account's "
+                               'applications; names match exactly). Create it first, for example with '
+                               'bandwidth.catapult.catapult_application' % (option, name, client.user_id,
+                                                                           client.user_path('applications')))
+    if len(matches) > 1:
+        ids = [app.get('id') for app in matches]
+        raise ApplicationError('%s %r matches %d applications on account %s (%s), so it does not say which one is '
+                               'meant; set application_id to choose one, or rename or delete the others'
+                               % (option, name, len(matches), client.user_id, ', '.join(str(i) for i in ids)),
+                               application_ids=ids)
+    return matches[0].get('id')
+
+
 def create_body(entry):
     """API fields of a create: the name and every option the task sets (``''`` means none: not sent)."""
     return dict((API_FIELDS[option], entry[option]) for option in OPTIONS if entry.get(option) not in (None, ''))
@@ -266,12 +294,38 @@ def describe(resource):
 
 # -- writing --------------------------------------------------------------------------
 
+def timed_out(exc):
+    """Whether ``exc`` is a request that was sent and got no answer within the timeout."""
+    return isinstance(exc, CatapultTransportError) and exc.sent and 'timeout' in (exc.reason or '')
+
+
+def settle(client, name):
+    """After a create that timed out: list the applications until one named ``name`` shows, waiting
+    0.5 s, 1 s, 2 s ... between listings, at most min(timeout, MAX_SETTLE_SECONDS) seconds in all.
+
+    Returns ``(resource or None, seconds waited)``.
+    """
+    budget = min(float(getattr(client, 'timeout', MAX_SETTLE_SECONDS) or 0), MAX_SETTLE_SECONDS)
+    waited, wait = 0.0, FIRST_SETTLE_WAIT
+    while True:
+        found = find(client, name=name)
+        if found is not None or waited >= budget:
+            return found, waited
+        step = min(wait, budget - waited)
+        time.sleep(step)
+        waited += step
+        wait *= 2
+
+
 def create(client, entry):
     """POST the application; a lost answer is resolved by reading the applications back by name.
 
     Returns the resource as the account has it. The POST is sent again only after a listing
     showed that no application of that name is on the account, so a second application is
     never created. A create whose ``Location`` is missing or foreign is found by name too.
+    A create that timed out is never sent again: the server may still be working on it, so
+    the applications are listed until it shows (see :func:`settle`), else the task fails and
+    a rerun finds it by name.
     """
     body = create_body(entry)
     last_error = None
@@ -282,6 +336,15 @@ def create(client, entry):
             if not outcome_unknown(exc):
                 raise
             last_error = exc
+            if timed_out(exc):
+                found, waited = settle(client, entry['name'])
+                if found is None:
+                    raise ApplicationError(
+                        'the create of application %r got no answer (%s) and listings of the applications over %gs did '
+                        'not show it; the server may still be working on it, so it was not sent again. Rerun the task '
+                        'later: it finds the application by name and creates it only if it is still missing'
+                        % (entry['name'], exc, waited), **exc.to_dict())
+                return found
             found = find(client, name=entry['name'])
             if found is not None:
                 return found

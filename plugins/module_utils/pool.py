@@ -24,6 +24,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.bandwidth.catapult.plugins.module_utils.applications import ApplicationError, resolve_name
 from ansible_collections.bandwidth.catapult.plugins.module_utils.client import (
     CatapultAborted,
     CatapultApiError,
@@ -88,6 +89,10 @@ def validate_order(kind, params):
     errors.extend(search_errors)
     check_quantity(params['quantity'], errors)
 
+    application = params.get('application')
+    if application is not None and not application.strip():
+        errors.append('application must be the name of an application; got %r (to remove the association, set '
+                      'application_id to "")' % application)
     labels = {'name': name, 'application_id': params['application_id'],
               'fallback_number': optional_e164(params['fallback_number'], 'fallback_number', errors)}
     check_concurrency(params['concurrency'], errors)
@@ -99,22 +104,34 @@ def run_pool_module(kind, search_options):
     argument_spec = catapult_argument_spec()
     argument_spec.update(
         name=dict(type='str', required=True),
+        application=dict(type='str'),
         application_id=dict(type='str'),
         fallback_number=dict(type='str'),
         adopt_unlabelled=dict(type='bool', default=True),
         concurrency=dict(type='int', default=8),
     )
     argument_spec.update(search_options)
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
+                           mutually_exclusive=[('application', 'application_id')])
     crit, labels, errors = validate_order(kind, module.params)
     if errors:
         module.fail_json(msg='; '.join(errors))
     client = create_client(module, pool_size=module.params['concurrency'])
+    by_name = module.params['application']
+    if by_name is not None:
+        # once, before any write (one listing, in check mode too); the listing shows the ID exists
+        try:
+            labels['application_id'] = resolve_name(client, by_name)
+        except CatapultError as exc:
+            why = str(exc).rstrip('.')
+            if not isinstance(exc, ApplicationError):
+                why = 'listing the applications to find application %r failed: %s' % (by_name, why)
+            module.fail_json(msg='%s; nothing was ordered or changed.' % why, error=exc.to_dict(), changed=False)
     engine = PoolEngine(client, kind, crit, labels, module.params['quantity'], check_mode=module.check_mode,
                         concurrency=module.params['concurrency'], adopt_unlabelled=module.params['adopt_unlabelled'],
                         diff=module._diff)
     try:
-        result = engine.run()
+        result = engine.run(check_application=by_name is None)
     except PoolError as exc:
         for warning in engine.warnings:
             module.warn(warning)

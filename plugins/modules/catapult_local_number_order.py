@@ -13,7 +13,7 @@ version_added: 0.1.0
 description:
   - Makes sure your Catapult account holds at least O(quantity) enabled local numbers labelled O(name), ordering
     only the shortfall by city, state, ZIP code or area code, and that every number of the pool points at
-    O(application_id) and O(fallback_number) when those are set.
+    the application of O(application) (by name) or O(application_id), and at O(fallback_number), when those are set.
   - This is the Catapult v1 operation "Order Local Phone Number" (search-and-order,
     C(POST /availableNumbers/local)), made idempotent by the label O(name). The pool is counted with one paginated
     listing of the numbers named O(name); only the missing numbers are ordered, and each new number is then labelled
@@ -142,6 +142,13 @@ EXAMPLES = r"""
         local_number: "555"
         in_local_calling_area: true
         fallback_number: "+19195550000"
+
+    - name: Ten Durham numbers for sales, pointed at the application named Sales on this account
+      bandwidth.catapult.catapult_local_number_order:
+        name: sales-durham
+        city: DURHAM
+        state: NC
+        application: Sales
 
     - name: Two vanity numbers in ZIP 27606, checked first
       bandwidth.catapult.catapult_local_number_order:

@@ -11,13 +11,20 @@ module: catapult_phone_numbers
 short_description: Keep the whole phone number inventory of a Bandwidth Catapult account as code
 version_added: 0.2.0
 description:
-  - Takes the desired state of an account in one task, the specific numbers of O(numbers) and the labelled pools of
-    O(pools), and makes the account match it with one plan.
-  - 'The order is fixed: every entry and pool is validated before any request; the applications the state names are
-    checked with one listing; the account is read once (one paginated listing); one plan is computed (what to
-    allocate, update and release, and for each pool what it orders, adopts or holds as surplus); the plan is applied
-    with one bounded O(concurrency); when anything was written the account is read again, so the result says what
-    the account holds.'
+  - Takes the desired state of an account in one task, the applications of O(applications), the specific numbers of
+    O(numbers) and the labelled pools of O(pools), and makes the account match it with one plan.
+  - 'The order is fixed: every application, entry and pool is validated before any request; the applications are
+    listed once (when the state names any, by ID or by name, or lists O(applications)): every ID must exist and every
+    name resolves to the ID of its application on this account; the account is read once (one paginated listing);
+    one plan is computed (which applications to create, update or delete, what numbers to allocate, update and
+    release, and for each pool what it orders, adopts or holds as surplus); the plan is applied with one bounded
+    O(concurrency), the applications first; when any number was written the account is read again, so the result
+    says what the account holds.'
+  - B(Applications by name.) Numbers and pools name their application with O(numbers[].application) or
+    O(pools[].application) instead of its ID, so the same variables provision several accounts, where the same
+    application has different IDs. A name is resolved to its ID once per task, before any write. A name no
+    application has (and that O(applications) does not create) fails before anything is bought, and so does a name
+    that several applications have (the message lists their IDs).
   - Specific numbers are applied first, then what O(prune) releases, then the pools; a pool never adopts or previews a
     number that an entry of O(numbers) claims or that another pool takes. In check mode the previews of several pools
     never collide.
@@ -37,9 +44,14 @@ attributes:
     description:
       - Reads the account and the applications, and for every pool that would order, searches
         (C(GET /availableNumbers/...)) the numbers the order would take; sends no write. RV(plan) is the full plan.
+      - An application the task would create has no ID yet. RV(applications[].id) is V(null), and the numbers and
+        pools that point at it show the stand-in V((id of the application NAME, created by this task\)) as their
+        application ID, in the plan, in RV(phone_numbers) and in the diff.
     support: full
   diff_mode:
-    description: Before and after of every number the plan touches (state, name, application and fallback number).
+    description:
+      - Before and after of every number the plan touches (state, name, application and fallback number), and of
+        every application it creates, updates or deletes.
     support: full
   idempotent:
     description: A second run with the same options changes nothing and sends no write.
@@ -50,6 +62,70 @@ attributes:
     membership:
       - bandwidth.catapult.catapult
 options:
+  applications:
+    description:
+      - Applications, each identified by O(applications[].name), with the options of
+        M(bandwidth.catapult.catapult_application). They are provisioned first, in the same plan. An application
+        the account does not have is created, one it has is updated where the options it sets differ, and one with
+        O(applications[].state=absent) is deleted (refused before any write while a number would still point at it
+        after the plan).
+      - Numbers and pools point at them with O(numbers[].application), O(pools[].application) or
+        O(default_application). In check mode those resolve to a stand-in for the ID the application gets.
+      - With O(prune=true), the applications on the account that this list does not name are deleted when no number
+        points at them after the plan, counted in O(prune_limit) and never those O(prune_protect) names. B(Only when
+        this list names at least one application); without it, or with an empty list, no application is ever
+        deleted by prune.
+      - Names must be unique. A name that several applications on the account have fails before any write.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: The application's name; it identifies the application on every account.
+        type: str
+        required: true
+      incoming_call_url:
+        description:
+          - The URL Catapult sends the events of incoming calls to. At least one of O(applications[].incoming_call_url)
+            and O(applications[].incoming_message_url) is required (the application may have to be created).
+        type: str
+        aliases: [incomingCallUrl]
+      incoming_call_url_callback_timeout:
+        description: Milliseconds Catapult waits for the call URL to answer, from V(1) to V(10000) (Catapult's default).
+        type: int
+        aliases: [incomingCallUrlCallbackTimeout]
+      incoming_call_fallback_url:
+        description: Where call events go when the call URL cannot be reached. V('') removes it.
+        type: str
+        aliases: [incomingCallFallbackUrl]
+      incoming_message_url:
+        description: The URL Catapult sends the events of incoming messages to.
+        type: str
+        aliases: [incomingMessageUrl]
+      incoming_message_url_callback_timeout:
+        description: Milliseconds Catapult waits for the message URL to answer, from V(1) to V(10000) (Catapult's default).
+        type: int
+        aliases: [incomingMessageUrlCallbackTimeout]
+      incoming_message_fallback_url:
+        description: Where message events go when the message URL cannot be reached. V('') removes it.
+        type: str
+        aliases: [incomingMessageFallbackUrl]
+      callback_http_method:
+        description: Whether events are sent with HTTP C(GET) or C(POST). Catapult's default is V(post).
+        type: str
+        choices: [get, post]
+        aliases: [callbackHttpMethod]
+      auto_answer:
+        description: Whether incoming calls are answered automatically. Catapult's default is V(true).
+        type: bool
+        aliases: [autoAnswer]
+      state:
+        description:
+          - V(present) creates or updates the application; V(absent) deletes it.
+          - No number or pool of the task may point at an application with V(absent).
+        type: str
+        choices: [present, absent]
+        default: present
   numbers:
     description:
       - Specific numbers. Each is allocated when it is not on the account (O(numbers[].state=present)), or released
@@ -66,8 +142,18 @@ options:
       name:
         description: A label. Not changed when not set; V('') removes it.
         type: str
+      application:
+        description:
+          - The name of the application that handles the number's calls and messages, resolved to its ID on the
+            account (or the one O(applications) creates). Overrides O(default_application) and
+            O(default_application_id).
+          - Mutually exclusive with O(numbers[].application_id).
+        type: str
       application_id:
-        description: The application that handles the number's calls and messages. Overrides O(default_application_id).
+        description:
+          - The ID of the application that handles the number's calls and messages. Overrides
+            O(default_application_id) and O(default_application). V('') removes the association.
+          - Mutually exclusive with O(numbers[].application).
         type: str
       fallback_number:
         description: E.164 number calls go to when the application cannot be reached. Overrides O(default_fallback_number).
@@ -126,8 +212,16 @@ options:
       pattern:
         description: Only numbers matching this pattern (digits, letters as keypad digits, V(?), V(*)).
         type: str
+      application:
+        description:
+          - The name of the application of every number of the pool (see O(numbers[].application)).
+          - Mutually exclusive with O(pools[].application_id).
+        type: str
       application_id:
-        description: The application of every number of the pool. Overrides O(default_application_id).
+        description:
+          - The ID of the application of every number of the pool. Overrides O(default_application_id) and
+            O(default_application).
+          - Mutually exclusive with O(pools[].application).
         type: str
       fallback_number:
         description: The fallback number of every number of the pool. Overrides O(default_fallback_number).
@@ -138,8 +232,16 @@ options:
             M(bandwidth.catapult.catapult_local_number_order)). Never a number another entry or pool claims.
         type: bool
         default: true
+  default_application:
+    description:
+      - The name of the application of every entry and pool that sets none (see O(numbers[].application)).
+      - Mutually exclusive with O(default_application_id).
+    type: str
   default_application_id:
-    description: The application of every entry and pool that sets none. When neither sets one, it is not managed.
+    description:
+      - The ID of the application of every entry and pool that sets none. When neither the entry nor a default sets
+        one, it is not managed.
+      - Mutually exclusive with O(default_application).
     type: str
   default_fallback_number:
     description: The fallback number (E.164) of every entry and pool that sets none.
@@ -152,25 +254,35 @@ options:
     description:
       - Release what the code does not hold. The numbers on the account that no entry and no pool claims (RV(unmanaged)),
         and each pool's numbers beyond O(pools[].quantity), the newest first.
+      - When O(applications) names at least one application, also delete the applications on the account it does not
+        name (RV(unmanaged_applications)) that no number points at after the plan. They are deleted last, after the
+        numbers were moved or released. An application some number still points at is kept and reported.
       - A release can lose a number for good, so O(prune_limit) and O(prune_protect) guard it, and check mode shows
         exactly what would go.
     type: bool
     default: false
   prune_limit:
     description:
-      - The most numbers one run may release through O(prune) (entries with V(state=absent) do not count). When the
-        plan would release more, the task fails before any write and says how to raise the limit.
+      - The most numbers one run may release, plus applications it may delete, through O(prune) (entries and
+        applications with V(state=absent) do not count). When the plan would release and delete more, the task fails
+        before any write, lists them and says how to raise the limit.
     type: int
     default: 10
   prune_protect:
     description:
-      - Numbers O(prune) never releases, given by name (every number carrying it) or as E.164 numbers.
+      - Numbers O(prune) never releases, given by name (every number carrying it) or as E.164 numbers, and
+        applications it never deletes, given by name.
       - Quote E.164 numbers in YAML. An unquoted V(+19195550100) arrives as digits without the V(+) and fails the task
         before any request, since as a name it would protect nothing.
     type: list
     elements: str
     default: []
 seealso:
+  - module: bandwidth.catapult.catapult_application
+    description: One application, with the same options as O(applications).
+  - module: bandwidth.catapult.catapult_application_info
+    description: Its RV(bandwidth.catapult.catapult_application_info#module:catapult_applications) output is a list
+      for O(applications).
   - module: bandwidth.catapult.catapult_phone_number
   - module: bandwidth.catapult.catapult_local_number_order
   - module: bandwidth.catapult.catapult_phone_number_info
@@ -181,6 +293,28 @@ requirements:
 """
 
 EXAMPLES = r"""
+- name: The same applications, numbers and pools on every account (staging, production), by name
+  bandwidth.catapult.catapult_phone_numbers:
+    applications:
+      - name: Support IVR
+        incoming_call_url: https://ivr.example.com/catapult/calls
+        incoming_message_url: https://ivr.example.com/catapult/messages
+      - name: Sales
+        incomingCallUrl: https://sales.example.com/catapult/calls
+        autoAnswer: false
+    default_application: Support IVR
+    numbers:
+      - number: "+19195550100"
+        name: Main line
+      - number: "+19195550102"
+        name: Sales line
+        application: Sales
+    pools:
+      - name: Sales pool
+        area_code: "919"
+        quantity: 5
+        application: Sales
+
 - name: The account holds these numbers and pools, and nothing else
   bandwidth.catapult.catapult_phone_numbers:
     default_application_id: a-support
@@ -218,11 +352,14 @@ EXAMPLES = r"""
 
 RETURN = r"""
 summary:
-  description: A few lines a person reads, what changed (or would), each pool and the drift.
+  description:
+    - A few lines a person reads, what changed (or would), the applications (when O(applications) lists any), each
+      pool and the drift of numbers and applications.
   returned: always
   type: list
   elements: str
-  sample: ["numbers: 1 allocated, 0 updated, 1 released, 0 unchanged, 0 failed", "pool IVR pool: 20 of 20, 20 ordered",
+  sample: ["applications: 1 created, 0 updated, 0 deleted, 1 unchanged",
+           "numbers: 1 allocated, 0 updated, 1 released, 0 unchanged, 0 failed", "pool IVR pool: 20 of 20, 20 ordered",
            "drift: none"]
 check_mode:
   description: Whether the task ran in check mode.
@@ -303,14 +440,52 @@ pools:
     changed:
       description: Whether the pool changed (or would).
       type: bool
-plan:
+applications:
   description:
-    - Every step of the plan, done or (in check mode) to do. C(action) is V(allocate), V(update), V(release) (an entry),
-      V(adopt), V(order) (a pool; C(numbers) holds the preview in check mode) or V(prune).
+    - One entry per application of O(applications), in order, then one per application O(prune) deleted.
   returned: always
   type: list
   elements: dict
-  sample: [{"action": "allocate", "number": "+19195550100"}, {"action": "order", "pool": "IVR pool", "quantity": 20}]
+  contains:
+    name:
+      description: The application's name.
+      type: str
+    id:
+      description: Its ID on the account; V(null) for an application created in check mode.
+      type: str
+    action:
+      description: What was done (or would be, in check mode), V(create), V(update), V(delete), V(prune) or V(none).
+      type: str
+    failed:
+      description: Whether its write failed; RV(applications[].msg) says why.
+      type: bool
+      returned: when failed
+    msg:
+      description: Why its write failed.
+      type: str
+      returned: when failed
+  sample: [{"name": "Support IVR", "id": "a-xw4e2ztqkz5jx7pyl3ddumqhq", "action": "create"}]
+unmanaged_applications:
+  description:
+    - When O(applications) names at least one application, the applications on the account it does not name (after
+      the task, less what O(prune) deleted), each with C(name) and C(id). Empty otherwise.
+  returned: always
+  type: list
+  elements: dict
+plan:
+  description:
+    - Every step of the plan, done or (in check mode) to do. C(action) is V(create_application) or
+      V(update_application) (first; an update has C(fields)), V(allocate), V(update), V(release) (an entry), V(adopt),
+      V(order) (a pool; C(numbers) holds the preview in check mode), V(prune) (a number), then
+      V(delete_application) and V(prune_application).
+    - A step that points numbers at an application given by name has C(application) (the name) and
+      C(application_id) (its ID; in check mode, a stand-in for an application the task would create).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"action": "create_application", "application": "Sales"},
+           {"action": "allocate", "number": "+19195550100", "application": "Sales", "application_id": "a-x7"},
+           {"action": "order", "pool": "IVR pool", "quantity": 20}]
 phone_numbers:
   description: The result of every entry of O(numbers), in order.
   returned: always
@@ -345,6 +520,9 @@ from ansible_collections.bandwidth.catapult.plugins.module_utils.account import 
     AccountRun,
     DesiredState,
 )
+from ansible_collections.bandwidth.catapult.plugins.module_utils.applications import (
+    argument_spec as application_argument_spec,
+)
 from ansible_collections.bandwidth.catapult.plugins.module_utils.client import CatapultError
 from ansible_collections.bandwidth.catapult.plugins.module_utils.common import (
     catapult_argument_spec,
@@ -361,6 +539,20 @@ ENTRY_OPTIONS = dict(
     state=dict(type='str', choices=['present', 'absent'], default='present'),
 )
 
+def entry_options():
+    """The options of an entry of numbers: catapult_phone_number's, and the application by name."""
+    options = dict(ENTRY_OPTIONS)
+    options['application'] = dict(type='str')
+    return options
+
+
+def application_options():
+    """The options of an entry of applications: catapult_application's (camelCase aliases), by name, and state."""
+    options = application_argument_spec()
+    options['name'] = dict(type='str', required=True)
+    options['state'] = dict(type='str', choices=['present', 'absent'], default='present')
+    return options
+
 
 def pool_options():
     options = local_search_argument_spec()
@@ -368,6 +560,7 @@ def pool_options():
         name=dict(type='str', required=True),
         type=dict(type='str', choices=['local', 'toll_free'], default='local'),
         quantity=dict(type='int'),
+        application=dict(type='str'),
         application_id=dict(type='str'),
         fallback_number=dict(type='str'),
         adopt_unlabelled=dict(type='bool', default=True),
@@ -378,8 +571,10 @@ def pool_options():
 def main():
     argument_spec = catapult_argument_spec()
     argument_spec.update(
-        numbers=dict(type='list', elements='dict', options=ENTRY_OPTIONS, default=[]),
+        applications=dict(type='list', elements='dict', options=application_options(), default=[]),
+        numbers=dict(type='list', elements='dict', options=entry_options(), default=[]),
         pools=dict(type='list', elements='dict', options=pool_options(), default=[]),
+        default_application=dict(type='str'),
         default_application_id=dict(type='str'),
         default_fallback_number=dict(type='str'),
         concurrency=dict(type='int', default=8),
@@ -391,7 +586,8 @@ def main():
     params = module.params
     state = DesiredState(params['numbers'], params['pools'], params['default_application_id'],
                          params['default_fallback_number'], params['prune'], params['prune_limit'],
-                         params['prune_protect'], params['concurrency'])
+                         params['prune_protect'], params['concurrency'], applications=params['applications'],
+                         default_application=params['default_application'])
     if state.errors:
         # before any request; the result keys (summary, plan ...) are there on failure too
         module.fail_json(msg='; '.join(state.errors), **AccountRun(None, state, check_mode=module.check_mode).result())

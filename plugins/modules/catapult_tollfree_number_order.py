@@ -13,7 +13,8 @@ version_added: 0.1.0
 description:
   - Makes sure your Catapult account holds at least O(quantity) enabled toll-free numbers labelled O(name), ordering
     only the shortfall, optionally only numbers matching a vanity O(pattern), and that every number of the pool points
-    at O(application_id) and O(fallback_number) when those are set.
+    at the application of O(application) (by name) or O(application_id), and at O(fallback_number), when those are
+    set.
   - The same pool contract as M(bandwidth.catapult.catapult_local_number_order), with the same code. The pool is
     counted with one paginated listing of the numbers named O(name); only the missing numbers are ordered, and each
     new number is labelled with O(name), O(application_id) and O(fallback_number).
@@ -141,6 +142,11 @@ EXAMPLES = r"""
         name: campaign-autumn
         quantity: 20
         fallback_number: "+19195550000"
+
+    - name: A toll-free number for sales, pointed at the application named Sales on this account
+      bandwidth.catapult.catapult_tollfree_number_order:
+        name: sales-hotline
+        application: Sales
 
     - name: Two vanity numbers ending in FLOWER, checked first
       bandwidth.catapult.catapult_tollfree_number_order:

@@ -19,12 +19,14 @@ import re
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import pytest
+import requests
 
 from ansible_collections.bandwidth.catapult.plugins.module_utils import pool as pool_module
 from ansible_collections.bandwidth.catapult.plugins.module_utils.account import (
     AccountError,
     AccountRun,
     DesiredState,
+    predicted_id,
 )
 from ansible_collections.bandwidth.catapult.plugins.module_utils.client import CatapultClient
 from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import API, NUMBERS, SECRET, TOKEN, USER, calls
@@ -40,6 +42,7 @@ TOLL_FREE_CODES = ('800', '833', '844', '855', '866', '877', '888')
 
 # The requests, as utils.calls() shows them
 APPS = ('GET', '/users/%s/applications?size=1000' % USER)
+CREATE_APP = ('POST', '/users/%s/applications' % USER)
 LIST = ('GET', '/users/%s/phoneNumbers?size=1000' % USER)
 ALLOCATE = ('POST', '/users/%s/phoneNumbers' % USER)
 
@@ -58,6 +61,18 @@ def update(number_id):
 
 def release(number_id):
     return ('DELETE', '/users/%s/phoneNumbers/%s' % (USER, number_id))
+
+
+def get_app(app_id):
+    return ('GET', '/users/%s/applications/%s' % (USER, app_id))
+
+
+def update_app(app_id):
+    return ('POST', '/users/%s/applications/%s' % (USER, app_id))
+
+
+def delete_app(app_id):
+    return ('DELETE', '/users/%s/applications/%s' % (USER, app_id))
 
 
 def _query(params):
@@ -91,7 +106,11 @@ class FakeCatapult(object):
     """
 
     def __init__(self, requests_mock, applications=('a-ivr', 'a-sms')):
-        self.applications = list(applications)
+        self.apps = {}         # id -> the application resource (API fields), in creation order
+        self.applications = applications
+        self.app_seq = 0
+        self.create_faults = []  # scripted answers to the next creates: 'status_after' (applied, 502), 'timeout'
+        self.pending = []        # applications a timed-out create applies only at the next listing but one
         self.numbers = []      # every resource ever allocated, in allocation order (released ones stay)
         self.stock = {}        # number -> (city, state), still available
         self.seq = 0
@@ -101,6 +120,10 @@ class FakeCatapult(object):
                 self.stock['+%d' % (int(first[1:]) + offset)] = (city, state)
         self.routes = [
             ('GET', r'/users/[^/]+/applications', self.list_applications),
+            ('POST', r'/users/[^/]+/applications', self.create_application),
+            ('GET', r'/users/[^/]+/applications/([^/]+)', self.get_application),
+            ('POST', r'/users/[^/]+/applications/([^/]+)', self.update_application),
+            ('DELETE', r'/users/[^/]+/applications/([^/]+)', self.delete_application),
             ('GET', r'/users/[^/]+/phoneNumbers', self.list_numbers),
             ('POST', r'/users/[^/]+/phoneNumbers', self.allocate),
             ('GET', r'/users/[^/]+/phoneNumbers/([^/]+)', self.get_number),
@@ -111,6 +134,28 @@ class FakeCatapult(object):
         ]
         for method in ('GET', 'POST', 'DELETE', 'PUT', 'PATCH'):
             requests_mock.register_uri(method, re.compile('^' + re.escape(API)), text=self.handle)
+
+    # -- the applications -----------------------------------------------------------------
+
+    @property
+    def applications(self):
+        """The IDs of the applications on the account."""
+        return list(self.apps)
+
+    @applications.setter
+    def applications(self, ids):
+        self.apps = dict((app_id, {'id': app_id, 'name': app_id}) for app_id in ids)
+
+    def add_application(self, name, app_id=None, **fields):
+        """Put an application on the account (as if created earlier): ``fields`` are API fields."""
+        self.app_seq += 1
+        app_id = app_id or 'a-%03d' % self.app_seq
+        self.apps[app_id] = dict({'id': app_id, 'name': name, 'incomingCallUrl': 'https://%s.example.com/calls' % app_id},
+                                 **fields)
+        return self.apps[app_id]
+
+    def named(self, name):
+        return [app for app in self.apps.values() if app.get('name') == name]
 
     # -- the account ---------------------------------------------------------------------
 
@@ -172,7 +217,49 @@ class FakeCatapult(object):
         return 200, chunk, headers
 
     def list_applications(self, request, query):
-        return self.paged([{'id': a, 'name': a} for a in self.applications], query, API + '/users/%s/applications' % USER)
+        if self.pending:
+            self.pending[0] -= 1
+            if not self.pending[0]:
+                app = self.pending[1]
+                self.apps[app['id']] = app
+                self.pending = []
+        return self.paged([dict(a) for a in self.apps.values()], query, API + '/users/%s/applications' % USER)
+
+    def create_application(self, request, query):
+        body = request.json()
+        fault = self.create_faults.pop(0) if self.create_faults else None
+        self.app_seq += 1
+        app = dict(body, id='a-new%d' % self.app_seq)
+        if fault == 'timeout':
+            # the server is still working on it: the listing after the next one shows it
+            self.pending = [2, app]
+            raise requests.exceptions.ReadTimeout('read timed out')
+        self.apps[app['id']] = app
+        if fault == 'status_after':
+            return 502, error_body('bad-gateway', 'bad gateway', 'unavailable'), None
+        return 201, None, {'Location': '%s/users/%s/applications/%s' % (API, USER, app['id'])}
+
+    def get_application(self, request, query, app_id):
+        if app_id in self.apps:
+            return 200, dict(self.apps[app_id]), None
+        return 404, error_body('application-not-found', 'The application %s could not be found' % app_id, 'not-found'), None
+
+    def update_application(self, request, query, app_id):
+        if app_id not in self.apps:
+            return 404, error_body('application-not-found', 'The application %s could not be found' % app_id,
+                                   'not-found'), None
+        for key, value in request.json().items():
+            if value == '':
+                self.apps[app_id].pop(key, None)
+            else:
+                self.apps[app_id][key] = value
+        return 200, None, None
+
+    def delete_application(self, request, query, app_id):
+        if self.apps.pop(app_id, None) is None:
+            return 404, error_body('application-not-found', 'The application %s could not be found' % app_id,
+                                   'not-found'), None
+        return 200, None, None
 
     def list_numbers(self, request, query):
         items = [dict(n) for n in self.enabled() if 'name' not in query or n.get('name') == query['name']]
@@ -850,3 +937,447 @@ def test_nothing_is_sent_once_the_controller_is_gone(fake, requests_mock, no_sle
     assert calls(requests_mock) == [LIST]
     assert 'controller that started this task is gone' in str(caught.value)
     assert caught.value.result['allocated'] == []
+
+
+# -- 8. applications by name, and applications as part of the desired state --------------------------------
+
+CALLS = 'https://ivr.example.com/calls'
+SMS = 'https://sms.example.com/messages'
+
+
+def app_body(requests_mock, request):
+    """The JSON body of one request sent, found by (method, path)."""
+    for sent, seen in zip(calls(requests_mock), requests_mock.request_history):
+        if sent == request:
+            return seen.json()
+    raise AssertionError('%s %s was not sent' % request)
+
+
+@pytest.mark.parametrize('check_mode', [False, True])
+def test_names_resolve_to_ids_with_one_listing_before_any_write(client, fake, requests_mock, check_mode):
+    ivr = fake.add_application('Support IVR')
+    sales = fake.add_application('Sales')
+    old = fake.add('+19195550101', name='Fax', applicationId=ivr['id'])
+    result = run(client, check_mode=check_mode,
+                 numbers=[{'number': '+19195550100', 'name': 'Main'},
+                          {'number': '+19195550101', 'name': 'Fax', 'application': 'Sales'}],
+                 pools=[{'name': 'ivr', 'area_code': '984', 'quantity': 1}], default_application='Support IVR')
+    if check_mode:
+        # the search asks for one more: the entry to allocate may be among what it finds
+        assert calls(requests_mock) == [APPS, LIST, search(2, areaCode='984')]
+        assert writes(requests_mock) == []
+    else:
+        new = fake.by_number('+19842190000')
+        assert calls(requests_mock) == [APPS, LIST, ALLOCATE, update(old['id']), order(1, areaCode='984'),
+                                        update(new['id']), listed('ivr'), LIST]
+        assert app_body(requests_mock, ALLOCATE) == {'number': '+19195550100', 'name': 'Main', 'applicationId': ivr['id']}
+        assert app_body(requests_mock, update(old['id'])) == {'applicationId': sales['id']}
+        assert app_body(requests_mock, update(new['id'])) == {'name': 'ivr', 'applicationId': ivr['id']}
+        assert dict((n['number'], n['applicationId']) for n in fake.enabled()) == {
+            '+19195550100': ivr['id'], '+19195550101': sales['id'], '+19842190000': ivr['id']}
+    assert [step for step in result['plan'] if step['action'] != 'order'] == [
+        {'action': 'allocate', 'number': '+19195550100', 'application': 'Support IVR', 'application_id': ivr['id']},
+        {'action': 'update', 'number': '+19195550101', 'fields': ['application_id'], 'application': 'Sales',
+         'application_id': sales['id']}]
+    assert result['applications'] == [] and result['unmanaged_applications'] == []
+    assert result['summary'][0].startswith('numbers: ')
+
+
+def test_an_items_own_application_wins_over_either_default(client, fake, requests_mock):
+    ivr = fake.add_application('Support IVR')
+    sales = fake.add_application('Sales')
+    run(client, numbers=[{'number': '+19195550100', 'application_id': 'a-sms'},
+                         {'number': '+19195550101', 'application': 'Sales'},
+                         {'number': '+19195550102'},
+                         {'number': '+19195550103', 'application_id': ''}],
+        pools=[{'name': 'ivr', 'area_code': '984', 'quantity': 1, 'application_id': 'a-ivr'}],
+        default_application='Support IVR')
+    assert dict((n['number'], n.get('applicationId')) for n in fake.enabled()) == {
+        '+19195550100': 'a-sms', '+19195550101': sales['id'], '+19195550102': ivr['id'], '+19195550103': None,
+        '+19842190000': 'a-ivr'}
+    assert calls(requests_mock).count(APPS) == 1
+    requests_mock.reset_mock()
+    run(client, numbers=[{'number': '+19195550100', 'application': 'Support IVR'}], default_application_id='a-sms')
+    assert fake.by_number('+19195550100')['applicationId'] == ivr['id']
+
+
+NAME_MISTAKES = [
+    ('entry by name and id', dict(numbers=[{'number': '+19195550100', 'application': 'Sales', 'application_id': 'a-sms'}]),
+     "numbers[0].application and numbers[0].application_id are mutually exclusive: name the application or give its ID, "
+     "not both; got 'Sales' and 'a-sms'"),
+    ('pool by name and id', dict(pools=[{'name': 'ivr', 'state': 'NC', 'application': 'Sales', 'application_id': ''}]),
+     'pools[0] (ivr).application and pools[0] (ivr).application_id are mutually exclusive'),
+    ('defaults by name and id', dict(default_application='Sales', default_application_id='a-sms'),
+     'default_application and default_application_id are mutually exclusive'),
+    ('empty name', dict(numbers=[{'number': '+19195550100', 'application': ' '}]),
+     "numbers[0].application must be the name of an application; got ' ' (to remove the association, set "
+     'numbers[0].application_id to "")'),
+    ('pointing at an application the state deletes',
+     dict(applications=[{'name': 'Old', 'state': 'absent'}], numbers=[{'number': '+19195550100', 'application': 'Old'}],
+          pools=[{'name': 'ivr', 'state': 'NC', 'application': 'Old'}]),
+     "numbers[0].application, pools[0] (ivr).application names application 'Old', which applications[0] deletes "
+     '(state absent)'),
+    ('application without a name', dict(applications=[{'incoming_call_url': CALLS}]),
+     'applications[0].name is required and must not be empty'),
+    ('application listed twice', dict(applications=[{'name': 'IVR', 'incoming_call_url': CALLS},
+                                                    {'name': 'IVR', 'incomingMessageUrl': SMS}]),
+     "applications[1].name 'IVR' repeats applications[0]; list each application once"),
+    ('application without an incoming URL', dict(applications=[{'name': 'IVR', 'auto_answer': False}]),
+     'applications[0].incoming_call_url or applications[0].incoming_message_url is required'),
+    ('application with a bad URL', dict(applications=[{'name': 'IVR', 'incoming_call_url': 'ftp://x'}]),
+     'applications[0].incoming_call_url must be an absolute http or https URL'),
+    ('application timeout out of range', dict(applications=[{'name': 'IVR', 'incomingCallUrl': CALLS,
+                                                             'incomingCallUrlCallbackTimeout': 20000}]),
+     'applications[0].incoming_call_url_callback_timeout must be a whole number of milliseconds from 1 to 10000'),
+    ('application method', dict(applications=[{'name': 'IVR', 'incoming_call_url': CALLS, 'callback_http_method': 'put'}]),
+     "applications[0].callback_http_method must be one of get, post; got 'put'"),
+    ('application state', dict(applications=[{'name': 'IVR', 'incoming_call_url': CALLS, 'state': 'gone'}]),
+     "applications[0].state must be present or absent; got 'gone'"),
+    ('application option unknown', dict(applications=[{'name': 'IVR', 'incoming_call_url': CALLS, 'id': 'a-1'}]),
+     'applications[0] has unknown option id; an application takes name, incoming_call_url'),
+]
+
+
+@pytest.mark.parametrize('label, options, text', NAME_MISTAKES, ids=[m[0] for m in NAME_MISTAKES])
+def test_application_mistakes_fail_before_any_request(client, fake, requests_mock, label, options, text):
+    for check_mode in (False, True):
+        exc = refused(client, check_mode=check_mode, **options)
+        assert text in str(exc)
+        assert exc.result['changed'] is False and exc.result['plan'] == []
+    assert requests_mock.request_history == []
+
+
+def test_the_application_options_take_the_api_names_too():
+    desired = state(applications=[{'name': 'IVR', 'incomingCallUrl': CALLS, 'incomingCallUrlCallbackTimeout': '3000',
+                                   'callbackHttpMethod': 'GET', 'autoAnswer': False}])
+    assert desired.errors == []
+    assert desired.applications == [{'name': 'IVR', 'incoming_call_url': CALLS, 'incoming_call_url_callback_timeout': 3000,
+                                     'callback_http_method': 'get', 'auto_answer': False, 'state': 'present'}]
+
+
+@pytest.mark.parametrize('check_mode', [False, True])
+def test_an_unknown_name_fails_before_anything_is_bought(client, fake, requests_mock, check_mode):
+    fake.add_application('Support IVR')
+    exc = refused(client, check_mode=check_mode, prune=True,
+                  numbers=[{'number': '+19195550100', 'application': 'Support ivr'}],
+                  pools=[{'name': 'ivr', 'state': 'NC', 'application': 'Nope'}, {'name': 'b', 'state': 'NC'}],
+                  default_application='Nope')
+    assert str(exc) == (
+        "application 'Support ivr' (numbers[0].application) does not exist on account %s (GET /users/%s/applications "
+        "lists the account's applications); list it in applications to create it, or fix the name (names match "
+        "exactly); application 'Nope' (pools[0] (ivr).application, default_application) does not exist on account %s "
+        "(GET /users/%s/applications lists the account's applications); list it in applications to create it, or fix "
+        'the name (names match exactly); nothing was written' % (USER, USER, USER, USER))
+    assert calls(requests_mock) == [APPS]
+    assert exc.result['changed'] is False
+    assert fake.enabled() == []
+
+
+def test_a_name_on_several_applications_fails_listing_their_ids(client, fake, requests_mock):
+    first = fake.add_application('Sales')
+    second = fake.add_application('Sales')
+    exc = refused(client, numbers=[{'number': '+19195550100', 'application': 'Sales'}])
+    assert str(exc) == ("numbers[0].application: application name 'Sales' matches 2 applications on account %s (%s, %s), "
+                        'so it does not say which one is meant; use application_id to choose one, or rename or delete '
+                        'the others; nothing was written' % (USER, first['id'], second['id']))
+    assert calls(requests_mock) == [APPS]
+    exc = refused(client, applications=[{'name': 'Sales', 'incoming_call_url': CALLS}])
+    assert str(exc).startswith("applications[0]: application name 'Sales' matches 2 applications")
+    assert writes(requests_mock) == []
+
+
+def test_ids_names_and_listed_applications_share_one_listing(client, fake, requests_mock):
+    ivr = fake.add_application('Support IVR', incomingCallUrl=CALLS)
+    fake.add('+19195550100', applicationId='a-sms')
+    result = run(client, applications=[{'name': 'Support IVR', 'incoming_call_url': CALLS}],
+                 numbers=[{'number': '+19195550100', 'application_id': 'a-sms'},
+                          {'number': '+19195550101', 'application': 'Support IVR'}],
+                 pools=[{'name': 'ivr', 'area_code': '984', 'quantity': 1, 'application_id': 'a-ivr'}])
+    assert calls(requests_mock)[:2] == [APPS, LIST]
+    assert calls(requests_mock).count(APPS) == 1
+    assert result['applications'] == [{'name': 'Support IVR', 'id': ivr['id'], 'action': 'none'}]
+
+
+def test_applications_are_created_first_then_the_numbers_point_at_them(client, fake, requests_mock):
+    result = run(client, applications=[{'name': 'Support IVR', 'incoming_call_url': CALLS, 'auto_answer': False},
+                                       {'name': 'Sales', 'incomingMessageUrl': SMS}],
+                 numbers=[{'number': '+19195550100', 'name': 'Main', 'application': 'Sales'}],
+                 pools=[{'name': 'ivr', 'area_code': '984', 'quantity': 1, 'application': 'Support IVR'}])
+    ivr, sales = fake.named('Support IVR')[0], fake.named('Sales')[0]
+    new = fake.by_number('+19842190000')
+    assert calls(requests_mock) == [APPS, LIST, CREATE_APP, get_app(ivr['id']), CREATE_APP, get_app(sales['id']),
+                                    ALLOCATE, order(1, areaCode='984'), update(new['id']), listed('ivr'), LIST]
+    assert requests_mock.request_history[2].json() == {'name': 'Support IVR', 'incomingCallUrl': CALLS, 'autoAnswer': False}
+    assert requests_mock.request_history[4].json() == {'name': 'Sales', 'incomingMessageUrl': SMS}
+    assert app_body(requests_mock, ALLOCATE) == {'number': '+19195550100', 'name': 'Main', 'applicationId': sales['id']}
+    assert app_body(requests_mock, update(new['id'])) == {'name': 'ivr', 'applicationId': ivr['id']}
+    assert result['applications'] == [{'name': 'Support IVR', 'id': ivr['id'], 'action': 'create'},
+                                      {'name': 'Sales', 'id': sales['id'], 'action': 'create'}]
+    assert result['plan'][:2] == [{'action': 'create_application', 'application': 'Support IVR'},
+                                  {'action': 'create_application', 'application': 'Sales'}]
+    assert result['plan'][2] == {'action': 'allocate', 'number': '+19195550100', 'application': 'Sales',
+                                 'application_id': sales['id']}
+    assert result['plan'][3] == {'action': 'order', 'pool': 'ivr', 'quantity': 1, 'application': 'Support IVR',
+                                 'application_id': ivr['id']}
+    assert result['summary'][0] == 'applications: 2 created, 0 updated, 0 deleted, 0 unchanged'
+    assert result['changed'] is True
+
+
+def test_an_application_is_updated_only_where_it_differs(client, fake, requests_mock):
+    ivr = fake.add_application('Support IVR', incomingCallUrl=CALLS, callbackHttpMethod='post')
+    same = fake.add_application('Sales', incomingMessageUrl=SMS)
+    result = run(client, applications=[{'name': 'Support IVR', 'incoming_call_url': CALLS, 'callback_http_method': 'get',
+                                        'incoming_call_url_callback_timeout': 10000},
+                                       {'name': 'Sales', 'incoming_message_url': SMS, 'auto_answer': True}])
+    assert calls(requests_mock) == [APPS, LIST, update_app(ivr['id'])]
+    assert requests_mock.request_history[2].json() == {'callbackHttpMethod': 'get'}
+    assert result['applications'] == [{'name': 'Support IVR', 'id': ivr['id'], 'action': 'update'},
+                                      {'name': 'Sales', 'id': same['id'], 'action': 'none'}]
+    assert result['plan'] == [{'action': 'update_application', 'application': 'Support IVR', 'id': ivr['id'],
+                               'fields': ['callback_http_method']}]
+    assert result['summary'][0] == 'applications: 0 created, 1 updated, 0 deleted, 1 unchanged'
+    assert fake.apps[ivr['id']]['callbackHttpMethod'] == 'get'
+
+
+APP_STATE = dict(applications=[{'name': 'Support IVR', 'incoming_call_url': CALLS}, {'name': 'Sales', 'incoming_message_url': SMS}],
+                 numbers=[{'number': '+19195550100', 'name': 'Main', 'application': 'Support IVR'},
+                          {'number': '+19195550101', 'name': 'Sales line', 'application': 'Sales'}],
+                 pools=[{'name': 'sales', 'area_code': '984', 'quantity': 2, 'application': 'Sales'}])
+
+
+def test_check_mode_predicts_the_id_of_an_application_it_would_create(client, fake, requests_mock):
+    ivr = fake.add_application('Support IVR', incomingCallUrl=CALLS)
+    moved = fake.add('+19195550101', name='Sales line', applicationId=ivr['id'])
+    member = fake.add('+19842190005', name='sales', applicationId=ivr['id'])
+    result = run(client, check_mode=True, diff=True, **APP_STATE)
+    assert calls(requests_mock) == [APPS, LIST, search(2, areaCode='984')]
+    coming = predicted_id('Sales')
+    assert coming == '(id of the application Sales, created by this task)'
+    assert result['applications'] == [{'name': 'Support IVR', 'id': ivr['id'], 'action': 'none'},
+                                      {'name': 'Sales', 'id': None, 'action': 'create'}]
+    assert result['plan'] == [
+        {'action': 'create_application', 'application': 'Sales'},
+        {'action': 'allocate', 'number': '+19195550100', 'application': 'Support IVR', 'application_id': ivr['id']},
+        {'action': 'update', 'number': moved['number'], 'fields': ['application_id'], 'application': 'Sales',
+         'application_id': coming},
+        {'action': 'order', 'pool': 'sales', 'quantity': 1, 'numbers': ['+19842190000'], 'application': 'Sales',
+         'application_id': coming},
+        {'action': 'update', 'number': member['number'], 'pool': 'sales', 'fields': ['applicationId'],
+         'application': 'Sales', 'application_id': coming}]
+    after = dict((view['number'], view) for view in result['diff']['after']['phone_numbers'])
+    assert after[moved['number']]['application_id'] == coming
+    assert after['+19842190000']['application_id'] == coming
+    assert [view['state'] for view in result['diff']['before']['applications']] == ['present', 'absent']
+    assert result['diff']['after']['applications'][1]['incoming_message_url'] == SMS
+    assert result['summary'][0] == 'applications: 1 created, 0 updated, 0 deleted, 1 unchanged'
+    assert result['summary'][-1] == 'check mode: nothing was written'
+    assert len(fake.apps) == 3 and fake.named('Sales') == []
+    # the real run does what check mode said, with the ID the application gets
+    requests_mock.reset_mock()
+    real = run(client, **APP_STATE)
+    sales = fake.named('Sales')[0]
+    assert [(s['action'], s.get('application_id')) for s in real['plan']] == [
+        ('create_application', None), ('allocate', ivr['id']), ('update', sales['id']), ('order', sales['id']),
+        ('update', sales['id'])]
+    assert [n.get('applicationId') for n in fake.enabled()] == [sales['id'], sales['id'], ivr['id'], sales['id']]
+    # an identical rerun, real and in check mode: two requests, no write
+    for check_mode in (False, True):
+        requests_mock.reset_mock()
+        again = run(client, check_mode=check_mode, **APP_STATE)
+        assert calls(requests_mock) == [APPS, LIST]
+        assert again['changed'] is False and again['plan'] == []
+        assert again['applications'] == [{'name': 'Support IVR', 'id': ivr['id'], 'action': 'none'},
+                                         {'name': 'Sales', 'id': sales['id'], 'action': 'none'}]
+
+
+def test_a_failed_application_write_stops_the_run_before_any_number(client, fake, requests_mock):
+    requests_mock.post(API + '/users/%s/applications' % USER, status_code=400,
+                       json=error_body('invalid-application', 'The incoming call URL is not reachable', 'bad-request'))
+    exc = refused(client, **APP_STATE)
+    assert calls(requests_mock) == [APPS, LIST, CREATE_APP]
+    assert str(exc).startswith('applications[0] (Support IVR): Catapult API error: POST /users/%s/applications returned '
+                               'HTTP 400' % USER)
+    assert str(exc).endswith('nothing else was written (no number or pool was touched)')
+    assert exc.result['applications'][0]['failed'] is True
+    assert fake.enabled() == []
+
+
+@pytest.mark.parametrize('fault', ['status_after', 'timeout'])
+def test_a_lost_create_answer_is_read_back_by_name_never_created_twice(client, fake, requests_mock, fault):
+    fake.create_faults = [fault]
+    result = run(client, applications=[{'name': 'Sales', 'incoming_message_url': SMS}],
+                 numbers=[{'number': '+19195550100', 'application': 'Sales'}])
+    sales = fake.named('Sales')
+    assert len(sales) == 1
+    # after a timeout the listing is read again until the application shows (the server was still working on it)
+    lists = [APPS] if fault == 'status_after' else [APPS, APPS]
+    assert calls(requests_mock) == [APPS, LIST, CREATE_APP] + lists + [ALLOCATE, LIST]
+    assert calls(requests_mock).count(CREATE_APP) == 1
+    assert fake.by_number('+19195550100')['applicationId'] == sales[0]['id']
+    assert result['applications'] == [{'name': 'Sales', 'id': sales[0]['id'], 'action': 'create'}]
+
+
+# -- 9. prune deletes the applications the state does not list, when no number points at them ---------------
+
+def seed_applications(fake):
+    """Support IVR (listed), Old (unlisted, unused), Legacy (unlisted, a number nothing claims points at it),
+    Kept (unlisted, an entry moves its number away), Busy (unlisted, a number an entry keeps points at it)."""
+    fake.applications = []
+    apps = dict((name, fake.add_application(name)) for name in ('Support IVR', 'Old', 'Legacy', 'Kept', 'Busy'))
+    fake.add('+12122260000', name='stray', applicationId=apps['Legacy']['id'])
+    fake.add('+19195550100', name='Main', applicationId=apps['Kept']['id'])
+    fake.add('+19195550101', name='Busy line', applicationId=apps['Busy']['id'])
+    return apps
+
+
+PRUNE_APPS = dict(applications=[{'name': 'Support IVR', 'incoming_call_url': 'https://a-001.example.com/calls'}],
+                  numbers=[{'number': '+19195550100', 'name': 'Main', 'application': 'Support IVR'},
+                           {'number': '+19195550101', 'name': 'Busy line'}])
+
+
+def test_prune_deletes_unlisted_applications_no_number_points_at_after_the_plan(client, fake, requests_mock):
+    apps = seed_applications(fake)
+    ids = dict((name, app['id']) for name, app in apps.items())
+    stray, main = fake.by_number('+12122260000'), fake.by_number('+19195550100')
+    result = run(client, prune=True, **PRUNE_APPS)
+    # the numbers first (the entry moves Main off Kept, prune releases the stray off Legacy), the account read again,
+    # then the applications that nothing points at any more; Busy stays (a number the state keeps points at it)
+    assert calls(requests_mock) == [APPS, LIST, update(main['id']), release(stray['id']), LIST, delete_app(ids['Old']),
+                                    delete_app(ids['Legacy']), delete_app(ids['Kept'])]
+    assert sorted(app['name'] for app in fake.apps.values()) == ['Busy', 'Support IVR']
+    assert result['applications'] == [{'name': 'Support IVR', 'id': ids['Support IVR'], 'action': 'none'},
+                                      {'name': 'Old', 'id': ids['Old'], 'action': 'prune'},
+                                      {'name': 'Legacy', 'id': ids['Legacy'], 'action': 'prune'},
+                                      {'name': 'Kept', 'id': ids['Kept'], 'action': 'prune'}]
+    assert result['unmanaged_applications'] == [{'name': 'Busy', 'id': ids['Busy']}]
+    reason = 'not in applications; no number points at it after the plan'
+    assert [s for s in result['plan'] if s['action'] == 'prune_application'] == [
+        {'action': 'prune_application', 'application': name, 'id': ids[name], 'reason': reason}
+        for name in ('Old', 'Legacy', 'Kept')]
+    assert result['summary'] == [
+        'applications: 0 created, 0 updated, 0 deleted, 1 unchanged',
+        'numbers: 0 allocated, 1 updated, 0 released, 1 unchanged, 0 failed',
+        'prune: 1 released: +12122260000',
+        'prune: 3 applications deleted: Old (%s), Legacy (%s), Kept (%s)' % (ids['Old'], ids['Legacy'], ids['Kept']),
+        'applications drift: 1 application on the account that applications does not list (kept: numbers point at them '
+        'or prune_protect protects them): Busy (%s)' % ids['Busy']]
+    requests_mock.reset_mock()
+    again = run(client, prune=True, **PRUNE_APPS)
+    assert calls(requests_mock) == [APPS, LIST]
+    assert again['changed'] is False
+
+
+def test_prune_of_applications_in_check_mode_shows_exactly_what_would_go(client, fake, requests_mock):
+    apps = seed_applications(fake)
+    result = run(client, check_mode=True, diff=True, prune=True, **PRUNE_APPS)
+    assert calls(requests_mock) == [APPS, LIST]
+    assert [a['name'] for a in result['applications'] if a['action'] == 'prune'] == ['Old', 'Legacy', 'Kept']
+    assert [a['name'] for a in result['diff']['after']['applications'] if a['state'] == 'absent'] == ['Old', 'Legacy', 'Kept']
+    assert result['summary'][3] == 'prune: 3 applications would be deleted: Old (%s), Legacy (%s), Kept (%s)' % (
+        apps['Old']['id'], apps['Legacy']['id'], apps['Kept']['id'])
+    assert len(fake.apps) == 5
+
+
+@pytest.mark.parametrize('check_mode', [False, True])
+def test_the_guard_counts_application_deletions_and_lists_them(client, fake, requests_mock, check_mode):
+    apps = seed_applications(fake)
+    exc = refused(client, check_mode=check_mode, prune=True, prune_limit=3, **PRUNE_APPS)
+    assert calls(requests_mock) == [APPS, LIST]
+    assert str(exc) == (
+        'prune would release 1 numbers and delete 3 applications, more than prune_limit (3): +12122260000 (stray), '
+        'application %s (Old), application %s (Legacy), application %s (Kept). Nothing was written. Raise prune_limit '
+        'to at least 4 if that is what you want, or protect numbers and applications with prune_protect (numbers by '
+        'name or E.164 number, applications by name).' % (apps['Old']['id'], apps['Legacy']['id'], apps['Kept']['id']))
+    assert [step['action'] for step in exc.result['plan']] == ['prune'] + ['prune_application'] * 3
+    assert 'prune: refused: 1 releases and 3 application deletions exceed prune_limit (3); nothing was released or ' \
+        'deleted' in exc.result['summary']
+    assert exc.result['changed'] is False
+    assert len(fake.apps) == 5 and len(fake.enabled()) == 3
+
+
+def test_prune_protect_keeps_applications_by_name(client, fake, requests_mock):
+    apps = seed_applications(fake)
+    result = run(client, prune=True, prune_protect=['Old', 'stray'], **PRUNE_APPS)
+    main = fake.by_number('+19195550100')
+    assert calls(requests_mock) == [APPS, LIST, update(main['id']), LIST, delete_app(apps['Kept']['id'])]
+    assert sorted(a['name'] for a in fake.apps.values()) == ['Busy', 'Legacy', 'Old', 'Support IVR']
+    assert [a['name'] for a in result['unmanaged_applications']] == ['Old', 'Legacy', 'Busy']
+
+
+@pytest.mark.parametrize('applications', [None, []])
+def test_a_state_without_applications_never_deletes_applications(client, fake, requests_mock, applications):
+    seed_applications(fake)
+    options = dict(PRUNE_APPS, applications=applications,
+                   numbers=[{'number': '+19195550100', 'name': 'Main', 'application_id': 'a-001'},
+                            {'number': '+19195550101', 'name': 'Busy line'}])
+    for check_mode in (True, False):
+        result = run(client, check_mode=check_mode, prune=True, **options)
+        assert [s['action'] for s in result['plan'] if 'application' in s['action']] == []
+        assert result['applications'] == [] and result['unmanaged_applications'] == []
+    assert [c for c in calls(requests_mock) if '/applications/' in c[1]] == []
+    assert len(fake.apps) == 5
+
+
+def test_an_absent_application_is_deleted_after_the_numbers_left_it(client, fake, requests_mock):
+    old = fake.add_application('Old IVR')
+    ivr = fake.add_application('Support IVR', incomingCallUrl=CALLS)
+    main = fake.add('+19195550100', name='Main', applicationId=old['id'])
+    desired = dict(applications=[{'name': 'Old IVR', 'state': 'absent'}, {'name': 'Support IVR', 'incoming_call_url': CALLS}],
+                   numbers=[{'number': '+19195550100', 'name': 'Main', 'application': 'Support IVR'}])
+    result = run(client, **desired)
+    assert calls(requests_mock) == [APPS, LIST, update(main['id']), LIST, delete_app(old['id'])]
+    assert result['applications'] == [{'name': 'Old IVR', 'id': old['id'], 'action': 'delete'},
+                                      {'name': 'Support IVR', 'id': ivr['id'], 'action': 'none'}]
+    assert result['plan'][-1] == {'action': 'delete_application', 'application': 'Old IVR', 'id': old['id']}
+    assert result['summary'][0] == 'applications: 0 created, 0 updated, 1 deleted, 1 unchanged'
+    requests_mock.reset_mock()
+    again = run(client, **desired)
+    assert calls(requests_mock) == [APPS, LIST] and again['changed'] is False
+
+
+@pytest.mark.parametrize('check_mode', [False, True])
+def test_an_absent_application_a_number_keeps_pointing_at_is_refused_before_any_write(client, fake, requests_mock,
+                                                                                       check_mode):
+    old = fake.add_application('Old IVR')
+    fake.add('+19195550100', name='Main', applicationId=old['id'])
+    fake.add('+19195550101', name='Fax', applicationId=old['id'])
+    exc = refused(client, check_mode=check_mode, applications=[{'name': 'Old IVR', 'state': 'absent'}],
+                  numbers=[{'number': '+19195550101', 'state': 'absent'}, {'number': '+19195550102', 'name': 'New'}])
+    assert str(exc) == ("applications[0] (Old IVR) is state absent, but after this plan 1 number still point at application "
+                        '%s (Old IVR): +19195550100; point it at another application first (numbers or pools), or keep '
+                        'the application; nothing was written' % old['id'])
+    assert calls(requests_mock) == [APPS, LIST]
+
+
+def test_an_application_a_number_points_at_after_a_failed_move_is_not_deleted(client, fake, requests_mock):
+    apps = seed_applications(fake)
+    main = fake.by_number('+19195550100')
+    requests_mock.post(NUMBERS + '/' + main['id'], status_code=400,
+                       json=error_body('invalid-number', 'no', 'bad-request'))
+    exc = refused(client, prune=True, **PRUNE_APPS)
+    stray = fake.numbers[0]
+    # Kept was to be deleted once Main left it; Main did not move, so Kept stays and the run says why
+    assert calls(requests_mock) == [APPS, LIST, update(main['id']), release(stray['id']), LIST,
+                                    delete_app(apps['Old']['id']), delete_app(apps['Legacy']['id'])]
+    assert 'application %s (Kept) was not deleted: 1 number still point at it after the run (+19195550100)' % (
+        apps['Kept']['id']) in str(exc)
+    assert 'Kept' in [a['name'] for a in fake.apps.values()]
+
+
+def test_a_rerun_with_applications_stays_within_the_request_ceiling(client, fake, requests_mock):
+    entries = [{'number': '+1919600%04d' % i, 'name': 'n%d' % i, 'application': 'Support IVR'} for i in range(1100)]
+    desired = dict(applications=[{'name': 'Support IVR', 'incoming_call_url': CALLS}], numbers=entries,
+                   pools=[{'name': 'ivr', 'area_code': '984', 'quantity': 20, 'application': 'Support IVR'}],
+                   concurrency=16, prune=True)
+    fake.applications = []
+    ivr = fake.add_application('Support IVR', incomingCallUrl=CALLS)
+    for entry in entries:
+        fake.add(entry['number'], name=entry['name'], applicationId=ivr['id'])
+    for i in range(20):
+        fake.add('+1984219%04d' % i, name='ivr', applicationId=ivr['id'])
+    for check_mode in (False, True):
+        requests_mock.reset_mock()
+        result = run(client, check_mode=check_mode, **desired)
+        # ceil((N + P*S) / 1000) + 1 = ceil(1120 / 1000) + 1 = 3: the applications and two pages of numbers
+        assert calls(requests_mock) == [APPS, LIST, page(1)]
+        assert result['changed'] is False

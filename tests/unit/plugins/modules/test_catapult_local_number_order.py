@@ -1104,3 +1104,75 @@ def test_dead_controller_stops_waiting_for_a_lost_order(run_module, fake, reques
     assert no_sleep == []
     assert writes(requests_mock) == [order_call(2)]
     assert calls(requests_mock) == [LIST_POOL, LIST_ALL, order_call(2), LIST_ALL]
+
+
+# -- the application by name: resolved once, before any write -----------------------------------------
+
+LIST_APPS = ('GET', '/users/%s/applications?size=1000' % USER)
+
+
+def app_listing(requests_mock, *apps):
+    """The account's applications, (id, name) each, as the paginated listing answers them."""
+    requests_mock.get(APPLICATIONS, json=[{'id': app_id, 'name': name} for app_id, name in apps])
+
+
+@pytest.mark.parametrize('check_mode', [False, True])
+def test_application_by_name_is_resolved_once_before_any_write(run_module, fake, requests_mock, check_mode):
+    app_listing(requests_mock, ('a-other', 'Other'), ('a-ivr', 'Support IVR'))
+    result, failed = run_module(module, args(application='Support IVR'), check_mode=check_mode)
+    assert not failed, result
+    if check_mode:
+        assert calls(requests_mock) == [LIST_APPS, LIST_POOL, LIST_ALL, ('GET', '/availableNumbers/local?state=NC&quantity=3')]
+        assert writes(requests_mock) == []
+    else:
+        ids = [n['id'] for n in fake.numbers]
+        # the listing proved the application exists: no GET of it by ID
+        assert calls(requests_mock) == [LIST_APPS, LIST_POOL, LIST_ALL, order_call(3)] + [update_call(i) for i in ids] + [
+            LIST_POOL]
+        assert bodies(requests_mock) == [(i, {'name': POOL, 'applicationId': 'a-ivr'}) for i in ids]
+    requests_mock.reset_mock()
+    again, failed = run_module(module, args(application='Support IVR'))
+    assert not failed and again['changed'] is (check_mode is True)
+
+
+@pytest.mark.parametrize('check_mode', [False, True])
+def test_an_unknown_application_name_fails_before_any_order(run_module, fake, requests_mock, check_mode):
+    app_listing(requests_mock, ('a-ivr', 'Support IVR'))
+    result, failed = run_module(module, args(application='support ivr'), check_mode=check_mode)
+    assert failed
+    assert result['msg'] == ("application 'support ivr': no application of that name on account %s (GET "
+                             "/users/%s/applications lists the account's applications; names match exactly). Create it "
+                             'first, for example with bandwidth.catapult.catapult_application; nothing was ordered or '
+                             'changed.' % (USER, USER))
+    assert calls(requests_mock) == [LIST_APPS]
+    assert result['changed'] is False and fake.numbers == []
+
+
+def test_an_application_name_on_several_applications_fails_listing_their_ids(run_module, fake, requests_mock):
+    app_listing(requests_mock, ('a-one', 'Sales'), ('a-ivr', 'Support IVR'), ('a-two', 'Sales'))
+    result, failed = run_module(module, args(application='Sales'))
+    assert failed
+    assert result['msg'].startswith("application 'Sales' matches 2 applications on account %s (a-one, a-two)" % USER)
+    assert result['error']['application_ids'] == ['a-one', 'a-two']
+    assert calls(requests_mock) == [LIST_APPS]
+
+
+def test_a_failed_listing_of_the_applications_fails_before_any_order(run_module, fake, requests_mock):
+    requests_mock.get(APPLICATIONS, status_code=401, json=error_body('unauthorized', 'Bad credentials', 'authentication'))
+    result, failed = run_module(module, args(application='Support IVR'))
+    assert failed
+    assert result['msg'].startswith("listing the applications to find application 'Support IVR' failed: Catapult API "
+                                    'error: GET /users/%s/applications returned HTTP 401' % USER)
+    assert result['msg'].endswith('; nothing was ordered or changed.')
+    assert calls(requests_mock) == [LIST_APPS]
+
+
+@pytest.mark.parametrize('overrides, expected', [
+    (dict(application='Support IVR', application_id='a-ivr'), 'parameters are mutually exclusive: application|application_id'),
+    (dict(application=' '), "application must be the name of an application; got ' '"),
+])
+def test_application_and_application_id_fail_before_any_request(run_module, requests_mock, overrides, expected):
+    result, failed = run_module(module, args(**overrides))
+    assert failed
+    assert expected in result['msg']
+    assert requests_mock.request_history == []

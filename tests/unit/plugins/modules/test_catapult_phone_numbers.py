@@ -19,8 +19,11 @@ from ansible_collections.bandwidth.catapult.plugins.modules import catapult_phon
 from ansible_collections.bandwidth.catapult.tests.unit.plugins.module_utils.test_account import (
     ALLOCATE,
     APPS,
+    CREATE_APP,
     LIST,
     FakeCatapult,
+    delete_app,
+    get_app,
     listed,
     order,
     release,
@@ -30,7 +33,7 @@ from ansible_collections.bandwidth.catapult.tests.unit.plugins.module_utils.test
 from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import NUMBERS, SECRET, TOKEN, USER, calls
 
 RESULT_KEYS = {'changed', 'check_mode', 'allocated', 'updated', 'released', 'unchanged', 'failed_numbers', 'pools',
-               'unmanaged', 'plan', 'phone_numbers', 'summary'}
+               'unmanaged', 'plan', 'phone_numbers', 'summary', 'applications', 'unmanaged_applications'}
 
 
 @pytest.fixture
@@ -216,3 +219,106 @@ def test_defaults_reach_entries_and_pools(run_module, fake, requests_mock):
                                                        'fallbackNumber': '+19195550000'}
     assert requests_mock.request_history[4].json() == {'name': 'hot', 'applicationId': 'a-sms',
                                                        'fallbackNumber': '+19195550000'}
+
+
+# -- applications by name, and applications in the desired state ------------------------------------------------
+
+APP_STATE = dict(applications=[{'name': 'Support IVR', 'incomingCallUrl': 'https://ivr.example.com/calls',
+                                'callbackHttpMethod': 'get', 'incomingCallUrlCallbackTimeout': '3000'}],
+                 numbers=[{'number': '+19195550100', 'name': 'Main'}],
+                 pools=[{'name': 'hot', 'type': 'toll_free', 'application': 'Support IVR'}],
+                 default_application='Support IVR')
+
+
+def test_applications_check_mode_then_real_then_an_identical_rerun(run_module, fake, requests_mock):
+    preview, failed = run_module(module, args(**APP_STATE), check_mode=True, diff=True)
+    assert not failed, preview
+    assert calls(requests_mock) == [APPS, LIST, search(2, kind='tollFree')]
+    assert preview['applications'] == [{'name': 'Support IVR', 'id': None, 'action': 'create'}]
+    assert preview['plan'][0] == {'action': 'create_application', 'application': 'Support IVR'}
+    assert preview['phone_numbers'][0]['phone_number']['application_id'] == (
+        '(id of the application Support IVR, created by this task)')
+    assert preview['diff']['after']['applications'][0]['callback_http_method'] == 'get'
+    requests_mock.reset_mock()
+
+    result, failed = run_module(module, args(**APP_STATE))
+    assert not failed, result
+    app = fake.named('Support IVR')[0]
+    new = fake.by_number('+18008260000')
+    assert calls(requests_mock) == [APPS, LIST, CREATE_APP, get_app(app['id']), ALLOCATE, order(1, kind='tollFree'),
+                                    update(new['id']), listed('hot'), LIST]
+    assert requests_mock.request_history[2].json() == {'name': 'Support IVR', 'incomingCallUrl': 'https://ivr.example.com/calls',
+                                                       'callbackHttpMethod': 'get', 'incomingCallUrlCallbackTimeout': 3000}
+    assert [n['applicationId'] for n in fake.enabled()] == [app['id'], app['id']]
+    assert result['applications'] == [{'name': 'Support IVR', 'id': app['id'], 'action': 'create'}]
+    assert result['summary'][0] == 'applications: 1 created, 0 updated, 0 deleted, 0 unchanged'
+    requests_mock.reset_mock()
+
+    for check_mode in (False, True):
+        again, failed = run_module(module, args(**APP_STATE), check_mode=check_mode)
+        assert not failed, again
+        assert again['changed'] is False and again['plan'] == []
+        assert calls(requests_mock) == [APPS, LIST]
+        requests_mock.reset_mock()
+
+
+@pytest.mark.parametrize('options, text', [
+    (dict(numbers=[{'number': '+19195550100', 'application': 'Sales', 'application_id': 'a-sms'}]),
+     'numbers[0].application and numbers[0].application_id are mutually exclusive'),
+    (dict(pools=[{'name': 'a', 'state': 'NC', 'application': 'Sales', 'application_id': 'a-sms'}]),
+     'pools[0] (a).application and pools[0] (a).application_id are mutually exclusive'),
+    (dict(default_application='Sales', default_application_id='a-sms'),
+     'default_application and default_application_id are mutually exclusive'),
+    (dict(applications=[{'name': 'IVR'}]), 'applications[0].incoming_call_url or applications[0].incoming_message_url is '
+     'required'),
+    (dict(applications=[{'name': 'IVR', 'incomingCallUrl': 'https://a.example.com', 'incomingCallUrlCallbackTimeout': 0}]),
+     'applications[0].incoming_call_url_callback_timeout must be a whole number of milliseconds from 1 to 10000'),
+])
+def test_application_mistakes_fail_before_any_request(run_module, fake, requests_mock, options, text):
+    result, failed = run_module(module, args(**options))
+    assert failed
+    assert text in result['msg']
+    assert set(result) >= RESULT_KEYS
+    assert requests_mock.request_history == []
+
+
+@pytest.mark.parametrize('options, text', [
+    (dict(applications=[{'incoming_call_url': 'https://a.example.com'}]), 'missing required arguments: name'),
+    (dict(applications=[{'name': 'IVR', 'id': 'a-1'}]), 'Unsupported parameters'),
+    (dict(applications=[{'name': 'IVR', 'incoming_call_url': 'https://a.example.com', 'state': 'gone'}]),
+     'value of state must be one of: present, absent'),
+    (dict(applications=[{'name': 'IVR', 'incoming_call_url': 'https://a.example.com', 'callback_http_method': 'put'}]),
+     'value of callback_http_method must be one of: get, post'),
+])
+def test_the_application_argument_spec_refuses_before_any_request(run_module, fake, requests_mock, options, text):
+    result, failed = run_module(module, args(**options))
+    assert failed
+    assert text in result['msg']
+    assert requests_mock.request_history == []
+
+
+def test_an_unknown_application_name_fails_with_one_listing_and_no_write(run_module, fake, requests_mock):
+    result, failed = run_module(module, args(numbers=[{'number': '+19195550100', 'application': 'Nope'}],
+                                             pools=[{'name': 'a', 'state': 'NC', 'quantity': 1}]))
+    assert failed
+    assert result['msg'].startswith("application 'Nope' (numbers[0].application) does not exist on account %s" % USER)
+    assert result['msg'].endswith('nothing was written')
+    assert calls(requests_mock) == [APPS]
+    assert result['changed'] is False
+
+
+def test_prune_deletes_an_unlisted_application_only_with_applications_listed(run_module, fake, requests_mock):
+    fake.applications = []
+    ivr = fake.add_application('Support IVR', incomingCallUrl='https://ivr.example.com/calls')
+    old = fake.add_application('Old')
+    result, failed = run_module(module, args(prune=True))
+    assert not failed, result
+    assert calls(requests_mock) == [LIST]
+    requests_mock.reset_mock()
+    result, failed = run_module(module, args(prune=True, applications=[
+        {'name': 'Support IVR', 'incoming_call_url': 'https://ivr.example.com/calls'}]))
+    assert not failed, result
+    assert calls(requests_mock) == [APPS, LIST, delete_app(old['id'])]
+    assert result['applications'] == [{'name': 'Support IVR', 'id': ivr['id'], 'action': 'none'},
+                                      {'name': 'Old', 'id': old['id'], 'action': 'prune'}]
+    assert list(fake.apps) == [ivr['id']]

@@ -367,3 +367,38 @@ def test_pattern_order_answered_without_location_reads_the_number_back(run_modul
     assert calls(requests_mock)[-3:] == [ALLOCATE, ('GET', '/users/%s/phoneNumbers/%%2B18883430000' % USER), LIST_POOL]
     assert result['ordered'][0]['id'] == 'n-0001'
     assert not [c for c in calls(requests_mock) if c[1].endswith('/None')]
+
+
+# -- the application by name ---------------------------------------------------------------------------
+
+LIST_APPS = ('GET', '/users/%s/applications?size=1000' % USER)
+
+
+@pytest.mark.parametrize('pattern', [None, '888*'])
+def test_application_by_name_labels_every_new_number(run_module, fake, requests_mock, pattern):
+    requests_mock.get(API + '/users/%s/applications' % USER, json=[{'id': 'a-ivr', 'name': 'Hotline IVR'}])
+    options = args(quantity=2, application='Hotline IVR')
+    if pattern:
+        options['pattern'] = pattern
+    result, failed = run_module(module, options)
+    assert not failed, result
+    assert calls(requests_mock)[:2] == [LIST_APPS, LIST_POOL]
+    assert calls(requests_mock).count(LIST_APPS) == 1
+    assert [n['applicationId'] for n in fake.named()] == ['a-ivr', 'a-ivr']
+
+
+@pytest.mark.parametrize('pattern', [None, '888*'])
+def test_unknown_application_name_fails_before_any_order(run_module, fake, requests_mock, pattern):
+    requests_mock.get(API + '/users/%s/applications' % USER, json=[{'id': 'a-ivr', 'name': 'Hotline IVR'}])
+    options = args(quantity=2, application='Nope')
+    if pattern:
+        options['pattern'] = pattern
+    result, failed = run_module(module, options)
+    assert failed and result['msg'].startswith("application 'Nope': no application of that name on account %s" % USER)
+    assert calls(requests_mock) == [LIST_APPS]
+
+
+def test_application_and_application_id_are_mutually_exclusive(run_module, requests_mock):
+    result, failed = run_module(module, args(application='Hotline IVR', application_id='a-ivr'))
+    assert failed and 'parameters are mutually exclusive: application|application_id' in result['msg']
+    assert requests_mock.request_history == []
