@@ -246,7 +246,7 @@ class DesiredState(object):
                 if number in seen:
                     self.errors.append('%snumber %s repeats %s[%d]; list each number once'
                                        % (prefix, number, self.names['numbers'], seen[number]))
-                seen[number] = index
+                seen.setdefault(number, index)  # a repeat names the first entry
             entries.append(entry)
         return entries
 

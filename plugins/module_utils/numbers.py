@@ -25,6 +25,16 @@ from ansible_collections.bandwidth.catapult.plugins.module_utils.common import (
     phone_number_result,
 )
 
+# The options of one desired number: catapult_phone_number's, and those of each entry of
+# catapult_phone_numbers' numbers.
+ENTRY_OPTIONS = dict(
+    number=dict(type='str', required=True),
+    name=dict(type='str'),
+    application_id=dict(type='str'),
+    fallback_number=dict(type='str'),
+    state=dict(type='str', choices=['present', 'absent'], default='present'),
+)
+
 # (module option, API field) of every field a task may manage on a number.
 MANAGED_FIELDS = (('name', 'name'), ('application_id', 'applicationId'), ('fallback_number', 'fallbackNumber'))
 ALLOCATE_ATTEMPTS = 3

@@ -529,15 +529,9 @@ from ansible_collections.bandwidth.catapult.plugins.module_utils.common import (
     create_client,
     fail_from_error,
 )
+from ansible_collections.bandwidth.catapult.plugins.module_utils.numbers import ENTRY_OPTIONS
 from ansible_collections.bandwidth.catapult.plugins.module_utils.search import local_search_argument_spec
 
-ENTRY_OPTIONS = dict(
-    number=dict(type='str', required=True),
-    name=dict(type='str'),
-    application_id=dict(type='str'),
-    fallback_number=dict(type='str'),
-    state=dict(type='str', choices=['present', 'absent'], default='present'),
-)
 
 def entry_options():
     """The options of an entry of numbers: catapult_phone_number's, and the application by name."""

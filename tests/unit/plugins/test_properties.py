@@ -25,6 +25,7 @@ from requests_mock import Mocker
 
 from ansible_collections.bandwidth.catapult.plugins.module_utils import numbers
 from ansible_collections.bandwidth.catapult.plugins.modules import catapult_phone_number
+from ansible_collections.bandwidth.catapult.plugins.modules import catapult_phone_numbers
 from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import NUMBERS
 
 SETTINGS = settings(max_examples=150, deadline=None, derandomize=True, database=None,
@@ -176,7 +177,7 @@ def test_bulk_entries_are_all_validated_before_any_request(run_module, entries):
     args = {'numbers': [{'number': value, 'name': 'n%d' % index} for index, value in enumerate(entries)]}
     with Mocker() as mocker:
         mocker.get(NUMBERS, json=[])
-        result, failed = run_module(catapult_phone_number, args, check_mode=True)
+        result, failed = run_module(catapult_phone_numbers, args, check_mode=True)
         sent = mocker.call_count
     if invalid or repeats:
         assert failed
@@ -197,8 +198,8 @@ def test_bulk_entries_are_all_validated_before_any_request(run_module, entries):
 def test_concurrency_bounds(run_module, concurrency):
     with Mocker() as mocker:
         mocker.get(NUMBERS, json=[])
-        result, failed = run_module(catapult_phone_number, {'numbers': [{'number': '+19195550100'}],
-                                                            'concurrency': concurrency}, check_mode=True)
+        result, failed = run_module(catapult_phone_numbers, {'numbers': [{'number': '+19195550100'}],
+                                                             'concurrency': concurrency}, check_mode=True)
         sent = mocker.call_count
     if 1 <= concurrency <= 64:
         assert not failed and sent == 1

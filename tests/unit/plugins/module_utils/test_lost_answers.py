@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.bandwidth.catapult.plugins.modules import catapult_phone_number as module
+from ansible_collections.bandwidth.catapult.plugins.modules import catapult_phone_numbers
 from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import NUMBERS, calls
 
 NUM = '+19195550100'
@@ -37,6 +38,6 @@ def test_release_whose_answer_was_lost_reports_changed(requests_mock, run_module
 def test_bulk_release_whose_answer_was_lost_reports_changed(requests_mock, run_module):
     requests_mock.get(NUMBERS, json=[RESOURCE])
     requests_mock.delete(NUMBERS + '/n-0100', [{'status_code': 503, 'json': {'message': 'x'}}, GONE])
-    result, failed = run_module(module, {'numbers': [{'number': NUM, 'state': 'absent'}]})
+    result, failed = run_module(catapult_phone_numbers, {'numbers': [{'number': NUM, 'state': 'absent'}]})
     assert not failed and result['changed']
     assert result['phone_numbers'][0]['changed'] and result['phone_numbers'][0]['action'] == 'release'

@@ -30,6 +30,7 @@ from ansible_collections.bandwidth.catapult.plugins.module_utils.client import (
     redact,
 )
 from ansible_collections.bandwidth.catapult.plugins.modules import catapult_phone_number
+from ansible_collections.bandwidth.catapult.plugins.modules import catapult_phone_numbers
 from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import API, NUMBERS, SECRET, TOKEN, USER
 
 SETTINGS = settings(max_examples=100, deadline=None, derandomize=True, database=None,
@@ -103,7 +104,7 @@ def test_module_failure_on_an_echoing_error_holds_no_credential(requests_mock, r
 def test_bulk_failure_on_an_echoing_error_holds_no_credential(requests_mock, run_module):
     requests_mock.get(NUMBERS, json=[])
     requests_mock.post(NUMBERS, status_code=400, json=echo_body())
-    result, failed = run_module(catapult_phone_number, {'numbers': [{'number': '+19195550100'}]}, diff=True)
+    result, failed = run_module(catapult_phone_numbers, {'numbers': [{'number': '+19195550100'}]}, diff=True)
     assert failed and result['failed_numbers'] == ['+19195550100']
     assert leaks(json.dumps(result)) == []
 

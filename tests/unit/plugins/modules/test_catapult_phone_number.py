@@ -186,9 +186,7 @@ def test_unavailable_number_fails_clearly(requests_mock, run_module):
     ({'number': '9195550100'}, 'number must be an E.164 phone number'),
     ({'number': '+1919555010O'}, 'number must be an E.164 phone number'),
     ({'number': NUM, 'fallback_number': 'call me'}, 'fallback_number must be an E.164 phone number'),
-    ({'numbers': [{'number': NUM}, {'number': '+1 919 555 0100'}]}, 'numbers[1].number +19195550100 repeats numbers[0]'),
-    ({'numbers': [{'number': 'x'}]}, 'numbers[0].number must be an E.164'),
-    ({'numbers': [{'number': NUM}], 'concurrency': 0}, 'concurrency must be between 1 and 64'),
+    ({'number': NUM, 'numbers': [{'number': NUM}]}, 'Unsupported parameters'),
 ])
 def test_bad_input_fails_before_any_request(requests_mock, run_module, args, fragment):
     result, failed = run_module(module, args)
@@ -205,61 +203,6 @@ def test_wrong_credentials_give_a_clear_error_without_the_secret(requests_mock, 
     assert SECRET not in dumped and TOKEN not in dumped
 
 
-def test_bulk_lists_once_and_writes_only_what_differs(requests_mock, run_module):
-    other = '+19195550101'
-    gone = '+19195550102'
-    requests_mock.get(NUMBERS, json=[resource(name='Same'), resource(other, name='Old'), resource(gone)])
-    requests_mock.post(NUMBERS, status_code=201, headers={'Location': NUMBERS + '/n-0103'})
-    requests_mock.post(NUMBERS + '/n-0101', status_code=200)
-    requests_mock.delete(NUMBERS + '/n-0102', status_code=200)
-    entries = [{'number': NUM, 'name': 'Same'}, {'number': other, 'name': 'New'}, {'number': gone, 'state': 'absent'},
-               {'number': '+19195550103', 'name': 'Fresh'}]
-    result, failed = run_module(module, {'numbers': entries, 'concurrency': 4}, diff=True)
-    assert not failed and result['changed']
-    assert sorted(calls(requests_mock)) == sorted([('GET', LIST), ('POST', '/users/u-unit/phoneNumbers/n-0101'),
-                                                   ('DELETE', '/users/u-unit/phoneNumbers/n-0102'),
-                                                   ('POST', '/users/u-unit/phoneNumbers')])
-    assert [(r['number'], r['action'], r['changed']) for r in result['phone_numbers']] == [
-        (NUM, 'none', False), (other, 'update', True), (gone, 'release', True), ('+19195550103', 'allocate', True)]
-    assert result['phone_numbers'][3]['phone_number']['id'] == 'n-0103'
-    assert result['diff']['before'][gone]['state'] == 'present' and result['diff']['after'][gone]['state'] == 'absent'
-    assert result['failed_numbers'] == []
-
-
-def test_bulk_rerun_sends_only_the_listing(requests_mock, run_module):
-    requests_mock.get(NUMBERS, json=[resource(name='A'), resource('+19195550101', name='B')])
-    entries = [{'number': NUM, 'name': 'A'}, {'number': '+19195550101', 'name': 'B'}, {'number': '+19195550102', 'state': 'absent'}]
-    result, failed = run_module(module, {'numbers': entries})
-    assert not failed and not result['changed']
-    assert calls(requests_mock) == [('GET', LIST)]
-
-
-def test_bulk_check_mode_covers_every_entry_without_writing(requests_mock, run_module):
-    requests_mock.get(NUMBERS, json=[resource(name='Old')])
-    entries = [{'number': NUM, 'name': 'New'}, {'number': '+19195550101', 'name': 'B'}]
-    result, failed = run_module(module, {'numbers': entries}, check_mode=True, diff=True)
-    assert not failed and result['changed']
-    assert calls(requests_mock) == [('GET', LIST)]
-    assert [r['action'] for r in result['phone_numbers']] == ['update', 'allocate']
-    assert result['diff']['after']['+19195550101']['name'] == 'B'
-
-
-def test_bulk_one_failure_does_not_hide_the_others(requests_mock, run_module):
-    requests_mock.get(NUMBERS, json=[])
-    requests_mock.post(NUMBERS, [
-        {'status_code': 201, 'headers': {'Location': NUMBERS + '/n-ok'}},
-    ])
-    requests_mock.post(NUMBERS, additional_matcher=lambda req: req.json()['number'] == '+19195550101',
-                       status_code=404, json={'code': 'number-not-found', 'message': 'The number +19195550101 could not be found'})
-    entries = [{'number': NUM}, {'number': '+19195550101'}]
-    result, failed = run_module(module, {'numbers': entries, 'concurrency': 1})
-    assert failed
-    assert result['failed_numbers'] == ['+19195550101']
-    assert result['msg'].startswith('1 of 2 numbers failed: +19195550101: Catapult API error: POST')
-    assert result['phone_numbers'][0]['changed'] and result['phone_numbers'][0]['phone_number']['id'] == 'n-ok'
-    assert result['changed']
-
-
 def test_rate_limited_order_waits_and_is_sent_again(requests_mock, run_module, no_sleep):
     not_found(requests_mock, NUMBERS + '/%2B19195550100')
     requests_mock.post(NUMBERS, [
@@ -271,27 +214,6 @@ def test_rate_limited_order_waits_and_is_sent_again(requests_mock, run_module, n
     assert not failed and result['changed']
     assert no_sleep and 2.5 < no_sleep[0] <= 3.0
     assert [c[0] for c in calls(requests_mock)] == ['GET', 'POST', 'POST', 'GET']
-
-
-# -- state belongs to each entry of numbers ----------------------------------------------------------
-
-@pytest.mark.parametrize('state', ['absent', 'present'])
-def test_state_with_numbers_fails_before_any_request(requests_mock, run_module, state):
-    result, failed = run_module(module, {'numbers': [{'number': NUM}, {'number': '+19195550101'}], 'state': state})
-    assert failed
-    assert result['msg'].startswith('state cannot be used with numbers')
-    assert 'each entry of numbers has its own state' in result['msg']
-    assert requests_mock.request_history == []
-
-
-def test_numbers_without_state_are_present_and_single_number_defaults_to_present(requests_mock, run_module):
-    requests_mock.get(NUMBERS, json=[resource()])
-    result, failed = run_module(module, {'numbers': [{'number': NUM}]})
-    assert not failed and not result['changed']
-    assert result['phone_numbers'][0]['action'] == 'none'
-    requests_mock.get(NUMBERS + '/%2B19195550100', json=resource())
-    result, failed = run_module(module, {'number': NUM})
-    assert not failed and not result['changed'] and result['phone_number']['number_state'] == 'enabled'
 
 
 # -- every application ID is checked before any write -------------------------------------------------
@@ -322,63 +244,3 @@ def test_application_check_error_fails_before_any_write(requests_mock, run_modul
     result, failed = run_module(module, {'number': NUM, 'application_id': 'a-1'})
     assert failed and 'HTTP 403' in result['msg'] and '/applications/a-1' in result['msg']
     assert [c[0] for c in calls(requests_mock)] == ['GET', 'GET']
-
-
-def test_bulk_checks_each_application_once_before_any_write(requests_mock, run_module):
-    requests_mock.get(NUMBERS, json=[resource('+19195550101', applicationId='a-nope')])
-    applications(requests_mock)
-    entries = [{'number': NUM, 'application_id': 'a-nope'},
-               {'number': '+19195550101', 'application_id': 'a-nope'},  # already set: nothing to send, not checked
-               {'number': '+19195550102', 'application_id': 'a-1'},
-               {'number': '+19195550103', 'application_id': 'a-nope'},
-               {'number': '+19195550104', 'application_id': 'a-gone', 'state': 'absent'}]
-    result, failed = run_module(module, {'numbers': entries, 'concurrency': 4}, check_mode=False)
-    assert failed
-    assert result['msg'] == ('numbers[0], numbers[3]: application_id a-nope does not exist on account u-unit '
-                             '(GET /users/u-unit/applications/a-nope answered 404 application-not-found); '
-                             'nothing was ordered or changed')
-    assert calls(requests_mock) == [('GET', LIST), app_call('a-nope'), app_call('a-1')]
-
-
-def test_bulk_known_applications_are_checked_once_then_written(requests_mock, run_module):
-    requests_mock.get(NUMBERS, json=[])
-    requests_mock.post(NUMBERS, status_code=201, headers={'Location': NUMBERS + '/n-new'})
-    applications(requests_mock)
-    entries = [{'number': NUM, 'application_id': 'a-1'}, {'number': '+19195550101', 'application_id': 'a-1'}]
-    result, failed = run_module(module, {'numbers': entries, 'concurrency': 1})
-    assert not failed, result
-    assert calls(requests_mock) == [('GET', LIST), app_call('a-1'), ('POST', '/users/u-unit/phoneNumbers'),
-                                    ('POST', '/users/u-unit/phoneNumbers')]
-
-
-# -- an answer without Location -----------------------------------------------------------------------
-
-def test_bulk_order_answered_without_location_is_read_back_by_number(requests_mock, run_module):
-    requests_mock.get(NUMBERS, json=[])
-    requests_mock.post(NUMBERS, status_code=201)
-    requests_mock.get(NUMBERS + '/%2B19195550100', json=resource(name='A'))
-    result, failed = run_module(module, {'numbers': [{'number': NUM, 'name': 'A'}]})
-    assert not failed, result
-    assert calls(requests_mock) == [('GET', LIST), ('POST', '/users/u-unit/phoneNumbers'), ('GET', ENC)]
-    assert result['phone_numbers'][0]['phone_number']['id'] == 'n-0100'
-
-
-# -- a dead controller stops the writes ---------------------------------------------------------------
-
-def test_bulk_stops_every_worker_once_the_controller_is_gone(requests_mock, run_module, monkeypatch):
-    from ansible_collections.bandwidth.catapult.plugins.module_utils import common  # pylint: disable=import-outside-toplevel
-    checks = []
-
-    def gone(self):
-        checks.append(1)
-        return None if len(checks) == 1 else 'the Ansible controller that started this task is gone'
-
-    monkeypatch.setattr(common.ControllerWatch, '__call__', gone)
-    requests_mock.get(NUMBERS, json=[])
-    requests_mock.post(NUMBERS, status_code=201, headers={'Location': NUMBERS + '/n-new'})
-    entries = [{'number': '+1919555%04d' % i} for i in range(100, 106)]
-    result, failed = run_module(module, {'numbers': entries, 'concurrency': 1})
-    assert failed
-    assert [c for c in calls(requests_mock) if c[0] != 'GET'] == [('POST', '/users/u-unit/phoneNumbers')]
-    assert len(checks) == 2  # the others never started
-    assert result['failed_numbers'] == [e['number'] for e in entries[1:]]
