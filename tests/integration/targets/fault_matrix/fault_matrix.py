@@ -64,6 +64,7 @@ REFUSE_SECONDS = 1.5   # how long the "refused" fault keeps the port closed
 
 N1, N2, N3 = '+19195550100', '+19195550101', '+19195550102'
 PHONE = 'bandwidth.catapult.catapult_phone_number'
+PHONES = 'bandwidth.catapult.catapult_phone_numbers'
 POOL = 'bandwidth.catapult.catapult_local_number_order'
 
 # The faults (columns). "rule" is the emulator fault rule (method/path are added per row);
@@ -162,13 +163,13 @@ ROWS = [
      'match': ('DELETE', r'^/users/[^/]+/phoneNumbers/n-'),
      'expect': {N1: {'name': 'Keep'}}, 'allocations': 2,
      'na': {'foreign-link': NO_LIST, 'no-location': 'a release answers 200 without Location'}},
-    {'id': 'list', 'title': 'catapult_phone_number numbers: list the account (GET /phoneNumbers)',
-     'module': PHONE, 'setup': [{'number': N1, 'name': 'Old'}, {'number': N2, 'name': 'Gone'}],
+    {'id': 'list', 'title': 'catapult_phone_numbers: list the account (GET /phoneNumbers)',
+     'module': PHONES, 'setup': [{'number': N1, 'name': 'Old'}, {'number': N2, 'name': 'Gone'}],
      'task': {'numbers': [{'number': N1, 'name': 'New'}, {'number': N2, 'state': 'absent'}, {'number': N3, 'name': 'Fresh'}]},
      'match': LIST_MATCH,
      'expect': {N1: {'name': 'New'}, N3: {'name': 'Fresh'}}, 'allocations': 3, 'na': {'no-location': READ}},
-    {'id': 'bulk-allocate', 'title': 'catapult_phone_number numbers: order (POST /phoneNumbers)',
-     'module': PHONE, 'setup': [{'number': N1, 'name': 'Old'}, {'number': N2, 'name': 'Gone'}],
+    {'id': 'bulk-allocate', 'title': 'catapult_phone_numbers: order a specific number (POST /phoneNumbers)',
+     'module': PHONES, 'setup': [{'number': N1, 'name': 'Old'}, {'number': N2, 'name': 'Gone'}],
      'task': {'numbers': [{'number': N1, 'name': 'New'}, {'number': N2, 'state': 'absent'}, {'number': N3, 'name': 'Fresh'}]},
      'match': ('POST', r'^/users/[^/]+/phoneNumbers$'),
      'expect': {N1: {'name': 'New'}, N3: {'name': 'Fresh'}}, 'allocations': 3,
