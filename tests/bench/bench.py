@@ -9,6 +9,11 @@ each N of ``--sizes``, times real ``ansible-playbook`` runs of:
   task-loop baseline: a task loop over catapult_phone_number (one module run per number)
   uri-loop  baseline: an ansible.builtin.uri loop POSTing each number
 
+and, for each N of ``--account-sizes``, the account as code: the phone_numbers role with N
+specific numbers and ``--pools`` pools of ``--pool-size`` numbers, cold, rerun and
+``--check`` (each rerun and check must stay within ceil((N + P*S)/1000) + 1 requests and send
+no write; the cold time must grow linearly with N, shown over the sizes);
+
 and, with ``--rate-limits``, a bulk run of 1000 numbers with the emulator's documented
 rate-limit buckets switched on. Requests, writes and 429s come from the emulator's request
 log. The table shows the wall time of each run, the physical floor (requests x latency /
@@ -62,6 +67,14 @@ TARGET_SPEEDUP = 50.0          # bulk vs uri loop at N = 1000
 TARGET_OVER_FLOOR = 3.0        # seconds above requests x latency / concurrency, playbook start included
 TARGET_RERUN_SECONDS = 3.0
 TARGET_RATE_SLACK = 0.10       # within 10 % of the time the buckets allow
+TARGET_ACCOUNT_COLD = 8.0      # the account scenario at N = 1000, 10 pools of 20
+TARGET_ACCOUNT_RERUN = 3.0     # its rerun and its --check
+# Where the account scenario's pools search: one pool per place, none overlapping the
+# specific numbers (NUMBERS_STATE), the last one toll-free.
+ACCOUNT_POOL_PLACES = [{'state': 'NC', 'city': 'RALEIGH'}, {'state': 'NC', 'city': 'CARY'}, {'state': 'NC', 'city': 'DURHAM'},
+                       {'state': 'CA', 'city': 'SAN FRANCISCO'}, {'state': 'CA', 'city': 'LOS ANGELES'},
+                       {'state': 'TX', 'city': 'AUSTIN'}, {'state': 'IL', 'city': 'CHICAGO'},
+                       {'state': 'WA', 'city': 'SEATTLE'}, {'state': 'CO', 'city': 'DENVER'}, {'type': 'toll_free'}]
 WRITE_METHODS = frozenset(('POST', 'PUT', 'PATCH', 'DELETE'))
 
 
@@ -182,15 +195,15 @@ class Runner(object):
         })
         self.count = 0
 
-    def run(self, playbook, extra_vars, label):
-        """Run one playbook; returns (wall seconds, exit status, log path, started, ended)."""
+    def run(self, playbook, extra_vars, label, check=False):
+        """Run one playbook (``--check`` with ``check``); returns (wall seconds, exit status, log path, started, ended)."""
         self.count += 1
         stem = '%02d-%s' % (self.count, label)
         vars_file = self.workdir / (stem + '.vars.json')
         vars_file.write_text(json.dumps(extra_vars))
         log_path = self.workdir / (stem + '.log')
         self.emulator.call('DELETE', 'requests')
-        cmd = [self.playbook, '-i', 'localhost,', str(PLAYBOOKS / playbook), '-e', '@' + str(vars_file)]
+        cmd = [self.playbook, '-i', 'localhost,', str(PLAYBOOKS / playbook), '-e', '@' + str(vars_file)] + (['--check'] if check else [])
         with open(log_path, 'w', encoding='utf-8') as log:
             started = time.time()
             t0 = time.monotonic()
@@ -225,10 +238,10 @@ class Bench(object):
             raise SystemExit('bench: the emulator has only %d numbers in %s, %d needed' % (len(found), NUMBERS_STATE, n))
         return [{'number': number, 'name': 'bench line %04d' % i} for i, number in enumerate(found)]
 
-    def measure(self, scenario, n, playbook, extra_vars, concurrency, items=None, sample_of=None):
+    def measure(self, scenario, n, playbook, extra_vars, concurrency, items=None, sample_of=None, check=False):
         """One playbook run; appends and returns its row."""
         label = '%s-%d' % (scenario, n)
-        wall, rc, log_path, started, ended = self.runner.run(playbook, extra_vars, label)
+        wall, rc, log_path, started, ended = self.runner.run(playbook, extra_vars, label, check=check)
         report = self.emulator.call('GET', 'requests')
         log_path.with_suffix('.requests.json').write_text(json.dumps(report['requests']))
         stats = analyse(report['requests'], started, ended)
@@ -319,6 +332,56 @@ class Bench(object):
                            % (row['x_bulk'], row['wall'],
                               ' EXTRAPOLATED from %d iterations' % row['sample'] if row['extrapolated'] else ' measured',
                               bulk['wall']))
+
+    def run_account(self, n):
+        """The account as code: N specific numbers and P pools of S through the role, cold, rerun and --check."""
+        args = self.args
+        conc = args.concurrency
+        pools = []
+        for index in range(args.pools):
+            place = ACCOUNT_POOL_PLACES[index % len(ACCOUNT_POOL_PLACES)]
+            pools.append(dict(place, name='bench pool %02d' % index, quantity=args.pool_size))
+        total = n + args.pools * args.pool_size
+        self.say('account: N = %d specific numbers, %d pools of %d (%d numbers)' % (n, args.pools, args.pool_size, total))
+        self.emulator.reset()
+        account_vars = {'bench_numbers': self.numbers(n), 'bench_pools': pools, 'bench_concurrency': conc}
+        cold = self.measure('account-cold', n, 'account.yml', account_vars, conc)
+        numbers = self.emulator.call('GET', 'numbers?user_id=%s' % USER_ID)['numbers']
+        enabled = [r for r in numbers if r.get('numberState') == 'enabled']
+        cold['verified'] = len(numbers) == total and len(enabled) == total and all(r.get('name') for r in enabled)
+        if not cold['verified']:
+            self.problems.append('account N=%d: %d numbers ever allocated, %d enabled; expected exactly %d, all labelled'
+                                 % (n, len(numbers), len(enabled), total))
+        rerun = self.measure('account-rerun', n, 'account.yml', account_vars, conc)
+        check = self.measure('account-check', n, 'account.yml', account_vars, conc, check=True)
+        for row in (cold, rerun, check):
+            row['pools'], row['pool_size'], row['numbers_total'] = args.pools, args.pool_size, total
+        limit = int(math.ceil(total / 1000.0)) + 1
+        if n >= 1000 and args.pools >= 10 and args.pool_size >= 20:
+            self.check('account N=%d, %d pools of %d: cold within %.0f s' % (n, args.pools, args.pool_size, TARGET_ACCOUNT_COLD),
+                       cold['rc'] == 0 and cold['verified'] and cold['wall'] <= TARGET_ACCOUNT_COLD, '%.2f s' % cold['wall'])
+        for row in (rerun, check):
+            self.check('%s N=%d: <= %d requests, no write, within %.0f s' % (row['scenario'], n, limit, TARGET_ACCOUNT_RERUN),
+                       row['rc'] == 0 and row['requests'] <= limit and row['writes'] == 0 and row['wall'] <= TARGET_ACCOUNT_RERUN,
+                       '%d requests, %d writes, %.2f s' % (row['requests'], row['writes'], row['wall']))
+        return cold
+
+    def check_linear(self, colds):
+        """The cold account time grows linearly with N: a least-squares line through (N, wall) and its fit."""
+        points = [(row['n'], row['wall']) for row in colds if row['rc'] == 0]
+        if len(points) < 3:
+            return
+        count = float(len(points))
+        mean_n = sum(p[0] for p in points) / count
+        mean_t = sum(p[1] for p in points) / count
+        spread = sum((p[0] - mean_n) ** 2 for p in points)
+        slope = sum((p[0] - mean_n) * (p[1] - mean_t) for p in points) / spread
+        intercept = mean_t - slope * mean_n
+        total = sum((p[1] - mean_t) ** 2 for p in points)
+        residual = sum((p[1] - (intercept + slope * p[0])) ** 2 for p in points)
+        r2 = 1.0 - residual / total if total else 1.0
+        self.check('account cold time linear in N (R^2 >= 0.95 over N = %s)' % ', '.join(str(p[0]) for p in points),
+                   r2 >= 0.95, '%.2f s + %.2f s per 1000 numbers, R^2 = %.3f' % (intercept, slope * 1000, r2))
 
     def run_rate_limits(self):
         n = self.args.rate_limit_size
@@ -433,6 +496,11 @@ def build_parser():
     add('--baseline-sample', type=int, default=0,
         help='time baseline loops longer than this on their first iterations and scale the result to N; such figures '
              'are labelled EXTRAPOLATED everywhere (default: 0, every loop runs in full and every figure is measured)')
+    add('--account-sizes', default='250,500,1000',
+        help='comma-separated N of the account scenario (default: 250,500,1000; empty to skip it)')
+    add('--pools', type=int, default=10, help='pools of the account scenario (default: 10)')
+    add('--pool-size', type=int, default=20, help='numbers per pool of the account scenario (default: 20)')
+    add('--account-only', action='store_true', help='run only the account scenario')
     add('--rate-limits', action='store_true',
         help='also run the bucket scenario: --rate-limit-size allocations with the documented rate limits switched on')
     add('--rate-limits-only', action='store_true', help='run only the bucket scenario')
@@ -502,8 +570,18 @@ def main(argv=None):
         sizes = [int(s) for s in args.sizes.split(',') if s.strip()]
     except ValueError:
         raise SystemExit('bench: --sizes must be comma-separated integers, got %r' % args.sizes)
+    try:
+        account_sizes = [int(s) for s in args.account_sizes.split(',') if s.strip()]
+    except ValueError:
+        raise SystemExit('bench: --account-sizes must be comma-separated integers, got %r' % args.account_sizes)
+    if args.quick:
+        account_sizes = [100]
     if args.rate_limits_only:
-        sizes, args.rate_limits = [], True
+        sizes, account_sizes, args.rate_limits = [], [], True
+    if args.account_only:
+        sizes = []
+    if any(n < 1 or n > 2500 for n in account_sizes) or not 1 <= args.pool_size <= 200 or not 0 <= args.pools <= 50:
+        raise SystemExit('bench: account sizes must be 1..2500, --pool-size 1..200 and --pools 0..50')
     if any(n < 1 or n > 2500 for n in sizes) or not 1 <= args.concurrency <= 64:
         raise SystemExit('bench: sizes must be 1..2500 (the emulator inventory) and concurrency 1..64')
     venv = Path(args.venv).resolve()
@@ -527,9 +605,11 @@ def main(argv=None):
         print('bench: emulator at %s' % emulator.api_url, flush=True)
         runner = Runner(venv, workdir, emulator, args.timeout, Path(args.collection).resolve())
         bench = Bench(args, emulator, runner)
-        bench.run_startup()
+        if sizes:
+            bench.run_startup()
         for n in sizes:
             bench.run_size(n)
+        bench.check_linear([bench.run_account(n) for n in account_sizes])
         if args.rate_limits:
             bench.run_rate_limits()
     except KeyboardInterrupt:
@@ -559,7 +639,8 @@ def main(argv=None):
         'collection': str(Path(args.collection).resolve()),
         'host': {'cpus': os.cpu_count(), 'loadavg_before': load_before, 'loadavg_after': list(os.getloadavg()),
                  'python': platform.python_version()},
-        'options': {'sizes': sizes, 'latency_ms': args.latency_ms, 'concurrency': args.concurrency,
+        'options': {'sizes': sizes, 'account_sizes': account_sizes, 'pools': args.pools, 'pool_size': args.pool_size,
+                    'latency_ms': args.latency_ms, 'concurrency': args.concurrency,
                     'skip_baselines': args.skip_baselines, 'baseline_sample': args.baseline_sample,
                     'rate_limits': args.rate_limits, 'rate_limit_size': args.rate_limit_size},
         'elapsed': round(elapsed, 1),
