@@ -31,6 +31,8 @@ entry claims or another pool took, and check-mode previews never collide.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import re
 
 from ansible_collections.bandwidth.catapult.plugins.module_utils.applications import (
@@ -61,7 +63,7 @@ from ansible_collections.bandwidth.catapult.plugins.module_utils.numbers import 
     update_body,
     validate_entry,
 )
-from ansible_collections.bandwidth.catapult.plugins.module_utils.pool import PoolEngine, PoolError
+from ansible_collections.bandwidth.catapult.plugins.module_utils.pool import PoolEngine, PoolError, SharedOrders
 from ansible_collections.bandwidth.catapult.plugins.module_utils.search import (
     LOCAL,
     MAX_QUANTITY,
@@ -671,37 +673,51 @@ class AccountRun(object):
                 self.entry_results.append(outcome)
 
     def run_pools(self, taken):
-        """Pools one after the other (so a lost order's read-back never meets another pool's order in flight),
-        each labelling with the run's concurrency; none takes what an entry or another pool holds.
+        """The pools side by side, within the run's one bound on requests in flight (the client's).
+
+        Orders go one at a time across the pools, each with its read-back when its answer is
+        lost (:class:`SharedOrders`), so a read-back never meets another pool's order in flight,
+        and the numbers each pool orders are registered at once, so no pool takes them; labelling
+        overlaps. None takes what an entry or another pool holds (``taken``).
 
         With prune the pool's surplus was released before (see :meth:`release_unclaimed`): the pool
         engine gets the members it keeps, so it neither relabels a number on its way out nor warns
         about a surplus that is gone.
         """
-        taken = set(taken)
+        shared = SharedOrders()
+        engines = []
         for plan in self.pool_plans:
             pool = plan['pool']
-            engine = PoolEngine(self.client, pool['kind'], pool['crit'], pool['labels'], pool['quantity'],
-                                check_mode=self.check_mode, concurrency=self.state.concurrency,
-                                adopt_unlabelled=pool['adopt_unlabelled'])
+            engines.append(PoolEngine(self.client, pool['kind'], pool['crit'], pool['labels'], pool['quantity'],
+                                      check_mode=self.check_mode, concurrency=self.state.concurrency,
+                                      adopt_unlabelled=pool['adopt_unlabelled'], shared=shared))
+
+        def work(index):
+            plan, engine = self.pool_plans[index], engines[index]
+            if self.aborted is not None:
+                return
             mine = set(r.get('number') for r in plan['members'] + plan['adopt'])
             going = set(r.get('number') for r in plan['surplus']) if self.state.prune else set()
             members = [r for r in plan['members'] if r.get('number') not in going]
             try:
                 plan['result'] = engine.run(members=members, adopt=plan['adopt'],
                                             preview=plan['preview'] if self.check_mode else None,
-                                            exclude=taken - mine, account=self.account, check_application=False)
+                                            exclude=set(taken) - mine, account=self.account, check_application=False)
             except PoolError as exc:
                 plan['result'] = exc.result
-                self.problems.append('pool %s: %s' % (pool['name'], exc))
-            self.warnings.extend(engine.warnings)
+                self.problems.append('pool %s: %s' % (plan['pool']['name'], exc))
             if engine.aborted is not None:
                 self.aborted = engine.aborted
-                return
-            outcome = plan['result'] or {}
-            for key in ('ordered', 'adopted', 'phone_numbers'):
-                taken.update(n.get('number') for n in outcome.get(key, []))
-            taken.update(u.get('number') for u in outcome.get('unlabelled', []))
+
+        indexes = list(range(len(self.pool_plans)))
+        if len(indexes) > 1:
+            with ThreadPoolExecutor(max_workers=min(len(indexes), self.state.concurrency)) as executor:
+                list(executor.map(work, indexes))
+        else:
+            for index in indexes:
+                work(index)
+        for engine in engines:
+            self.warnings.extend(engine.warnings)
 
     def release_unclaimed(self):
         if not self.releases:

@@ -409,7 +409,7 @@ class CatapultClient(object):
     """Thread-safe client for one Catapult user.
 
     ``retries`` bounds the attempts after the first one; ``max_wait`` clamps any single
-    wait. A 429 makes every thread of this client wait until the reset time, so
+    wait; at most ``pool_size`` requests are in flight at once, however many threads send. A 429 makes every thread of this client wait until the reset time, so
     concurrent workers back off together.
     """
 
@@ -429,6 +429,8 @@ class CatapultClient(object):
         self._clock = clock or time.time
         self._pacer = _Pacer(self._clock, self._sleep, max_wait)
         self._stats_lock = threading.Lock()
+        # one bound on the requests in flight, whatever number of threads the callers run
+        self._slots = threading.BoundedSemaphore(max(pool_size, 1))
         self.stats = {'requests': 0, 'retries': 0, 'rate_limited': 0}
         self.session = requests.Session()
         # requests encodes str credentials as latin-1 (a UnicodeEncodeError for anything else);
@@ -505,8 +507,9 @@ class CatapultClient(object):
                 sent_at = self._clock()
                 delay = 0.0
                 try:
-                    raw = self.session.request(method, url, params=params, json=json, timeout=self.timeout,
-                                               verify=self.validate_certs, allow_redirects=False)
+                    with self._slots:
+                        raw = self.session.request(method, url, params=params, json=json, timeout=self.timeout,
+                                                   verify=self.validate_certs, allow_redirects=False)
                 except requests.exceptions.RequestException as exc:
                     raw, failure = None, exc
                 else:

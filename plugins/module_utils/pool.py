@@ -20,6 +20,7 @@ the desired-state engine (``account.py``) drive it.
 from __future__ import annotations
 
 import re
+import threading
 import time
 
 from ansible.module_utils.basic import AnsibleModule
@@ -159,12 +160,31 @@ def _by_number(resource):
     return resource.get('number') or ''
 
 
+class SharedOrders(object):
+    """What the pools of one run share (``account.py`` runs them side by side).
+
+    Orders are sent one at a time (``lock``), each with its read-back when its answer is lost,
+    so a pool reading the account back never meets another pool's order in flight; the
+    numbers every pool ordered are registered at once (``ordered``), so no pool takes another
+    one's numbers for its own lost order while they are being labelled.
+    """
+
+    def __init__(self):
+        self.lock = threading.RLock()
+        self.ordered = set()
+
+    def register(self, items):
+        with self.lock:
+            self.ordered.update(item.get('number') for item in items if item.get('number'))
+
+
 class PoolEngine(object):
     """One run: count, reconcile, adopt, order in chunks, label, re-count, report."""
 
     def __init__(self, client, kind, crit, labels, quantity, check_mode=False, concurrency=8, adopt_unlabelled=True,
-                 diff=False):
+                 diff=False, shared=None):
         self.client = client
+        self.shared = shared or SharedOrders()
         self.kind = kind
         self.crit = crit
         self.labels = labels
@@ -249,8 +269,9 @@ class PoolEngine(object):
         return not any(resource.get(field) for field in fields)
 
     def free(self, resource):
-        """Bare and not claimed elsewhere (``exclude``)."""
-        return self.bare(resource) and resource.get('number') not in self.exclude
+        """Bare and not claimed elsewhere (``exclude``, or ordered by another pool of the run)."""
+        number = resource.get('number')
+        return self.bare(resource) and number not in self.exclude and number not in self.shared.ordered
 
     def could_be_ours(self, resource):
         """Free and not shown to differ from the search: what this run's own search-and-order could have allocated."""
@@ -408,34 +429,38 @@ class PoolEngine(object):
             remaining -= len(candidates)
         self.before_orders = set(self.known_ids)
         if self.kind == TOLL_FREE and self.crit.get('pattern'):
-            self.order_found(remaining)
+            with self.shared.lock:  # a search, then orders of what it found: no other pool's order in between
+                self.order_found(remaining)
             return
         cap = FIRST_ORDER_CHUNK[self.kind]
         lost = 0
         while remaining > 0:
             size = min(cap, remaining)
-            seen = set(self.known_ids)
-            self.wrote = True
-            try:
-                items = self.client.order_available(self.kind, dict(self.query, quantity=size))
-            except CatapultAborted as exc:
-                self.abort(exc)
-            except CatapultError as exc:
-                new_cap = self.refused(exc, size)
-                if new_cap:
-                    cap = new_cap
+            # one order at a time across the pools of a run, each with its read-back (see SharedOrders)
+            with self.shared.lock:
+                seen = set(self.known_ids)
+                self.wrote = True
+                try:
+                    items = self.client.order_available(self.kind, dict(self.query, quantity=size))
+                except CatapultAborted as exc:
+                    self.abort(exc)
+                except CatapultError as exc:
+                    new_cap = self.refused(exc, size)
+                    if new_cap:
+                        cap = new_cap
+                        continue
+                    before = remaining
+                    remaining = self.recover(exc, size, remaining, seen)
+                    lost = lost + 1 if remaining == before else 0
+                    if lost >= LOST_ORDER_ATTEMPTS:
+                        self.fail('the answer to the order was lost %d times and each time reads of the account showed '
+                                  'nothing new; last error: %s' % (lost, exc), error=exc.to_dict())
                     continue
-                before = remaining
-                remaining = self.recover(exc, size, remaining, seen)
-                lost = lost + 1 if remaining == before else 0
-                if lost >= LOST_ORDER_ATTEMPTS:
-                    self.fail('the answer to the order was lost %d times and each time reads of the account showed '
-                              'nothing new; last error: %s' % (lost, exc), error=exc.to_dict())
-                continue
-            lost = 0
-            if not items:
-                remaining = self.recover(None, size, remaining, seen)
-                continue
+                lost = 0
+                if not items:
+                    remaining = self.recover(None, size, remaining, seen)
+                    continue
+                self.shared.register(items)
             for item in items:
                 if item.get('id'):
                     self.known_ids.add(item['id'])
@@ -562,6 +587,7 @@ class PoolEngine(object):
                       'nothing was ordered again. Numbers that order allocated have no name; a rerun adopts those it '
                       'can show match the search (adopt_unlabelled).' % (size, why, read_exc), error=read_exc.to_dict())
         if found:
+            self.shared.register(found)
             self.label(found, 'ordered')
         if partial:
             got = len(found)
