@@ -2,7 +2,8 @@
 # make demo: build and install the collection into a private collections path, start
 # the Catapult emulator, run playbooks/demo.yml (the bandwidth.catapult.phone_numbers
 # role with playbooks/inventory) twice (the second run must change nothing), print the
-# numbers on the demo account as a table and stop the emulator, also on Ctrl-C or failure.
+# numbers on the demo account as a table, add a number by hand and show that a --check run
+# reports it as drift, and stop the emulator, also on Ctrl-C or failure.
 #
 # Environment: VENV (.venv, must exist: `make venv`), BUILD (.build).
 set -euo pipefail
@@ -111,5 +112,27 @@ print('\n%d numbers on account %s: %d specific, %d in %d pools'
       % (len(numbers), user_id, len(numbers) - in_pools, in_pools, len(pools)))
 PYEOF
 
+step "someone adds a number by hand; a --check run reports the drift"
+"$PY" - "$API_URL" "$USER_ID" "$API_TOKEN" "$API_SECRET" <<'PYEOF'
+import base64
+import json
+import sys
+import urllib.request
+
+api_url, user_id, token, secret = sys.argv[1:5]
+body = json.dumps({'number': '+19195552599', 'name': 'Added by hand'}).encode()
+request = urllib.request.Request('%s/users/%s/phoneNumbers' % (api_url, user_id), data=body, method='POST',
+                                 headers={'Content-Type': 'application/json', 'Authorization': 'Basic '
+                                          + base64.b64encode(('%s:%s' % (token, secret)).encode()).decode()})
+with urllib.request.urlopen(request, timeout=10) as resp:
+    print('POST %s/users/%s/phoneNumbers +19195552599 (Added by hand): HTTP %d' % (api_url, user_id, resp.status))
+PYEOF
+log="$WORK/check.log"
+rc=0
+ansible-playbook -i playbooks/inventory playbooks/demo.yml --check 2>&1 | tee "$log" || rc=$?
+[ "$rc" -eq 0 ] || die "the --check run of playbooks/demo.yml failed (exit status $rc)"
+grep -q 'drift: 1 number on the account that nothing claims.*+19195552599' "$log" \
+  || die "the --check run did not report the number added by hand as drift"
+
 echo
-echo "demo: ok (run 1 changed $first_changed task(s), run 2 changed nothing)"
+echo "demo: ok (run 1 changed $first_changed task(s), run 2 changed nothing, --check reported the drift)"
