@@ -16,7 +16,7 @@ description:
   - This is the Catapult v1 operation "Order Phone Number" (C(POST /users/{userId}/phoneNumbers)), plus updating and
     releasing the number.
   - The number is read with one request. For many numbers (and pools) in one task, with one listing of the account, use
-    M(bandwidth.catapult.catapult_phone_numbers), which also took over this module's former O(numbers) form.
+    M(bandwidth.catapult.catapult_phone_numbers), which also took over this module's former C(numbers) form.
   - Only the options a task sets are compared and changed. An option left out is left alone on the server.
   - Ordering is never sent twice blindly. When the answer to an order is lost (timeout, server error, dropped
     connection) the module reads the number back and only orders again if the number is verifiably not on the

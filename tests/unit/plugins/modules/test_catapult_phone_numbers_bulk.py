@@ -50,8 +50,6 @@ def test_lists_once_and_writes_only_what_differs(requests_mock, run_module):
     assert result['failed_numbers'] == []
 
 
-
-
 def test_one_failure_does_not_hide_the_others(requests_mock, run_module):
     requests_mock.get(NUMBERS, json=[])
     requests_mock.post(NUMBERS, [
@@ -68,8 +66,6 @@ def test_one_failure_does_not_hide_the_others(requests_mock, run_module):
     assert result['changed']
 
 
-
-
 def test_order_answered_without_location_is_read_back_by_number(requests_mock, run_module):
     requests_mock.get(NUMBERS, json=[])
     requests_mock.post(NUMBERS, status_code=201)
@@ -78,8 +74,6 @@ def test_order_answered_without_location_is_read_back_by_number(requests_mock, r
     assert not failed, result
     assert calls(requests_mock) == [('GET', LIST), ('POST', '/users/u-unit/phoneNumbers'), ('GET', ENC), ('GET', LIST)]
     assert result['phone_numbers'][0]['phone_number']['id'] == 'n-0100'
-
-
 
 
 def test_stops_every_worker_once_the_controller_is_gone(requests_mock, run_module, monkeypatch):
