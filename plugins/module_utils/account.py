@@ -505,8 +505,8 @@ class AccountRun(object):
             what.append('release %d numbers' % len(self.releases))
         if apps:
             what.append('delete %d application%s' % (apps, '' if apps == 1 else 's'))
-        going = [self._describe(r) for r in self.releases] + ['application %s' % _describe_application(a)
-                                                             for a in self.app_prunes]
+        going = [self._describe(r) for r in self.releases]
+        going += ['application %s' % _describe_application(a) for a in self.app_prunes]
         text = ('prune would %s, more than %s (%d): %s. Nothing was written. Raise %s to at least %d if that is what you '
                 'want, or protect ' % (' and '.join(what), names['prune_limit'], self.state.prune_limit, ', '.join(going),
                                        names['prune_limit'], total))
@@ -1041,8 +1041,8 @@ def summarize(result, read=True, prune=False, refused=None, names=None, listed=F
         if pruned:
             lines.append('prune: %d %sreleased: %s' % (len(pruned), verb, _some(pruned)))
         if pruned_apps:
-            lines.append('prune: %d application%s %sdeleted: %s' % (len(pruned_apps), '' if len(pruned_apps) == 1 else 's',
-                                                                 verb, _some(pruned_apps)))
+            plural = '' if len(pruned_apps) == 1 else 's'
+            lines.append('prune: %d application%s %sdeleted: %s' % (len(pruned_apps), plural, verb, _some(pruned_apps)))
     if not read:
         lines.append('drift: not known (the account was not read)')
     elif result['unmanaged']:

@@ -251,8 +251,8 @@ def resolve_name(client, name, option='application'):
     if not matches:
         raise ApplicationError("%s %r: no application of that name on account %s (GET %s lists the account's "
                                'applications; names match exactly). Create it first, for example with '
-                               'bandwidth.catapult.catapult_application' % (option, name, client.user_id,
-                                                                           client.user_path('applications')))
+                               'bandwidth.catapult.catapult_application'
+                               % (option, name, client.user_id, client.user_path('applications')))
     if len(matches) > 1:
         ids = [app.get('id') for app in matches]
         raise ApplicationError('%s %r matches %d applications on account %s (%s), so it does not say which one is '

@@ -1307,9 +1307,9 @@ def test_prune_protect_keeps_applications_by_name(client, fake, requests_mock):
 @pytest.mark.parametrize('applications', [None, []])
 def test_a_state_without_applications_never_deletes_applications(client, fake, requests_mock, applications):
     seed_applications(fake)
-    options = dict(PRUNE_APPS, applications=applications,
-                   numbers=[{'number': '+19195550100', 'name': 'Main', 'application_id': 'a-001'},
-                            {'number': '+19195550101', 'name': 'Busy line'}])
+    options = {'applications': applications,
+               'numbers': [{'number': '+19195550100', 'name': 'Main', 'application_id': 'a-001'},
+                           {'number': '+19195550101', 'name': 'Busy line'}]}
     for check_mode in (True, False):
         result = run(client, check_mode=check_mode, prune=True, **options)
         assert [s['action'] for s in result['plan'] if 'application' in s['action']] == []
@@ -1336,8 +1336,7 @@ def test_an_absent_application_is_deleted_after_the_numbers_left_it(client, fake
 
 
 @pytest.mark.parametrize('check_mode', [False, True])
-def test_an_absent_application_a_number_keeps_pointing_at_is_refused_before_any_write(client, fake, requests_mock,
-                                                                                       check_mode):
+def test_an_absent_application_still_in_use_is_refused_before_any_write(client, fake, requests_mock, check_mode):
     old = fake.add_application('Old IVR')
     fake.add('+19195550100', name='Main', applicationId=old['id'])
     fake.add('+19195550101', name='Fax', applicationId=old['id'])
