@@ -5,7 +5,7 @@
 
 """Available-number search criteria, shared by the modules that search or order numbers.
 
-The documented search rules (catapult-api.md 3.6 and 3.7) are checked here, before any
+The documented search rules (docs/catapult-api-facts.md) are checked here, before any
 request: local numbers by city, state, ZIP code, area code, local number and pattern;
 toll-free numbers by pattern. Also the API query of the criteria, what a number on the
 account shows about whether it is a result of the search (a match, no match, or unknown when

@@ -74,7 +74,7 @@ DEFAULT_APPLICATIONS = ('a-demo-support', 'a-demo-ivr', 'a-demo-sales')
 # names of the seeded applications; any other seeded id gets one made from it (see seeded_application)
 SEEDED_APPLICATION_NAMES = {'a-demo-support': 'Demo support', 'a-demo-ivr': 'Demo IVR', 'a-demo-sales': 'Demo sales'}
 SEEDED_APPLICATION_URL = 'https://callbacks.example.com/%s/calls'
-# the application resource (APD methods/applications/*.md), in the order answers list them
+# the application resource (docs/catapult-api-facts.md), in the order answers list them
 APPLICATION_FIELDS = ('name', 'incomingCallUrl', 'incomingCallUrlCallbackTimeout', 'incomingCallFallbackUrl', 'incomingMessageUrl',
                       'incomingMessageUrlCallbackTimeout', 'incomingMessageFallbackUrl', 'callbackHttpMethod', 'autoAnswer')
 APPLICATION_URL_FIELDS = ('incomingCallUrl', 'incomingCallFallbackUrl', 'incomingMessageUrl', 'incomingMessageFallbackUrl')
@@ -83,7 +83,7 @@ APPLICATION_TIMEOUT_MAX = 10000  # ms; the documented default and maximum
 APPLICATION_METHODS = ('get', 'post')
 ACCOUNT = {'balance': '538.37250', 'accountType': 'post-pay'}
 
-# category -> (requests, per seconds, burst); APD rateLimits/resourceRateLimits.md
+# category -> (requests, per seconds, burst); the documented buckets (docs/catapult-api-facts.md)
 DEFAULT_RATE_LIMITS = {
     'orders': (100, 60.0, 800),
     'searches': (100, 60.0, 800),
@@ -691,7 +691,8 @@ def int_param(req, name, default):
     return int(value)
 
 
-# (predicate on the normalised query, message) in the order they are checked; APD errors.md
+# (predicate on the normalised query, message) in the order they are checked; the documented
+# messages (docs/catapult-api-facts.md)
 LOCATION_RULES = (
     (lambda q: q['city'] and not q['state'], 'For searching by City the State is also required.'),
     (lambda q: q['city'] and q['zip'], 'A query cannot combine City with ZIP Code.'),

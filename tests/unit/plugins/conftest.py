@@ -57,6 +57,9 @@ def run_module(monkeypatch):
         payload['_ansible_diff'] = diff
         monkeypatch.setattr(basic, '_ANSIBLE_ARGS', to_bytes(json.dumps({'ANSIBLE_MODULE_ARGS': payload})))
         monkeypatch.setattr(basic, '_ANSIBLE_PROFILE', 'legacy', raising=False)
+        # no syslog in unit tests: ansible-core 2.21 refuses to log arguments holding a NUL
+        # character, which the property tests generate on purpose
+        monkeypatch.setattr(basic.AnsibleModule, '_log_invocation', lambda self: None)
         with pytest.raises((ExitJson, FailJson)) as caught:
             module.main()
         return caught.value.args[0], isinstance(caught.value, FailJson)

@@ -332,7 +332,7 @@ def test_converge_then_rerun_changes_nothing_and_check_mode_predicts(present, re
 
 # --------------------------------------------------------------------------- pool module validators
 
-# catapult-api.md 3.6 and the module documentation: exactly one of state, zip, area_code;
+# docs/catapult-api-facts.md and the module documentation: exactly one of state, zip, area_code;
 # city needs state and combines with nothing else; local_number has 3-4 digits and needs
 # area_code; in_local_calling_area only with local_number; pattern letters, digits, ?, *;
 # quantity 1..5000; state is a two-letter code of a US state or territory.
@@ -463,7 +463,7 @@ def test_pool_options_fail_naming_the_option_before_any_request(run_module, para
         assert result['changed'] and result['shortfall'] == params['quantity']
 
 
-# --------------------------------------------------------------------------- adoption (issue 11, finding 3)
+# --------------------------------------------------------------------------- adoption: only what provably matches
 
 # The documentation of adopt_unlabelled: a local pool adopts a number only when it is a local
 # number (area code not toll-free), its state and city on the account are the pool's (a number

@@ -293,7 +293,7 @@ def test_pattern_check_mode_searches_with_the_pattern(run_module, fake, requests
     assert [n['number'] for n in result['available']] == ['+18883430000', '+18883430001']
 
 
-# -- issue 11: hostile bodies, unknown applications, dead controllers, missing locations ---------------
+# -- hostile bodies, unknown applications, dead controllers, missing locations -------------------------
 
 def test_applied_order_answered_201_with_html_is_read_back_and_labelled(run_module, fake, requests_mock, no_sleep):
     def order(request, context):
