@@ -63,6 +63,12 @@ TIMEOUT = 2.0          # the modules' timeout option in every cell
 REFUSE_SECONDS = 1.5   # how long the "refused" fault keeps the port closed
 
 N1, N2, N3 = '+19195550100', '+19195550101', '+19195550102'
+# The applications every account starts with (the emulator's seeded ones), by name: what
+# every cell expects on the account besides those its row's task creates or deletes.
+SEEDED_APPLICATIONS = dict(('Demo %s' % word, {'id': 'a-demo-%s' % word.lower(), 'callbackHttpMethod': 'post',
+                                               'incomingCallUrl': 'https://callbacks.example.com/a-demo-%s/calls'
+                                               % word.lower()})
+                           for word in ('support', 'IVR', 'sales'))
 PHONE = 'bandwidth.catapult.catapult_phone_number'
 PHONES = 'bandwidth.catapult.catapult_phone_numbers'
 POOL = 'bandwidth.catapult.catapult_local_number_order'
@@ -93,9 +99,12 @@ def is_order(match):
     return match[0] == 'POST' and match[1].startswith('^/availableNumbers/')
 
 
+APPLICATION_CREATE_MATCH = ('POST', r'^/users/[^/]+/applications$')
+
+
 def is_created(match):
-    """The writes answered 201: an allocation (Location header) or a search-and-order."""
-    return match == ('POST', r'^/users/[^/]+/phoneNumbers$') or is_order(match)
+    """The writes answered 201: an allocation or an application's create (Location header), or a search-and-order."""
+    return match in (('POST', r'^/users/[^/]+/phoneNumbers$'), APPLICATION_CREATE_MATCH) or is_order(match)
 
 
 FAULTS = [
@@ -226,6 +235,39 @@ MORE_ROWS = [
      'module': ROLE, 'setup': [{'number': N2, 'name': 'Gone'}], 'task': ROLE_TASK,
      'match': ('POST', r'^/availableNumbers/local'), 'expect': ROLE_EXPECT, 'allocations': 4,
      'match_for': {'foreign-link': APPLICATIONS_LIST_MATCH}},
+]
+
+# The applications of the role's desired state (catapult_applications), by name: the requests
+# that create, update, delete (prune) and list applications. Every cell also checks the
+# applications on the account exactly (by name, each name once, with its fields).
+APP = 'Matrix IVR'
+APP_SPEC = {'name': APP, 'incoming_call_url': 'https://ivr.example.com/matrix/calls', 'callback_http_method': 'get'}
+APP_FIELDS = {'incomingCallUrl': 'https://ivr.example.com/matrix/calls', 'callbackHttpMethod': 'get'}
+APP_TASK = {'catapult_applications': [APP_SPEC],
+            'catapult_phone_numbers': [{'number': N1, 'name': 'Role', 'application': APP}, {'number': N2, 'state': 'absent'}],
+            'catapult_number_pools': [],
+            'catapult_prune': True, 'catapult_prune_protect': ['Demo IVR', 'Demo sales', 'Demo support']}
+APP_EXPECT = {N1: {'name': 'Role', 'application': APP}, 'applications': dict(SEEDED_APPLICATIONS, **{APP: APP_FIELDS})}
+APP_LIST = "its list request is row role-app-list's (the same task lists the applications once)"
+APP_ROWS = [
+    {'id': 'role-app-create', 'title': 'role phone_numbers: create an application (POST /applications)',
+     'module': ROLE, 'setup': [{'number': N2, 'name': 'Gone'}], 'task': APP_TASK,
+     'match': APPLICATION_CREATE_MATCH, 'expect': APP_EXPECT, 'allocations': 2, 'na': {'foreign-link': APP_LIST}},
+    {'id': 'role-app-update', 'title': 'role phone_numbers: update an application (POST /applications/{id})',
+     'module': ROLE, 'setup_applications': [{'name': APP, 'incomingCallUrl': 'https://old.example.com/calls'}],
+     'setup': [{'number': N1, 'name': 'Role', 'application': APP}, {'number': N2, 'name': 'Gone'}], 'task': APP_TASK,
+     'match': ('POST', r'^/users/[^/]+/applications/a-'), 'expect': APP_EXPECT, 'allocations': 2,
+     'na': {'foreign-link': APP_LIST, 'no-location': 'an update answers 200 without Location'}},
+    {'id': 'role-app-delete', 'title': 'role phone_numbers: prune an application once its number is released '
+                                       '(DELETE /applications/{id})',
+     'module': ROLE, 'setup_applications': [dict(APP_FIELDS, name=APP),
+                                            {'name': 'Matrix old', 'incomingCallUrl': 'https://old.example.com/calls'}],
+     'setup': [{'number': N1, 'name': 'Role', 'application': APP}, {'number': N2, 'name': 'Gone', 'application': 'Matrix old'}],
+     'task': APP_TASK, 'match': ('DELETE', r'^/users/[^/]+/applications/a-'), 'expect': APP_EXPECT, 'allocations': 2,
+     'na': {'foreign-link': APP_LIST, 'no-location': 'a delete answers 200 without Location'}},
+    {'id': 'role-app-list', 'title': 'role phone_numbers: list the applications (GET /applications)',
+     'module': ROLE, 'setup': [{'number': N2, 'name': 'Gone'}], 'task': APP_TASK,
+     'match': APPLICATIONS_LIST_MATCH, 'expect': APP_EXPECT, 'allocations': 2, 'na': {'no-location': READ}},
 ]
 
 # the request (method and path), or the foreign URL a Link or Location pointed to
@@ -463,8 +505,12 @@ class Controller(object):
             call(lane.control + '/reset', 'POST')
             call(lane.control + '/foreign', 'DELETE')
             lane.forwarder.disarm()
+            for app in cell['setup_applications']:
+                call(lane.api_url + '/users/%s/applications' % USER, 'POST', app, auth=(TOKEN, SECRET))
+            ids = dict((app['name'], app['id']) for app in call(lane.control + '/applications?user_id=' + USER)['applications'])
             for entry in cell['setup']:
-                body = {'number': entry['number'], 'name': entry.get('name'), 'applicationId': entry.get('application_id')}
+                app_id = ids[entry['application']] if entry.get('application') else entry.get('application_id')
+                body = {'number': entry['number'], 'name': entry.get('name'), 'applicationId': app_id}
                 call(lane.api_url + '/users/%s/phoneNumbers' % USER, 'POST', dict((k, v) for k, v in body.items() if v),
                      auth=(TOKEN, SECRET))
             call(lane.control + '/requests', 'DELETE')
@@ -483,6 +529,7 @@ class Controller(object):
             if cell['config']:
                 call(lane.control + '/config', 'POST', dict((key, CONFIG_DEFAULTS[key]) for key in cell['config']))
             state['after_run'] = call(lane.control + '/numbers?user_id=' + USER)['numbers']
+            state['apps_after_run'] = call(lane.control + '/applications?user_id=' + USER)['applications']
             state['run_requests'] = request_lines(call(lane.control + '/requests')['requests'])
             call(lane.control + '/requests', 'DELETE')
         elif step == 'finish':
@@ -490,6 +537,7 @@ class Controller(object):
             delay = float((cell['rule'] or {}).get('seconds', 0)) if (cell['rule'] or {}).get('action') == 'delay' else 0
             time.sleep(max(0.0, state['between'] + delay + 0.3 - time.time()))
             state['numbers'] = call(lane.control + '/numbers?user_id=' + USER)['numbers']
+            state['apps'] = call(lane.control + '/applications?user_id=' + USER)['applications']
             state['rerun_requests'] = request_lines(call(lane.control + '/requests')['requests'])
             state['foreign'] = call(lane.control + '/foreign')['requests']
         else:
@@ -545,6 +593,7 @@ def build_cells(rows, faults, lanes):
             lane = lanes[index % len(lanes)]
             cell = {'index': index, 'lane': index % len(lanes), 'row': row['id'], 'fault': fault['id'], 'module': row['module'],
                     'task': row['task'], 'setup': row.get('setup', []), 'check_mode': row.get('check_mode', False),
+                    'setup_applications': row.get('setup_applications', []),
                     'api_url': lane.api_url, 'rule': None, 'forward': None, 'match': list(match),
                     'config': fault['config'](match) if fault.get('config') else {},
                     'must_fail': bool(fault.get('must_fail') and fault['must_fail'](match))}
@@ -570,13 +619,32 @@ def clear_failure(result):
     return True, ''
 
 
-def account_problems(row, numbers):
+def account_problems(row, numbers, applications):
     """Differences between the account and the row's exact expectation.
 
-    ``expect`` maps E.164 numbers to the fields they must have, plus optional ``pools``
-    (name, count, applicationId). Nothing else may be on the account.
+    ``expect`` maps E.164 numbers to the fields they must have (``application``: the ID of
+    the one application of that name), plus optional ``pools`` (name, count, applicationId)
+    and ``applications`` (name -> fields; default: the seeded ones, unchanged). Nothing else
+    may be on the account, and each application name exactly once.
     """
     problems = []
+    want_apps = row['expect'].get('applications', SEEDED_APPLICATIONS)
+    by_name = {}
+    for app in applications:
+        by_name.setdefault(app.get('name'), []).append(app)
+    for name in sorted(set(by_name) | set(want_apps), key=str):
+        have_apps = by_name.get(name, [])
+        if name not in want_apps:
+            problems.append('application %r is on the account but should not be (%s)'
+                            % (name, ', '.join(str(a.get('id')) for a in have_apps)))
+        elif len(have_apps) != 1:
+            problems.append('%d applications named %r on the account, expected exactly 1 (%s)'
+                            % (len(have_apps), name, ', '.join(str(a.get('id')) for a in have_apps)))
+        else:
+            for key, value in want_apps[name].items():
+                if have_apps[0].get(key) != value:
+                    problems.append('application %r %s is %r, expected %r' % (name, key, have_apps[0].get(key), value))
+    app_ids = dict((name, apps[0].get('id')) for name, apps in by_name.items() if len(apps) == 1)
     enabled = [n for n in numbers if n.get('numberState') == 'enabled']
     if len(numbers) > row['allocations']:
         problems.append('%d numbers were allocated on the account, at most %d expected (duplicate order): %s'
@@ -586,6 +654,7 @@ def account_problems(row, numbers):
         problems.append('unlabelled: %s' % ', '.join(unlabelled))
     expect = dict(row['expect'])
     pools = expect.pop('pools', [])
+    expect.pop('applications', None)
     have = dict((n['number'], n) for n in enabled)
     claimed = set(expect)
     for want in pools:
@@ -604,6 +673,8 @@ def account_problems(row, numbers):
         problems.append('on the account but should not be: %s' % ', '.join(extra))
     for number, fields in expect.items():
         for key, value in fields.items():
+            if key == 'application':  # by name: the ID of the one application of that name on the account
+                key, value = 'applicationId', app_ids.get(value, 'the ID of the one application named %r' % value)
             if number in have and have[number].get(key) != value:
                 problems.append('%s %s is %r, expected %r' % (number, key, have[number].get(key), value))
     return problems
@@ -628,7 +699,7 @@ def judge(row, cell, record):
             problems.append('run succeeded but reported changed=false although it changed the account')
         # a run that reports success has converged: right after it, the account is exact
         problems.extend('the run succeeded, but right after it: %s' % problem
-                        for problem in account_problems(row, record['after_run']))
+                        for problem in account_problems(row, record['after_run'], record['apps_after_run']))
     if record['hits'] < 1:
         problems.append('the fault never fired (the request was not sent?)')
     if record['foreign']:
@@ -640,7 +711,7 @@ def judge(row, cell, record):
         problems.append('rerun failed: %s' % str(rerun.get('msg'))[:300])
     else:
         rerun_outcome = 'ok'
-    diverged = account_problems(row, record['numbers'])
+    diverged = account_problems(row, record['numbers'], record['apps'])
     if diverged:
         rerun_outcome = 'DIVERGED' if rerun_outcome == 'ok' else rerun_outcome
         problems.extend(diverged)
@@ -715,7 +786,7 @@ def main():
     parser.add_argument('ansible_args', nargs='*', help='extra ansible-playbook arguments (after --)')
     args = parser.parse_args()
 
-    rows = ROWS + POOL_ROWS + MORE_ROWS
+    rows = ROWS + POOL_ROWS + MORE_ROWS + APP_ROWS
     if args.rows:
         unknown = sorted(set(args.rows.split(',')) - set(row['id'] for row in rows))
         if unknown:
@@ -784,7 +855,8 @@ def finish(args, rows, faults, cells, records, state, not_applicable, workdir, l
         if cell_state.get('steps') != ['prepare', 'between', 'finish']:
             outcomes[(cell['row'], cell['fault'])] = ('BROKEN', 'BROKEN', ['cell steps ran as %s' % cell_state.get('steps')])
             continue
-        record.update((key, cell_state[key]) for key in ('hits', 'numbers', 'after_run', 'foreign', 'run_requests', 'rerun_requests'))
+        record.update((key, cell_state[key]) for key in ('hits', 'numbers', 'after_run', 'apps', 'apps_after_run', 'foreign',
+                                                         'run_requests', 'rerun_requests'))
         outcomes[(cell['row'], cell['fault'])] = judge(by_id[cell['row']], cell, record)
     for cell in cells:
         outcomes.setdefault((cell['row'], cell['fault']), ('MISSING', 'MISSING', ['no result recorded']))
