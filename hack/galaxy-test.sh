@@ -45,7 +45,16 @@ WORK="$(mktemp -d "$BUILD/galaxy.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
 
 step "build the tarball"
-"$venv/bin/ansible-galaxy" collection build --force --output-path "$WORK/dist" . >/dev/null || die "collection build failed"
+# From the files a clone of this tree holds (tracked, and untracked but not ignored), as
+# a user's `make build` in a fresh checkout would: output the test suites left in this
+# copy (.hypothesis, tests/output, ...) is not what Galaxy would get.
+export_dir="$WORK/src/collection"
+mkdir -p "$export_dir"
+git ls-files -z --cached --others --exclude-standard \
+  | while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done \
+  | tar --null -T - -cf - | tar -xf - -C "$export_dir"
+"$venv/bin/ansible-galaxy" collection build --force --output-path "$WORK/dist" "$export_dir" >/dev/null \
+  || die "collection build failed"
 tarball="$(ls "$WORK"/dist/*.tar.gz)"
 echo "built $tarball"
 
