@@ -23,6 +23,7 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO" || exit 1
 VENV="$(realpath -m "${VENV:-.venv}")"
 BUILD="$(realpath -m "${BUILD:-.build}")"
+export VENV BUILD   # absolute, for the suite scripts that run from the copy
 read -ra targets <<< "${TARGETS:-}"
 read -ra args <<< "${ARGS:-}"
 
