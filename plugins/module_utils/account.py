@@ -103,8 +103,8 @@ def predicted_id(name):
 
 
 def _unlabelled(resource):
-    return not (resource.get('name') or resource.get('applicationId') or resource.get('application')
-                or resource.get('fallbackNumber'))
+    fields = ('name', 'applicationId', 'application', 'fallbackNumber')
+    return not any(resource.get(field) for field in fields)
 
 
 class DesiredState(object):
@@ -476,8 +476,8 @@ class AccountRun(object):
                 for resource in self.account:
                     if len(plan['adopt']) >= shortfall:
                         break
-                    if (resource.get('number') not in taken and _unlabelled(resource)
-                            and matches(pool['kind'], resource, pool['crit'])):
+                    free = resource.get('number') not in taken and _unlabelled(resource)
+                    if free and matches(pool['kind'], resource, pool['crit']):
                         plan['adopt'].append(resource)
                         taken.add(resource.get('number'))
             elif shortfall < 0:
@@ -737,8 +737,8 @@ class AccountRun(object):
 
     def wrote(self):
         """Whether a number was written (the account is read again then)."""
-        return (any(r['changed'] for r in self.entry_results) or bool(self.release_results)
-                or any(p['result'] and p['result'].get('changed') for p in self.pool_plans))
+        pools = any(p['result'] and p['result'].get('changed') for p in self.pool_plans)
+        return any(r['changed'] for r in self.entry_results) or bool(self.release_results) or pools
 
     def run(self):
         if self.state.errors:
@@ -790,11 +790,14 @@ class AccountRun(object):
                 numbers = sorted(r.get('number') for r in holdings
                                  if r.get('name') == pool['name'] and r.get('number') not in claimed)
             else:
-                numbers = sorted([r.get('number') for r in plan['members']] + [r.get('number') for r in plan['adopt']]
-                                 + [i.get('number') for i in plan['preview']])
+                numbers = [r.get('number') for r in plan['members'] + plan['adopt']]
+                numbers = sorted(numbers + [i.get('number') for i in plan['preview']])
             if self.pruning() and holdings is None:
                 surplus_numbers = set(r.get('number') for r in plan['surplus'])
                 numbers = [n for n in numbers if n not in surplus_numbers]
+            changed = bool(outcome.get('changed') or plan['adopt'] or plan['preview'])
+            if self.pruning() and plan['surplus']:
+                changed = True
             out.append({
                 'name': pool['name'],
                 'type': 'toll_free' if pool['kind'] == TOLL_FREE else 'local',
@@ -806,8 +809,7 @@ class AccountRun(object):
                 'adopted': [r.get('number') for r in plan['adopt']],
                 'released': [r.get('number') for r in plan['surplus']] if self.pruning() else [],
                 'numbers': numbers,
-                'changed': bool(outcome.get('changed')) or bool(plan['adopt'] or plan['preview'])
-                or (self.pruning() and bool(plan['surplus'])),
+                'changed': changed,
             })
         return out
 
@@ -918,9 +920,8 @@ class AccountRun(object):
             gone = set(r.get('number') for r in self.releases)
             unmanaged = [r for r in unmanaged if r.get('number') not in gone]
         result = {
-            'changed': (any(r['changed'] for r in entries) or any(p['changed'] for p in pools)
-                        or (self.pruning() and bool(self.releases))
-                        or any(app['action'] != 'none' for app in applications)),
+            'changed': any([any(r['changed'] for r in entries), any(p['changed'] for p in pools),
+                            self.pruning() and bool(self.releases), any(app['action'] != 'none' for app in applications)]),
             'check_mode': self.check_mode,
             'allocated': [r['number'] for r in entries if r['action'] == 'allocate'],
             'updated': [r['number'] for r in entries if r['action'] == 'update'],
