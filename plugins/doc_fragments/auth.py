@@ -8,7 +8,7 @@ from __future__ import annotations
 
 class ModuleDocFragment(object):
 
-    # The connection options of every module; mirrors catapult_argument_spec() in module_utils/common.py.
+    # The connection options of every module; mirrors catapult_argument_spec() in module_utils/_common.py.
     DOCUMENTATION = r"""
 options:
   user_id:

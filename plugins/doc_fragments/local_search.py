@@ -8,7 +8,7 @@ from __future__ import annotations
 
 class ModuleDocFragment(object):
 
-    # The local search options; mirrors local_search_argument_spec() and validate_local() in module_utils/search.py.
+    # The local search options; mirrors local_search_argument_spec() and validate_local() in module_utils/_search.py.
     # Each module documents pattern and quantity itself.
     DOCUMENTATION = r"""
 options:

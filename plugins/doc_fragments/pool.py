@@ -8,7 +8,7 @@ from __future__ import annotations
 
 class ModuleDocFragment(object):
 
-    # The options of every labelled-pool module; mirrors run_pool_module() in module_utils/pool.py.
+    # The options of every labelled-pool module; mirrors run_pool_module() in module_utils/_pool.py.
     DOCUMENTATION = r"""
 options:
   name:

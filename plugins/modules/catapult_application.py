@@ -276,7 +276,7 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.bandwidth.catapult.plugins.module_utils.applications import (
+from ansible_collections.bandwidth.catapult.plugins.module_utils._applications import (
     OPTIONS,
     ApplicationError,
     argument_spec as application_argument_spec,
@@ -284,8 +284,8 @@ from ansible_collections.bandwidth.catapult.plugins.module_utils.applications im
     find,
     validate,
 )
-from ansible_collections.bandwidth.catapult.plugins.module_utils.client import CatapultError
-from ansible_collections.bandwidth.catapult.plugins.module_utils.common import (
+from ansible_collections.bandwidth.catapult.plugins.module_utils._client import CatapultError
+from ansible_collections.bandwidth.catapult.plugins.module_utils._common import (
     catapult_argument_spec,
     create_client,
     fail_from_error,

@@ -173,13 +173,13 @@ catapult_applications:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.bandwidth.catapult.plugins.module_utils.applications import (
+from ansible_collections.bandwidth.catapult.plugins.module_utils._applications import (
     application_result,
     named,
     role_item,
 )
-from ansible_collections.bandwidth.catapult.plugins.module_utils.client import CatapultError
-from ansible_collections.bandwidth.catapult.plugins.module_utils.common import (
+from ansible_collections.bandwidth.catapult.plugins.module_utils._client import CatapultError
+from ansible_collections.bandwidth.catapult.plugins.module_utils._common import (
     catapult_argument_spec,
     create_client,
     fail_from_error,

@@ -168,9 +168,9 @@ available_numbers:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.bandwidth.catapult.plugins.module_utils.client import CatapultError
-from ansible_collections.bandwidth.catapult.plugins.module_utils.common import catapult_argument_spec, create_client, fail_from_error
-from ansible_collections.bandwidth.catapult.plugins.module_utils.search import (
+from ansible_collections.bandwidth.catapult.plugins.module_utils._client import CatapultError
+from ansible_collections.bandwidth.catapult.plugins.module_utils._common import catapult_argument_spec, create_client, fail_from_error
+from ansible_collections.bandwidth.catapult.plugins.module_utils._search import (
     LOCAL,
     SEARCH_OPTIONS,
     TOLL_FREE,

@@ -326,8 +326,8 @@ msg:
   sample: The pool support-desk holds 12 numbers, 2 more than quantity 10; nothing was released.
 """
 
-from ansible_collections.bandwidth.catapult.plugins.module_utils.pool import run_pool_module
-from ansible_collections.bandwidth.catapult.plugins.module_utils.search import LOCAL, local_search_argument_spec
+from ansible_collections.bandwidth.catapult.plugins.module_utils._pool import run_pool_module
+from ansible_collections.bandwidth.catapult.plugins.module_utils._search import LOCAL, local_search_argument_spec
 
 
 def main():

@@ -194,13 +194,13 @@ phone_number:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.bandwidth.catapult.plugins.module_utils.client import CatapultError
-from ansible_collections.bandwidth.catapult.plugins.module_utils.common import (
+from ansible_collections.bandwidth.catapult.plugins.module_utils._client import CatapultError
+from ansible_collections.bandwidth.catapult.plugins.module_utils._common import (
     catapult_argument_spec,
     create_client,
     fail_from_error,
 )
-from ansible_collections.bandwidth.catapult.plugins.module_utils.numbers import (
+from ansible_collections.bandwidth.catapult.plugins.module_utils._numbers import (
     ENTRY_OPTIONS,
     application_sent,
     converge,

@@ -212,8 +212,8 @@ catapult_phone_numbers:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.bandwidth.catapult.plugins.module_utils.client import CatapultError
-from ansible_collections.bandwidth.catapult.plugins.module_utils.common import (
+from ansible_collections.bandwidth.catapult.plugins.module_utils._client import CatapultError
+from ansible_collections.bandwidth.catapult.plugins.module_utils._common import (
     catapult_argument_spec,
     create_client,
     e164_error,

@@ -515,22 +515,22 @@ phone_numbers:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.bandwidth.catapult.plugins.module_utils.account import (
+from ansible_collections.bandwidth.catapult.plugins.module_utils._account import (
     AccountError,
     AccountRun,
     DesiredState,
 )
-from ansible_collections.bandwidth.catapult.plugins.module_utils.applications import (
+from ansible_collections.bandwidth.catapult.plugins.module_utils._applications import (
     argument_spec as application_argument_spec,
 )
-from ansible_collections.bandwidth.catapult.plugins.module_utils.client import CatapultError
-from ansible_collections.bandwidth.catapult.plugins.module_utils.common import (
+from ansible_collections.bandwidth.catapult.plugins.module_utils._client import CatapultError
+from ansible_collections.bandwidth.catapult.plugins.module_utils._common import (
     catapult_argument_spec,
     create_client,
     fail_from_error,
 )
-from ansible_collections.bandwidth.catapult.plugins.module_utils.numbers import ENTRY_OPTIONS
-from ansible_collections.bandwidth.catapult.plugins.module_utils.search import local_search_argument_spec
+from ansible_collections.bandwidth.catapult.plugins.module_utils._numbers import ENTRY_OPTIONS
+from ansible_collections.bandwidth.catapult.plugins.module_utils._search import local_search_argument_spec
 
 
 def entry_options():

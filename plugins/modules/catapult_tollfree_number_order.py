@@ -307,8 +307,8 @@ msg:
   sample: The pool hotline holds 3 numbers, 2 more than quantity 1; nothing was released.
 """
 
-from ansible_collections.bandwidth.catapult.plugins.module_utils.pool import run_pool_module
-from ansible_collections.bandwidth.catapult.plugins.module_utils.search import TOLL_FREE
+from ansible_collections.bandwidth.catapult.plugins.module_utils._pool import run_pool_module
+from ansible_collections.bandwidth.catapult.plugins.module_utils._search import TOLL_FREE
 
 
 def main():

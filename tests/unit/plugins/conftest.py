@@ -42,7 +42,7 @@ def patch_exit(monkeypatch):
 @pytest.fixture(autouse=True)
 def no_sleep(monkeypatch):
     """Retries never really sleep in unit tests; the waits asked for are recorded."""
-    from ansible_collections.bandwidth.catapult.plugins.module_utils import client
+    from ansible_collections.bandwidth.catapult.plugins.module_utils import _client as client
     waits = []
     monkeypatch.setattr(client.time, 'sleep', waits.append)
     return waits

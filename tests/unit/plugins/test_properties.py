@@ -23,7 +23,7 @@ import re
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
 from requests_mock import Mocker
 
-from ansible_collections.bandwidth.catapult.plugins.module_utils import numbers
+from ansible_collections.bandwidth.catapult.plugins.module_utils import _numbers as numbers
 from ansible_collections.bandwidth.catapult.plugins.modules import catapult_phone_number
 from ansible_collections.bandwidth.catapult.plugins.modules import catapult_phone_numbers
 from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import NUMBERS
@@ -529,7 +529,7 @@ def account_numbers(draw):
 @SETTINGS
 @given(params=valid_pool_params(), resource=account_numbers(), kind=st.sampled_from(['local', 'tollFree']))
 def test_a_pool_adopts_only_what_the_documentation_says_it_checks(params, resource, kind):
-    from ansible_collections.bandwidth.catapult.plugins.module_utils import search  # pylint: disable=import-outside-toplevel
+    from ansible_collections.bandwidth.catapult.plugins.module_utils import _search as search  # pylint: disable=import-outside-toplevel
     if kind == 'tollFree':
         params = {'pattern': params['pattern']}
     options = ('state', 'city', 'zip', 'area_code', 'local_number', 'in_local_calling_area', 'pattern')

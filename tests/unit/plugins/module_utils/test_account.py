@@ -21,14 +21,14 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import pytest
 import requests
 
-from ansible_collections.bandwidth.catapult.plugins.module_utils import pool as pool_module
-from ansible_collections.bandwidth.catapult.plugins.module_utils.account import (
+from ansible_collections.bandwidth.catapult.plugins.module_utils import _pool as pool_module
+from ansible_collections.bandwidth.catapult.plugins.module_utils._account import (
     AccountError,
     AccountRun,
     DesiredState,
     predicted_id,
 )
-from ansible_collections.bandwidth.catapult.plugins.module_utils.client import CatapultClient
+from ansible_collections.bandwidth.catapult.plugins.module_utils._client import CatapultClient
 from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import API, NUMBERS, SECRET, TOKEN, USER, calls
 
 # The inventory: (first number, count, city, state); toll-free numbers have no city or state.

@@ -6,16 +6,18 @@
 from __future__ import annotations
 
 import base64
+import re
 import threading
 import time
 
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 import requests
 
-from ansible_collections.bandwidth.catapult.plugins.module_utils import client as client_mod
-from ansible_collections.bandwidth.catapult.plugins.module_utils.client import (
+from ansible_collections.bandwidth.catapult.plugins.module_utils import _client as client_mod
+from ansible_collections.bandwidth.catapult.plugins.module_utils._client import (
     CatapultApiError,
     CatapultClient,
     CatapultTransportError,
@@ -38,6 +40,12 @@ def client(waits):
     return CatapultClient('u-unit', TOKEN, SECRET, API, retries=3, sleep=waits.append)
 
 
+def galaxy_version():
+    """The version galaxy.yml publishes: the User-Agent must say the same (nothing else keeps the two equal)."""
+    galaxy = Path(__file__).resolve().parents[4] / 'galaxy.yml'
+    return re.search(r'^version:\s*(\S+)\s*$', galaxy.read_text(encoding='utf-8'), re.M).group(1)
+
+
 def error_body(code, message, category='bad-request'):
     return {'category': category, 'code': code, 'message': message,
             'details': [{'name': 'requestMethod', 'value': 'GET'}]}
@@ -48,7 +56,7 @@ def test_every_request_carries_auth_agent_timeout_and_verify(requests_mock, clie
     assert client.get_phone_number('+19195550100')['id'] == 'n-1'
     sent = requests_mock.last_request
     assert sent.headers['Authorization'] == 'Basic ' + base64.b64encode(('%s:%s' % (TOKEN, SECRET)).encode()).decode()
-    assert sent.headers['User-Agent'].startswith('bandwidth.catapult/')
+    assert sent.headers['User-Agent'].startswith('bandwidth.catapult/%s ' % galaxy_version())
     assert sent.verify not in (False, None)  # True, or the CA bundle requests takes from REQUESTS_CA_BUNDLE
     assert sent.timeout == 30.0
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from ansible_collections.bandwidth.catapult.plugins.module_utils.client import (
+from ansible_collections.bandwidth.catapult.plugins.module_utils._client import (
     CatapultApiError,
     CatapultClient,
     CatapultTransportError,

@@ -20,7 +20,7 @@ import time
 import pytest
 import requests
 
-from ansible_collections.bandwidth.catapult.plugins.module_utils.client import (
+from ansible_collections.bandwidth.catapult.plugins.module_utils._client import (
     CatapultAborted,
     CatapultApiError,
     CatapultBadAnswerError,
@@ -31,7 +31,7 @@ from ansible_collections.bandwidth.catapult.plugins.module_utils.client import (
     origin_of,
     outcome_unknown,
 )
-from ansible_collections.bandwidth.catapult.plugins.module_utils.common import ControllerWatch, e164_error
+from ansible_collections.bandwidth.catapult.plugins.module_utils._common import ControllerWatch, e164_error
 from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import API, NUMBERS, SECRET, TOKEN
 
 MAINTENANCE = '<html><body><h1>Down for maintenance</h1></body></html>'
@@ -225,7 +225,7 @@ def test_controller_watch_sees_its_parent_process_die(tmp_path):
     code = textwrap.dedent('''
         import os, sys, time
         sys.path[:0] = %r
-        from ansible_collections.bandwidth.catapult.plugins.module_utils.common import ControllerWatch
+        from ansible_collections.bandwidth.catapult.plugins.module_utils._common import ControllerWatch
         watch = ControllerWatch()
         first = watch()
         open(%r, 'w').close()

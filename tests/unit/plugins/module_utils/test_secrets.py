@@ -23,7 +23,7 @@ import requests
 from hypothesis import HealthCheck, given, settings, strategies as st
 from requests_mock import Mocker
 
-from ansible_collections.bandwidth.catapult.plugins.module_utils.client import (
+from ansible_collections.bandwidth.catapult.plugins.module_utils._client import (
     CatapultClient,
     CatapultError,
     credential_forms,

@@ -9,7 +9,7 @@ same over real HTTPS."""
 
 from __future__ import annotations
 
-from ansible_collections.bandwidth.catapult.plugins.module_utils.client import CatapultClient
+from ansible_collections.bandwidth.catapult.plugins.module_utils._client import CatapultClient
 from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import API, NUMBERS, SECRET, TOKEN, USER
 
 

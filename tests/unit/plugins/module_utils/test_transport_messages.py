@@ -17,7 +17,7 @@ import socket
 import pytest
 import requests
 
-from ansible_collections.bandwidth.catapult.plugins.module_utils.client import CatapultClient, CatapultTransportError
+from ansible_collections.bandwidth.catapult.plugins.module_utils._client import CatapultClient, CatapultTransportError
 from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import API, NUMBERS, SECRET, TOKEN, USER
 
 REFUSED = ('HTTPConnectionPool(host=\'127.0.0.1\', port=9): Max retries exceeded with url: /v1 (Caused by NewConnectionError('

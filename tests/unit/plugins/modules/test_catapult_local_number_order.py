@@ -824,7 +824,7 @@ def test_lost_order_attributes_at_most_the_quantity_ordered(run_module, fake, re
     ({'number': '+18003569377'}, 'tollFree', dict(pattern='*FLOWERS'), 'match'),
 ])
 def test_match_verdict_table(resource, kind, crit_overrides, verdict):
-    from ansible_collections.bandwidth.catapult.plugins.module_utils import search  # pylint: disable=import-outside-toplevel
+    from ansible_collections.bandwidth.catapult.plugins.module_utils import _search as search  # pylint: disable=import-outside-toplevel
     params = dict(state='NC', city=None, zip=None, area_code=None, local_number=None, in_local_calling_area=None,
                   pattern=None)
     params.update(crit_overrides)
@@ -875,7 +875,7 @@ def test_application_check_that_errors_fails_before_any_write(run_module, fake, 
 @pytest.fixture
 def controller(monkeypatch):
     """The controller dies after ``alive_writes`` writes: the client then raises CatapultAborted before each write."""
-    from ansible_collections.bandwidth.catapult.plugins.module_utils import common  # pylint: disable=import-outside-toplevel
+    from ansible_collections.bandwidth.catapult.plugins.module_utils import _common as common  # pylint: disable=import-outside-toplevel
     state = {'alive_writes': 1, 'checks': 0}
 
     def gone(self):

@@ -14,7 +14,7 @@ import pytest
 
 from ansible.module_utils import basic
 
-from ansible_collections.bandwidth.catapult.plugins.module_utils import pool as pool_module
+from ansible_collections.bandwidth.catapult.plugins.module_utils import _pool as pool_module
 from ansible_collections.bandwidth.catapult.plugins.modules import catapult_phone_numbers as module
 from ansible_collections.bandwidth.catapult.tests.unit.plugins.module_utils.test_account import (
     ALLOCATE,

@@ -77,7 +77,7 @@ def test_order_answered_without_location_is_read_back_by_number(requests_mock, r
 
 
 def test_stops_every_worker_once_the_controller_is_gone(requests_mock, run_module, monkeypatch):
-    from ansible_collections.bandwidth.catapult.plugins.module_utils import common  # pylint: disable=import-outside-toplevel
+    from ansible_collections.bandwidth.catapult.plugins.module_utils import _common as common  # pylint: disable=import-outside-toplevel
     checks = []
 
     def gone(self):

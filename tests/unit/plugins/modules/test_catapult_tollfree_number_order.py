@@ -11,7 +11,7 @@ import re
 import pytest
 import requests
 
-from ansible_collections.bandwidth.catapult.plugins.module_utils.search import pattern_regex
+from ansible_collections.bandwidth.catapult.plugins.module_utils._search import pattern_regex
 from ansible_collections.bandwidth.catapult.plugins.modules import catapult_tollfree_number_order as module
 from ansible_collections.bandwidth.catapult.tests.unit.plugins.modules.test_catapult_local_number_order import (
     FakeCatapult,
@@ -336,7 +336,7 @@ def test_local_numbers_are_never_adopted_into_a_toll_free_pool(run_module, fake,
 
 
 def test_pattern_order_workers_stop_once_the_controller_is_gone(run_module, fake, requests_mock, monkeypatch):
-    from ansible_collections.bandwidth.catapult.plugins.module_utils import common  # pylint: disable=import-outside-toplevel
+    from ansible_collections.bandwidth.catapult.plugins.module_utils import _common as common  # pylint: disable=import-outside-toplevel
     checks = []
 
     def gone(self):

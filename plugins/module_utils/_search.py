@@ -74,10 +74,10 @@ def _check_pattern(crit, params, errors):
                       'got %r' % params['pattern'])
 
 
-def check_quantity(quantity, errors, maximum=MAX_QUANTITY):
+def check_quantity(quantity, errors):
     """Append the problem with ``quantity`` to ``errors``, if any."""
-    if quantity < 1 or quantity > maximum:
-        errors.append('quantity must be between 1 and %d; got %d' % (maximum, quantity))
+    if quantity < 1 or quantity > MAX_QUANTITY:
+        errors.append('quantity must be between 1 and %d; got %d' % (MAX_QUANTITY, quantity))
 
 
 def validate_local(params):

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.bandwidth.catapult.plugins.module_utils.client import (
+from ansible_collections.bandwidth.catapult.plugins.module_utils._client import (
     CatapultAborted,
     CatapultApiError,
     CatapultError,
     outcome_unknown,
 )
-from ansible_collections.bandwidth.catapult.plugins.module_utils.common import (
+from ansible_collections.bandwidth.catapult.plugins.module_utils._common import (
     application_id_of,
     e164_error,
     normalize_e164,

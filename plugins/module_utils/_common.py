@@ -13,7 +13,7 @@ import re
 
 from ansible.module_utils.basic import env_fallback, missing_required_lib
 
-from ansible_collections.bandwidth.catapult.plugins.module_utils.client import (
+from ansible_collections.bandwidth.catapult.plugins.module_utils._client import (
     DEFAULT_API_URL,
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,

@@ -35,7 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import re
 
-from ansible_collections.bandwidth.catapult.plugins.module_utils.applications import (
+from ansible_collections.bandwidth.catapult.plugins.module_utils._applications import (
     FIELDS as APPLICATION_FIELDS,
     INCOMING_URL_OPTIONS,
     OPTIONS as APPLICATION_OPTIONS,
@@ -48,14 +48,14 @@ from ansible_collections.bandwidth.catapult.plugins.module_utils.applications im
     update_body as application_update_body,
     validate as validate_application,
 )
-from ansible_collections.bandwidth.catapult.plugins.module_utils.client import CatapultAborted, CatapultError
-from ansible_collections.bandwidth.catapult.plugins.module_utils.common import (
+from ansible_collections.bandwidth.catapult.plugins.module_utils._client import CatapultAborted, CatapultError
+from ansible_collections.bandwidth.catapult.plugins.module_utils._common import (
     application_id_of,
     normalize_e164,
     optional_e164,
     phone_number_result,
 )
-from ansible_collections.bandwidth.catapult.plugins.module_utils.numbers import (
+from ansible_collections.bandwidth.catapult.plugins.module_utils._numbers import (
     check_concurrency,
     converge,
     managed_view,
@@ -63,8 +63,8 @@ from ansible_collections.bandwidth.catapult.plugins.module_utils.numbers import 
     update_body,
     validate_entry,
 )
-from ansible_collections.bandwidth.catapult.plugins.module_utils.pool import PoolEngine, PoolError, SharedOrders
-from ansible_collections.bandwidth.catapult.plugins.module_utils.search import (
+from ansible_collections.bandwidth.catapult.plugins.module_utils._pool import PoolEngine, PoolError, SharedOrders
+from ansible_collections.bandwidth.catapult.plugins.module_utils._search import (
     LOCAL,
     MAX_QUANTITY,
     SEARCH_OPTIONS,

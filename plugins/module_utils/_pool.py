@@ -25,21 +25,21 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.bandwidth.catapult.plugins.module_utils.applications import ApplicationError, resolve_name
-from ansible_collections.bandwidth.catapult.plugins.module_utils.client import (
+from ansible_collections.bandwidth.catapult.plugins.module_utils._applications import ApplicationError, resolve_name
+from ansible_collections.bandwidth.catapult.plugins.module_utils._client import (
     CatapultAborted,
     CatapultApiError,
     CatapultError,
     CatapultTransportError,
     outcome_unknown,
 )
-from ansible_collections.bandwidth.catapult.plugins.module_utils.common import (
+from ansible_collections.bandwidth.catapult.plugins.module_utils._common import (
     catapult_argument_spec,
     create_client,
     optional_e164,
     phone_number_result,
 )
-from ansible_collections.bandwidth.catapult.plugins.module_utils.numbers import (
+from ansible_collections.bandwidth.catapult.plugins.module_utils._numbers import (
     allocate,
     application_sent,
     check_concurrency,
@@ -50,7 +50,7 @@ from ansible_collections.bandwidth.catapult.plugins.module_utils.numbers import 
     unknown_applications,
     update_body,
 )
-from ansible_collections.bandwidth.catapult.plugins.module_utils.search import (
+from ansible_collections.bandwidth.catapult.plugins.module_utils._search import (
     LOCAL,
     MAX_QUANTITY,
     TOLL_FREE,

@@ -8,7 +8,7 @@ that matches several is an error, never a guess), compare only what the task set
 the delta (never in check mode), refuse to delete an application that numbers still point at
 unless told to, and resolve a lost answer to a create by reading the applications back by
 name, never by creating a second one. Plain code: it takes a client and returns results or
-raises :class:`~ansible_collections.bandwidth.catapult.plugins.module_utils.client.CatapultError`."""
+raises :class:`~ansible_collections.bandwidth.catapult.plugins.module_utils._client.CatapultError`."""
 
 from __future__ import annotations
 
@@ -17,12 +17,12 @@ import time
 
 from urllib.parse import urlsplit
 
-from ansible_collections.bandwidth.catapult.plugins.module_utils.client import (
+from ansible_collections.bandwidth.catapult.plugins.module_utils._client import (
     CatapultError,
     CatapultTransportError,
     outcome_unknown,
 )
-from ansible_collections.bandwidth.catapult.plugins.module_utils.common import application_id_of
+from ansible_collections.bandwidth.catapult.plugins.module_utils._common import application_id_of
 
 # (module option, API field) of every documented field, in the documented order.
 FIELDS = (
