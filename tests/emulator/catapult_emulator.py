@@ -129,6 +129,10 @@ STATUS_ERRORS = {
 FAULT_ACTIONS = ('status', 'status_after', 'drop', 'drop_after', 'delay', 'plain_text', 'echo', 'reset', 'raw', 'raw_after', 'pass')
 FAULT_DEFAULT_STATUS = {'status': 500, 'status_after': 502, 'plain_text': 500, 'echo': 400, 'raw': 200}
 # actions that answer (or not) without applying the request
+# CATAPULT_EMULATOR_FAULTS_OFF=1: fault rules are accepted and listed but never fire (nor does chaos).
+# Only for proving that the fault tests fail when their fault does not happen (hack/prove-faults.sh).
+FAULTS_OFF = os.environ.get('CATAPULT_EMULATOR_FAULTS_OFF', '') not in ('', '0')
+
 FAULT_NOT_APPLIED = ('status', 'plain_text', 'drop', 'echo', 'reset', 'raw')
 # actions that write an answer whose headers a rule's 'headers' may change
 FAULT_HEADER_ACTIONS = ('status', 'status_after', 'plain_text', 'echo', 'raw', 'raw_after', 'pass')
@@ -896,6 +900,8 @@ class Emulator:
 
     def pick_fault(self, method, path):
         """The fault rule firing for this request (a rule, else chaos), or None."""
+        if FAULTS_OFF:
+            return None
         with self.lock:
             for rule in self.faults:
                 if rule.exhausted() or not rule.matches(method, path):
@@ -909,6 +915,34 @@ class Emulator:
             if rate > 0 and self.chaos_rng.random() < rate:
                 return chaos_rule(self.chaos_rng, self.config.get('chaos_reset_ms', 1000))
         return None
+
+    def serve(self, method, path, query, body, authorization, remote, root_url):
+        """One request to ``/v1<path>`` as the HTTP listener (or an in-process transport) received it.
+
+        Applies the latency, the fault rule that fires (if any) and the operation, and logs it.
+        Returns ``(reply, fault)``: ``reply`` None means no answer is written and the connection
+        is closed (with a TCP reset when ``fault.action == 'reset'``).
+        """
+        started = time.monotonic()
+        req = ApiRequest(method, path, query, body, authorization, remote, root_url)
+        latency = self.config['latency_ms']
+        if latency > 0:
+            time.sleep(latency / 1000.0)
+        fault = self.pick_fault(method, path)
+        action = fault.action if fault else None
+        if action == 'delay':
+            time.sleep(fault.seconds)
+        if action in FAULT_NOT_APPLIED:
+            req.user_id = self.authenticate(req.authorization)
+            reply = None if action in ('drop', 'reset') else fault_reply(self, req, fault)
+        else:
+            reply = self.dispatch(req)
+            if action in ('status_after', 'raw_after'):
+                reply = fault_reply(self, req, fault, reply)
+            elif action == 'drop_after':
+                reply = None
+        self.record(req, reply.status if reply else None, action, started)
+        return reply, fault
 
     def dispatch(self, req):
         """Answer one API request (auth, routing, rate limits, the operation)."""
@@ -1445,29 +1479,12 @@ class CatapultHandler(QuietHandler):
         self.send_reply(reply)
 
     def handle_api(self, method, path, query, body):
-        started = time.monotonic()
         emu = self.server.emulator
-        req = ApiRequest(method, path, query, body, self.headers.get('Authorization'), self.client_address[0], self.root_url())
-        latency = emu.config['latency_ms']
-        if latency > 0:
-            time.sleep(latency / 1000.0)
-        fault = emu.pick_fault(method, path)
-        action = fault.action if fault else None
-        if action == 'delay':
-            time.sleep(fault.seconds)
-        if action in FAULT_NOT_APPLIED:
-            req.user_id = emu.authenticate(req.authorization)
-            reply = None if action in ('drop', 'reset') else fault_reply(emu, req, fault)
-        else:
-            reply = emu.dispatch(req)
-            if action in ('status_after', 'raw_after'):
-                reply = fault_reply(emu, req, fault, reply)
-            elif action == 'drop_after':
-                reply = None
+        reply, fault = emu.serve(method, path, query, body, self.headers.get('Authorization'),
+                                 self.client_address[0], self.root_url())
         if reply is not None and fault is not None and fault.headers:
             reply.overrides = self.header_overrides(fault.headers)
-        emu.record(req, reply.status if reply else None, action, started)
-        if action == 'reset':
+        if fault is not None and fault.action == 'reset':
             self.reset()
         elif reply is None:
             self.drop()
