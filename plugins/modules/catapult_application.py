@@ -26,6 +26,8 @@ author:
   - bandwidth.catapult contributors (@bandwidth)
 extends_documentation_fragment:
   - bandwidth.catapult.auth
+  - bandwidth.catapult.attributes
+  - bandwidth.catapult.attributes.idempotent
 attributes:
   check_mode:
     description: Reads the account and reports exactly what would change; sends no write.
@@ -33,14 +35,6 @@ attributes:
   diff_mode:
     description: Shows the state and every option of the application before and after.
     support: full
-  idempotent:
-    description: A second run with the same options changes nothing and sends no write.
-    support: full
-  action_group:
-    description: Use C(group/bandwidth.catapult.catapult) in C(module_defaults) to set the connection options once.
-    support: full
-    membership:
-      - bandwidth.catapult.catapult
 options:
   name:
     description:

@@ -21,21 +21,8 @@ author:
   - bandwidth.catapult contributors (@bandwidth)
 extends_documentation_fragment:
   - bandwidth.catapult.auth
-attributes:
-  check_mode:
-    description: Runs normally in check mode; it only reads.
-    support: full
-  diff_mode:
-    description: Nothing changes, so there is no diff.
-    support: N/A
-  idempotent:
-    description: Only reads.
-    support: full
-  action_group:
-    description: Use C(group/bandwidth.catapult.catapult) in C(module_defaults) to set the connection options once.
-    support: full
-    membership:
-      - bandwidth.catapult.catapult
+  - bandwidth.catapult.attributes
+  - bandwidth.catapult.attributes.info_module
 options:
   name:
     description:

@@ -22,22 +22,13 @@ author:
   - bandwidth.catapult contributors (@bandwidth)
 extends_documentation_fragment:
   - bandwidth.catapult.auth
+  - bandwidth.catapult.attributes
+  - bandwidth.catapult.attributes.info_module
   - bandwidth.catapult.local_search
 attributes:
-  check_mode:
-    description: Runs normally in check mode; it only reads.
-    support: full
-  diff_mode:
-    description: Nothing changes, so there is no diff.
-    support: N/A
   idempotent:
     description: Only reads. Two searches may find different numbers when the stock changes in between.
     support: full
-  action_group:
-    description: Use C(group/bandwidth.catapult.catapult) in C(module_defaults) to set the connection options once.
-    support: full
-    membership:
-      - bandwidth.catapult.catapult
 options:
   type:
     description:

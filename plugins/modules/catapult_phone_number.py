@@ -25,6 +25,8 @@ author:
   - bandwidth.catapult contributors (@bandwidth)
 extends_documentation_fragment:
   - bandwidth.catapult.auth
+  - bandwidth.catapult.attributes
+  - bandwidth.catapult.attributes.idempotent
 attributes:
   check_mode:
     description: Reads the account and reports exactly what would change; sends no write.
@@ -32,14 +34,6 @@ attributes:
   diff_mode:
     description: Shows the managed fields (state, name, application, fallback number) before and after.
     support: full
-  idempotent:
-    description: A second run with the same options changes nothing and sends no write.
-    support: full
-  action_group:
-    description: Use C(group/bandwidth.catapult.catapult) in C(module_defaults) to set the connection options once.
-    support: full
-    membership:
-      - bandwidth.catapult.catapult
 options:
   number:
     description:

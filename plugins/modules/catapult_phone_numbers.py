@@ -39,6 +39,8 @@ author:
   - bandwidth.catapult contributors (@bandwidth)
 extends_documentation_fragment:
   - bandwidth.catapult.auth
+  - bandwidth.catapult.attributes
+  - bandwidth.catapult.attributes.idempotent
 attributes:
   check_mode:
     description:
@@ -53,14 +55,6 @@ attributes:
       - Before and after of every number the plan touches (state, name, application and fallback number), and of
         every application it creates, updates or deletes.
     support: full
-  idempotent:
-    description: A second run with the same options changes nothing and sends no write.
-    support: full
-  action_group:
-    description: Use C(group/bandwidth.catapult.catapult) in C(module_defaults) to set the connection options once.
-    support: full
-    membership:
-      - bandwidth.catapult.catapult
 options:
   applications:
     description:

@@ -30,6 +30,7 @@ author:
   - bandwidth.catapult contributors (@bandwidth)
 extends_documentation_fragment:
   - bandwidth.catapult.auth
+  - bandwidth.catapult.attributes
   - bandwidth.catapult.pool
 attributes:
   check_mode:
@@ -38,11 +39,6 @@ attributes:
         no write. Fails when the search finds fewer numbers than the pool lacks.
       - The numbers a search finds are not reserved, so the numbers a real run orders may differ from RV(available).
     support: full
-  action_group:
-    description: Use C(group/bandwidth.catapult.catapult) in C(module_defaults) to set the connection options once.
-    support: full
-    membership:
-      - bandwidth.catapult.catapult
 options:
   quantity:
     description:
