@@ -1774,6 +1774,10 @@ def build_parser():
     add('--tls-cert-file', help='with --tls: write the certificate (PEM) there; removed on exit')
     add('--log-file', help='append one JSON line per API request')
     add('--verbose', action='store_true', help='log every request and handler error to stderr')
+    add('--detach', action='store_true', help='start the emulator in the background, print its URL once it serves, and exit; '
+        'it runs until --lifetime or SIGTERM (--stop)')
+    add('--output', help='with --detach: file for the background emulator\'s stdout and stderr (default: discarded)')
+    add('--stop', action='store_true', help='stop the emulator whose pid is in --pid-file (SIGTERM) and wait until it has exited')
     return parser
 
 
@@ -1824,9 +1828,109 @@ def write_atomically(path, text):
     os.replace(tmp, path)
 
 
+class LaunchError(RuntimeError):
+    """The emulator process exited, or did not serve in time."""
+
+
+class Launched:
+    """An emulator process started by launch(): ``.url`` (ending in ``/v1``), ``.root``, ``.control``
+    (``/_emulator``), ``.pid``, ``.proc`` and ``.stop()``."""
+
+    def __init__(self, proc, url):
+        self.proc = proc
+        self.pid = proc.pid
+        self.url = url
+        self.root = url[:-len('/v1')]
+        self.control = self.root + '/_emulator'
+
+    def stop(self, timeout=15.0):
+        """SIGTERM, then SIGKILL after ``timeout`` seconds; returns the exit status."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        return self.proc.wait()
+
+
+def launch(args=(), python=None, url_file=None, output=None, detach=False, timeout=30.0):
+    """Start this emulator as a process of its own with the command line ``args``, wait until it
+    serves, and return a Launched.
+
+    ``python``: the interpreter (this one by default); ``url_file``: where it publishes its URL (a
+    temporary file by default); ``output``: a file for its stdout and stderr (discarded by default);
+    ``detach``: in a session of its own, so that it outlives the caller. Raises LaunchError when
+    the process exits, or has not published its URL within ``timeout`` seconds.
+    """
+    if url_file is None:
+        handle, url_file = tempfile.mkstemp(prefix='catapult-emulator-', suffix='.url')
+        os.close(handle)
+    if os.path.exists(url_file):
+        os.remove(url_file)
+    argv = [python or sys.executable, os.path.abspath(__file__)] + [str(arg) for arg in args] + ['--url-file', url_file]
+    with open(output or os.devnull, 'ab') as out:
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,  # pylint: disable=consider-using-with
+                                start_new_session=detach)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with open(url_file, encoding='utf-8') as handle:
+                url = handle.read().strip()
+        except OSError:
+            url = ''
+        if url:
+            return Launched(proc, url)
+        if proc.poll() is not None:
+            raise LaunchError('the emulator exited with status %s before it served%s'
+                              % (proc.returncode, '; see %s' % output if output else ''))
+        if time.monotonic() > deadline:
+            Launched(proc, '/v1').stop()
+            raise LaunchError('the emulator did not serve within %g s%s' % (timeout, '; see %s' % output if output else ''))
+        time.sleep(0.05)
+
+
+def stop_pid_file(pid_file, timeout=15.0):
+    """Stop the emulator whose pid is in ``pid_file``: SIGTERM, wait until it exits (it removes the
+    file then), SIGKILL after ``timeout`` seconds. Returns whether one was running."""
+    try:
+        with open(pid_file, encoding='utf-8') as handle:
+            pid = int(handle.read().strip())
+        os.kill(pid, signal.SIGTERM)
+    except (OSError, ValueError):
+        return False
+    deadline = time.monotonic() + timeout
+    while os.path.exists(pid_file):  # a process reparented to a non-reaping init would still answer kill -0
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            break
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            break
+        time.sleep(0.05)
+    if os.path.exists(pid_file):
+        os.remove(pid_file)
+    return True
+
+
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser().parse_args(argv)
+    if args.stop:
+        if not args.pid_file:
+            build_parser().error('--stop needs --pid-file')
+        print('emulator: %s' % ('stopped' if stop_pid_file(args.pid_file) else 'not running'))
+        return 0
+    if args.detach:
+        try:
+            emulator = launch([arg for arg in argv if arg != '--detach'], url_file=args.url_file, output=args.output, detach=True)
+        except LaunchError as exc:
+            print('catapult_emulator: %s' % exc, file=sys.stderr)
+            return 1
+        print(emulator.url, flush=True)
+        return 0
     server = build_server(argv)
-    args = server.args
 
     def stop(*_args):
         threading.Thread(target=server.shutdown, daemon=True).start()

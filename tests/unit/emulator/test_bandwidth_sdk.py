@@ -12,10 +12,7 @@ raises ``BandwidthAccountAPIException`` with the body's ``message`` and ``code``
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
-from pathlib import Path
 
 import pytest
 import requests
@@ -23,26 +20,7 @@ import requests
 import bandwidth
 from bandwidth.account.api_exception_module import BandwidthAccountAPIException
 
-EMULATOR_PATH = Path(__file__).resolve().parents[2] / 'emulator' / 'catapult_emulator.py'
 APP_ID_RE = re.compile(r'^a-[a-z2-7]{23}$')
-
-
-def load_emulator():
-    spec = importlib.util.spec_from_file_location('catapult_emulator', str(EMULATOR_PATH))
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault('catapult_emulator', module)
-    spec.loader.exec_module(module)
-    return module
-
-
-catapult_emulator = load_emulator()
-
-
-@pytest.fixture(scope='module')
-def server():
-    srv = catapult_emulator.start_in_thread(['--port', '0'])
-    yield srv
-    srv.stop()
 
 
 @pytest.fixture

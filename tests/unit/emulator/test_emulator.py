@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -16,78 +14,8 @@ from pathlib import Path
 import pytest
 import requests
 
-EMULATOR_PATH = Path(__file__).resolve().parents[2] / 'emulator' / 'catapult_emulator.py'
-
-
-def load_emulator():
-    spec = importlib.util.spec_from_file_location('catapult_emulator', str(EMULATOR_PATH))
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault('catapult_emulator', module)
-    spec.loader.exec_module(module)
-    return module
-
-
-catapult_emulator = load_emulator()
-
 ID_RE = re.compile(r'^n-[a-z2-7]{23}$')
 TIME_RE = re.compile(r'^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$')
-
-
-class Client:
-    """A pooled requests session on the emulator plus helpers for its control API."""
-
-    def __init__(self, server, token='T', secret='S', user='u-demo'):
-        self.base = server.base_url
-        self.root = server.root_url
-        self.user = user
-        self.session = requests.Session()
-        self.session.auth = (token, secret)
-
-    def api(self, method, path, **kwargs):
-        kwargs.setdefault('timeout', 10)
-        return self.session.request(method, self.base + path, **kwargs)
-
-    def numbers(self, path='', **kwargs):
-        return '/users/%s/phoneNumbers%s' % (self.user, path)
-
-    def allocate(self, number, **fields):
-        return self.api('POST', self.numbers(), json=dict(number=number, **fields))
-
-    def get_number(self, ref):
-        return self.api('GET', self.numbers('/' + ref.replace('+', '%2B')))
-
-    def ctl(self, method, name, **kwargs):
-        response = requests.request(method, self.root + '/_emulator/' + name, timeout=10, **kwargs)
-        assert response.status_code == 200, response.text
-        return response.json()
-
-    def config(self, **changes):
-        return self.ctl('POST', 'config', json=changes)
-
-    def faults(self, *rules):
-        return self.ctl('POST', 'faults', json={'faults': list(rules)})
-
-
-@pytest.fixture(scope='module')
-def server():
-    srv = catapult_emulator.start_in_thread(['--port', '0', '--user', 'u-other:T2:S2'])
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture
-def client(server):
-    cli = Client(server)
-    cli.ctl('POST', 'reset')
-    yield cli
-    cli.session.close()
-
-
-@pytest.fixture
-def other(server):
-    cli = Client(server, 'T2', 'S2', 'u-other')
-    yield cli
-    cli.session.close()
 
 
 def assert_error(response, status, code, message=None):
@@ -236,20 +164,25 @@ def test_list_filters(client):
     assert_error(client.api('GET', client.numbers(), params={'size': 1001}), 400, 'validation-error')
 
 
+def follow_pages(client, url, params, key):
+    """Every page of a list call, following its Link rel="next": ([[item[key]...] a page], [Link header a page])."""
+    response = client.session.get(url, params=params, timeout=5)
+    pages, links = [], []
+    while True:
+        pages.append([item[key] for item in response.json()])
+        links.append(response.headers['Link'])
+        match = re.search(r'<([^>]+)>; rel="next"', response.headers['Link'])
+        if not match:
+            return pages, links
+        response = client.session.get(match.group(1), timeout=5)
+
+
 def test_link_pagination_across_three_pages(client):
     for line in range(7):
         client.allocate('+1919555%04d' % (200 + line), name='pool, a')
     client.allocate('+19195550300', name='else')
     url = client.base + client.numbers()
-    response = client.session.get(url, params={'name': 'pool, a', 'size': 3}, timeout=5)
-    pages, links = [], []
-    while True:
-        pages.append([n['number'] for n in response.json()])
-        links.append(response.headers['Link'])
-        match = re.search(r'<([^>]+)>; rel="next"', response.headers['Link'])
-        if not match:
-            break
-        response = client.session.get(match.group(1), timeout=5)
+    pages, links = follow_pages(client, url, {'name': 'pool, a', 'size': 3}, 'number')
     assert [len(p) for p in pages] == [3, 3, 1]
     assert sum(pages, []) == ['+1919555%04d' % (200 + line) for line in range(7)]
     first = '<%s?name=pool%%2C%%20a&page=0&size=3>; rel="first"' % url
@@ -473,15 +406,7 @@ def test_delete_then_404_and_numbers_keep_pointing_at_it(client, other):
 def test_application_list_pagination(client):
     created = [create_app(client, name='App %d' % index, incomingCallUrl='https://x.example.com/%d' % index) for index in range(4)]
     url = client.base + apps_path(client)
-    response = client.session.get(url, params={'size': 3}, timeout=5)
-    pages, links = [], []
-    while True:
-        pages.append([app['id'] for app in response.json()])
-        links.append(response.headers['Link'])
-        match = re.search(r'<([^>]+)>; rel="next"', response.headers['Link'])
-        if not match:
-            break
-        response = client.session.get(match.group(1), timeout=5)
+    pages, links = follow_pages(client, url, {'size': 3}, 'id')
     assert [len(page) for page in pages] == [3, 3, 1]
     assert sum(pages, []) == [app['id'] for app in SEEDED] + created
     first = '<%s?page=0&size=3>; rel="first"' % url
@@ -529,13 +454,9 @@ def test_application_control_api(client):
     assert requests.get(client.root + '/_emulator/applications', params={'user_id': 'u-x'}, timeout=5).status_code == 400
 
 
-def test_application_option_seeds_named_applications():
-    server = catapult_emulator.start_in_thread(['--port', '0', '--application', 'a-front-desk', '--application', 'a-demo-ivr'])
-    try:
-        apps = requests.get(server.base_url + '/users/u-demo/applications', auth=('T', 'S'), timeout=5).json()
-        assert [(app['id'], app['name']) for app in apps] == [('a-front-desk', 'Front desk'), ('a-demo-ivr', 'Demo IVR')]
-    finally:
-        server.stop()
+def test_application_option_seeds_named_applications(start_server):
+    apps = listed_apps(start_server('--application', 'a-front-desk', '--application', 'a-demo-ivr').client)
+    assert [(app['id'], app['name']) for app in apps] == [('a-front-desk', 'Front desk'), ('a-demo-ivr', 'Demo IVR')]
 
 
 # --------------------------------------------------------------------------- search
@@ -996,23 +917,21 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def test_foreign_port_option_and_stop(client):
+def test_foreign_port_option_and_stop(client, start_server):
     port = free_port()
-    srv = catapult_emulator.start_in_thread(['--port', '0', '--foreign-port', str(port)])
-    try:
-        assert srv.foreign_url == 'http://127.0.0.1:%d' % port
-        assert requests.get(srv.root_url + '/_emulator/health', timeout=5).json()['foreign_url'] == srv.foreign_url
-        assert requests.get(srv.foreign_url + '/x', auth=('T', 'S'), timeout=5).json() == []
-        assert requests.get(srv.root_url + '/_emulator/foreign', timeout=5).json()['requests'][0]['credentials'] == 'valid'
-        assert client.ctl('GET', 'foreign')['requests'] == []  # each emulator has its own foreign listener
-    finally:
-        srv.stop()
+    srv = start_server('--foreign-port', str(port))
+    assert srv.foreign_url == 'http://127.0.0.1:%d' % port
+    assert srv.client.ctl('GET', 'health')['foreign_url'] == srv.foreign_url
+    assert requests.get(srv.foreign_url + '/x', auth=('T', 'S'), timeout=5).json() == []
+    assert srv.client.ctl('GET', 'foreign')['requests'][0]['credentials'] == 'valid'
+    assert client.ctl('GET', 'foreign')['requests'] == []  # each emulator has its own foreign listener
+    srv.stop()
     with pytest.raises(requests.exceptions.ConnectionError):
         requests.get('http://127.0.0.1:%d/x' % port, timeout=5)
 
 
-def test_foreign_listener_stops_with_a_server_that_never_served():
-    srv = catapult_emulator.build_server(['--port', '0'])
+def test_foreign_listener_stops_with_a_server_that_never_served(emulator_module):
+    srv = emulator_module.build_server(['--port', '0'])
     srv.server_close()  # must not hang on a foreign listener that never started
 
 
@@ -1057,19 +976,14 @@ def test_list_lag_hides_new_numbers_then_shows_them(client):
         assert requests.post(client.root + '/_emulator/config', json={'list_lag_ms': bad}, timeout=5).status_code == 400
 
 
-def test_command_line_order_item_location_and_list_lag():
-    srv = catapult_emulator.start_in_thread(['--port', '0', '--no-order-item-location', '--list-lag-ms', '60000'])
-    try:
-        cli = Client(srv)
-        config = cli.ctl('GET', 'config')
-        assert (config['order_item_location'], config['list_lag_ms']) == (False, 60000)
-        assert 'location' not in order(cli, zip='27601', quantity=1).json()[0]
-        assert listed(cli) == [] and cli.get_number('+19195550100').status_code == 200
-        cli.ctl('POST', 'reset')
-        assert cli.ctl('GET', 'config')['list_lag_ms'] == 60000  # reset goes back to the command line
-        cli.session.close()
-    finally:
-        srv.stop()
+def test_command_line_order_item_location_and_list_lag(start_server):
+    cli = start_server('--no-order-item-location', '--list-lag-ms', '60000').client
+    config = cli.ctl('GET', 'config')
+    assert (config['order_item_location'], config['list_lag_ms']) == (False, 60000)
+    assert 'location' not in order(cli, zip='27601', quantity=1).json()[0]
+    assert listed(cli) == [] and cli.get_number('+19195550100').status_code == 200
+    cli.ctl('POST', 'reset')
+    assert cli.ctl('GET', 'config')['list_lag_ms'] == 60000  # reset goes back to the command line
 
 
 OUTSIDE = '/users/u-demo/phoneNumbers/%2B19195550100'
@@ -1238,56 +1152,64 @@ def test_control_api_views(client):
 
 # --------------------------------------------------------------------------- command line
 
-def start_process(tmp_path, *extra):
-    files = {name: str(tmp_path / name) for name in ('port', 'pid', 'url')}
-    argv = [sys.executable, str(EMULATOR_PATH), '--host', '127.0.0.1', '--port', '0', '--user-id', 'u-demo', '--api-token', 'T',
-            '--api-secret', 'S', '--port-file', files['port'], '--pid-file', files['pid'], '--url-file', files['url'],
-            '--lifetime', '30'] + list(extra)
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    url = proc.stdout.readline().strip()
-    return proc, url, files
-
-
-def stop_process(proc, files):
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(10) == 0
-    assert proc.stderr.read() == ''
-    assert not any(os.path.exists(path) for path in files.values())
-
-
-def test_command_line_contract(tmp_path):
+def test_command_line_contract(tmp_path, launched):
+    files = {name: tmp_path / name for name in ('port', 'pid', 'url')}
     log_file = tmp_path / 'requests.jsonl'
-    proc, url, files = start_process(tmp_path, '--log-file', str(log_file), '--order-cap', '10')
-    try:
-        assert re.match(r'^http://127\.0\.0\.1:\d+/v1$', url)
-        port = url.rsplit(':', 1)[1].split('/')[0]
-        assert Path(files['port']).read_text() == port
-        assert Path(files['url']).read_text() == url
-        assert Path(files['pid']).read_text() == str(proc.pid)
-        response = requests.post(url + '/availableNumbers/local', params={'state': 'NC', 'quantity': 11}, auth=('T', 'S'), timeout=5)
-        assert response.json()['code'] == 'invalid-available-number-search-order'
-        assert '"status": 400' in log_file.read_text()
-    finally:
-        stop_process(proc, files)
+    emulator = launched('--host', '127.0.0.1', '--user-id', 'u-demo', '--api-token', 'T', '--api-secret', 'S',
+                        '--port-file', files['port'], '--pid-file', files['pid'], '--lifetime', '30', '--log-file', log_file,
+                        '--order-cap', '10', url_file=str(files['url']))
+    url = emulator.url
+    assert re.match(r'^http://127\.0\.0\.1:\d+/v1$', url)
+    assert files['port'].read_text() == url.rsplit(':', 1)[1].split('/')[0]
+    assert files['url'].read_text() == url
+    assert files['pid'].read_text() == str(emulator.pid)
+    response = requests.post(url + '/availableNumbers/local', params={'state': 'NC', 'quantity': 11}, auth=('T', 'S'), timeout=5)
+    assert response.json()['code'] == 'invalid-available-number-search-order'
+    assert '"status": 400' in log_file.read_text()
+    assert emulator.stop() == 0
+    assert (tmp_path / 'output').read_text() == url + '\n'  # the URL first, and nothing on stderr
+    assert not any(path.exists() for path in files.values())
 
 
-def test_lifetime_exits_cleanly(tmp_path):
-    pid_file = str(tmp_path / 'pid')
-    argv = [sys.executable, str(EMULATOR_PATH), '--port', '0', '--lifetime', '0.3', '--pid-file', pid_file]
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=10, check=False)
-    assert done.returncode == 0 and done.stderr == '' and done.stdout.startswith('http://127.0.0.1:')
-    assert not os.path.exists(pid_file)
+def test_lifetime_exits_cleanly(tmp_path, launched):
+    emulator = launched('--lifetime', '0.3', '--pid-file', tmp_path / 'pid')
+    assert emulator.proc.wait(10) == 0 and emulator.url.startswith('http://127.0.0.1:')
+    assert (tmp_path / 'output').read_text() == emulator.url + '\n'
+    assert not (tmp_path / 'pid').exists()
 
 
-def test_tls(tmp_path):
+def test_tls(tmp_path, launched):
     cert = tmp_path / 'cert.pem'
-    proc, url, files = start_process(tmp_path, '--tls', '--tls-cert-file', str(cert))
-    files['cert'] = str(cert)
-    try:
-        assert url.startswith('https://127.0.0.1:')
-        response = requests.get(url + '/users/u-demo/account', auth=('T', 'S'), verify=str(cert), timeout=5)
-        assert response.status_code == 200
-        with pytest.raises(requests.exceptions.SSLError):
-            requests.get(url + '/users/u-demo/account', auth=('T', 'S'), timeout=5)
-    finally:
-        stop_process(proc, files)
+    emulator = launched('--tls', '--tls-cert-file', cert)
+    assert emulator.url.startswith('https://127.0.0.1:')
+    response = requests.get(emulator.url + '/users/u-demo/account', auth=('T', 'S'), verify=str(cert), timeout=5)
+    assert response.status_code == 200
+    with pytest.raises(requests.exceptions.SSLError):
+        requests.get(emulator.url + '/users/u-demo/account', auth=('T', 'S'), timeout=5)
+    assert emulator.stop() == 0 and not cert.exists()
+
+
+def test_detach_and_stop_on_the_command_line(tmp_path, emulator_module):
+    """--detach prints the URL once the emulator serves and leaves it running; --stop ends it through its pid file."""
+    pid_file, output = tmp_path / 'pid', tmp_path / 'output'
+    script = [sys.executable, emulator_module.__file__]
+    done = subprocess.run(script + ['--detach', '--port', '0', '--pid-file', str(pid_file), '--output', str(output), '--lifetime', '60'],
+                          capture_output=True, text=True, timeout=30, check=True)
+    url = done.stdout.strip()
+    assert re.match(r'^http://127\.0\.0\.1:\d+/v1$', url) and done.stderr == ''
+    assert requests.get(url + '/users/u-demo/account', auth=('T', 'S'), timeout=5).status_code == 200
+    pid = int(pid_file.read_text())
+    assert os.getsid(pid) == pid  # a session of its own: it outlives the caller's terminal or job
+    stop = subprocess.run(script + ['--stop', '--pid-file', str(pid_file)], capture_output=True, text=True, timeout=30, check=True)
+    assert stop.stdout == 'emulator: stopped\n' and not pid_file.exists()
+    with pytest.raises(requests.exceptions.ConnectionError):
+        requests.get(url + '/users/u-demo/account', auth=('T', 'S'), timeout=5)
+    again = subprocess.run(script + ['--stop', '--pid-file', str(pid_file)], capture_output=True, text=True, timeout=30, check=True)
+    assert again.stdout == 'emulator: not running\n'
+    assert output.read_text() == url + '\n'
+
+
+def test_launch_reports_an_emulator_that_exits(tmp_path, launched, emulator_module):
+    with pytest.raises(emulator_module.LaunchError, match='exited with status 2'):
+        launched('--order-cap', 'many')
+    assert 'invalid int value' in (tmp_path / 'output').read_text()
