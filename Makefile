@@ -53,7 +53,7 @@ venv:
 	@hack/venv.sh
 
 demo: venv
-	@hack/demo.sh
+	@hack/emulator.sh demo
 
 test: venv
 	@hack/venv.sh --lint

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Functions shared by the hack/*.sh scripts (source it). Callers set:
+# Functions shared by the hack/*.sh scripts and .ci/run (source it). Callers set:
 #   PY    the virtualenv's python       WORK  a scratch directory of their own
 # and get die/step, collection install into $WORK/collections, and the emulator.
 
@@ -30,37 +30,24 @@ install_collection() {
   echo "installed $tarball into $WORK/collections"
 }
 
-# start_emulator SCRIPT [EXTRA ARGS...]: start the Catapult emulator in the background for
-# the account $USER_ID/$API_TOKEN/$API_SECRET; sets API_URL, CONTROL and emulator_pid.
-# Call stop_emulator (e.g. from an EXIT trap) to stop it.
-emulator_pid=
+# start_emulator DIR LIFETIME [EMULATOR ARGS...]: the Catapult emulator in the background through
+# its own launcher (tests/emulator/catapult_emulator.py --detach), pid file and output in DIR
+# (emulator.pid, emulator.log); it exits by itself after LIFETIME seconds (0: never), a safety
+# net should the caller be killed without running its trap. Sets API_URL (ending in /v1) and
+# CONTROL (its /_emulator). stop_emulator DIR (e.g. from an EXIT trap) stops it.
+EMULATOR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/emulator/catapult_emulator.py"
 start_emulator() {
-  local script="$1"
-  shift
-  # --lifetime: a safety net should the caller be killed without running its trap
-  "$PY" "$script" --host 127.0.0.1 --port 0 \
-    --user-id "$USER_ID" --api-token "$API_TOKEN" --api-secret "$API_SECRET" \
-    --url-file "$WORK/emulator.url" --lifetime 900 "$@" >"$WORK/emulator.log" 2>&1 &
-  emulator_pid=$!
-  for _ in $(seq 300); do
-    [ -s "$WORK/emulator.url" ] && break
-    kill -0 "$emulator_pid" 2>/dev/null || die "the emulator exited before it was ready"
-    sleep 0.1
-  done
-  [ -s "$WORK/emulator.url" ] || die "the emulator did not publish its URL within 30 s"
-  API_URL="$(head -n 1 "$WORK/emulator.url")"
+  local dir="$1" lifetime="$2"
+  shift 2
+  mkdir -p "$dir"
+  API_URL="$("$PY" "$EMULATOR" --detach --pid-file "$dir/emulator.pid" --url-file "$dir/emulator.url" --output "$dir/emulator.log" --lifetime "$lifetime" "$@")" \
+    || { tail -n 5 "$dir/emulator.log" >&2; die "the emulator did not start (is the port in use?); see $dir/emulator.log"; }
   # shellcheck disable=SC2034  # CONTROL is for the callers
   CONTROL="${API_URL%/v1}/_emulator"
-  echo "emulator: $API_URL (user $USER_ID, pid $emulator_pid)"
 }
 
 stop_emulator() {
-  if [ -n "$emulator_pid" ] && kill -0 "$emulator_pid" 2>/dev/null; then
-    kill "$emulator_pid" 2>/dev/null || true
-    wait "$emulator_pid" 2>/dev/null || true
-    echo "emulator stopped"
-  fi
-  emulator_pid=
+  [ ! -s "$1/emulator.pid" ] || "$PY" "$EMULATOR" --stop --pid-file "$1/emulator.pid"
 }
 
 # getpip_standin PYTHON: ansible-test (the one installed for PYTHON) bootstraps pip in every

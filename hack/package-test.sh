@@ -20,7 +20,7 @@ API_SECRET=package-secret
 
 mkdir -p "$BUILD"
 WORK="$(mktemp -d "$BUILD/package.XXXXXX")"
-cleanup() { stop_emulator; rm -rf "$WORK"; }
+cleanup() { stop_emulator "$WORK"; rm -rf "$WORK"; }
 trap cleanup EXIT
 
 step "build and install the tarball"
@@ -46,7 +46,7 @@ grep -q "^- 'requests.*# from collection bandwidth.catapult'" "$WORK/introspect.
   || die "ansible-builder does not see the collection's Python requirement (requests)"
 
 step "a playbook from the installed copy against the emulator"
-start_emulator "$SRC/tests/emulator/catapult_emulator.py"
+start_emulator "$WORK" 900 --host 127.0.0.1 --port 0 --user-id "$USER_ID" --api-token "$API_TOKEN" --api-secret "$API_SECRET"
 # Outside the source tree, so ansible cannot pick the collection up from the playbook's path.
 cp "$SRC/tests/package/playbook.yml" "$WORK/playbook.yml"
 export CATAPULT_USER_ID="$USER_ID" CATAPULT_API_TOKEN="$API_TOKEN" CATAPULT_API_SECRET="$API_SECRET" CATAPULT_API_URL="$API_URL"

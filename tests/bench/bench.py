@@ -52,10 +52,11 @@ import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / 'tests' / 'emulator'))
+import catapult_emulator  # noqa: E402 pylint: disable=wrong-import-position
 BENCH_DIR = REPO / 'tests' / 'bench'
 PLAYBOOKS = BENCH_DIR / 'playbooks'
 RESULTS_DIR = BENCH_DIR / 'results'
-EMULATOR = REPO / 'tests' / 'emulator' / 'catapult_emulator.py'
 
 USER_ID, API_TOKEN, API_SECRET = 'u-bench', 'bench-token', 'bench-secret'
 NUMBERS_STATE = 'NY'   # where the specific numbers come from (the emulator seeds 5000 there)
@@ -81,21 +82,18 @@ WRITE_METHODS = frozenset(('POST', 'PUT', 'PATCH', 'DELETE'))
 # --------------------------------------------------------------------------- emulator
 
 class Emulator(object):
-    """The emulator as a child process, and its control API."""
+    """The emulator as a process of its own (catapult_emulator.launch), and its control API."""
 
     def __init__(self, python, latency_ms, workdir):
         self.log_path = workdir / 'emulator.log'
-        self.log = open(self.log_path, 'w', encoding='utf-8')  # pylint: disable=consider-using-with
-        cmd = [python, str(EMULATOR), '--host', '127.0.0.1', '--port', '0', '--user-id', USER_ID,
-               '--api-token', API_TOKEN, '--api-secret', API_SECRET, '--latency-ms', str(latency_ms),
-               '--lifetime', '14400']
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self.log, text=True)  # pylint: disable=consider-using-with
-        line = self.proc.stdout.readline().strip()
-        if not line.startswith('http'):
-            self.stop()
-            raise SystemExit('bench: the emulator did not start (first line %r); see %s' % (line, self.log_path))
-        self.api_url = line
-        self.control_url = line[:-len('/v1')] + '/_emulator'
+        args = ['--host', '127.0.0.1', '--port', '0', '--user-id', USER_ID, '--api-token', API_TOKEN, '--api-secret', API_SECRET,
+                '--latency-ms', latency_ms, '--lifetime', 14400]
+        try:
+            self.launched = catapult_emulator.launch(args, python=python, output=str(self.log_path))
+        except catapult_emulator.LaunchError as exc:
+            raise SystemExit('bench: %s' % exc)
+        self.api_url = self.launched.url
+        self.control_url = self.launched.control
 
     def call(self, method, name, body=None):
         data = None if body is None else json.dumps(body).encode()
@@ -110,14 +108,7 @@ class Emulator(object):
             self.call('POST', 'config', config)
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
+        self.launched.stop(10)
 
 
 def parse_time(entry):

@@ -23,11 +23,10 @@ A script target imports this file by path, relative to itself, and needs
 from __future__ import annotations
 
 import base64
+import importlib.util
 import json
 import os
-import subprocess
 import sys
-import time
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -68,9 +67,10 @@ def call(url, method='GET', body=None, auth=None):
 
 
 class Emulator(object):
-    """The Catapult emulator in the background, on a free port of 127.0.0.1.
+    """The Catapult emulator in the background, on a free port of 127.0.0.1, started with the
+    emulator's own launcher (catapult_emulator.launch).
 
-    It writes its base URL to ``url_file``; this waits for it (at most 30 s) and exits
+    It publishes its base URL in ``url_file``; this waits for it (at most 30 s) and exits
     (SystemExit, the message starting with ``who``) when the emulator cannot be found,
     exits or does not start. It serves at most ``lifetime`` seconds; call ``stop()``.
     """
@@ -79,27 +79,21 @@ class Emulator(object):
         script = collection_file('tests', 'emulator', 'catapult_emulator.py')
         if script is None:
             raise SystemExit('%s: tests/emulator/catapult_emulator.py not found' % who)
-        argv = [sys.executable, script, '--host', '127.0.0.1', '--port', '0', '--user-id', user_id,
-                '--api-token', api_token, '--api-secret', api_secret, '--url-file', url_file, '--lifetime', str(lifetime)]
-        self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL)  # pylint: disable=consider-using-with
-        self.url = None
-        for dummy in range(300):
-            if os.path.exists(url_file):
-                with open(url_file, encoding='utf-8') as handle:
-                    self.url = handle.read().strip()
-                if self.url:
-                    break
-            if self.proc.poll() is not None:
-                raise SystemExit('%s: the emulator exited with %s' % (who, self.proc.returncode))
-            time.sleep(0.1)
-        if not self.url:
-            self.stop()
-            raise SystemExit('%s: the emulator did not start' % who)
-        self.control = self.url[:-len('/v1')] + '/_emulator'
+        spec = importlib.util.spec_from_file_location('catapult_emulator', script)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        args = ['--host', '127.0.0.1', '--port', '0', '--user-id', user_id, '--api-token', api_token, '--api-secret', api_secret,
+                '--lifetime', lifetime]
+        try:
+            self.launched = module.launch(args, url_file=url_file)
+        except module.LaunchError as exc:
+            raise SystemExit('%s: %s' % (who, exc))
+        self.proc = self.launched.proc
+        self.url = self.launched.url
+        self.control = self.launched.control
 
     def stop(self):
-        self.proc.terminate()
-        self.proc.wait(15)
+        self.launched.stop()
 
 
 def local_inventory(workdir):
