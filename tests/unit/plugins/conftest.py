@@ -3,17 +3,27 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Shared harness: run a module's main() with arguments and capture exit_json/fail_json."""
+"""Shared harness: run a module's main() with arguments and capture exit_json/fail_json; the emulated Catapult.
+
+``CATAPULT_EMULATOR_FAULTS_OFF=1`` (read here and by the emulator) makes the emulator's fault
+rules never fire: every test that injects a fault must then fail (hack/prove-faults.sh idea,
+in-process): ``CATAPULT_EMULATOR_FAULTS_OFF=1 python -m pytest tests/unit/plugins``.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import time
+import types
 
 import pytest
 
 from ansible.module_utils import basic
 from ansible.module_utils.common.text.converters import to_bytes
 
+from ansible_collections.bandwidth.catapult.tests.emulator import catapult_emulator
+from ansible_collections.bandwidth.catapult.tests.unit.plugins.emulated import Catapult
 from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import AUTH
 
 
@@ -39,13 +49,47 @@ def patch_exit(monkeypatch):
     monkeypatch.setattr(basic.AnsibleModule, 'fail_json', fail_json)
 
 
+class Waits(list):
+    """The waits asked for (never really slept); they move the emulator's clock on."""
+
+    def __init__(self):
+        super().__init__()
+        self.start = time.monotonic()
+
+    def sleep(self, seconds):
+        self.append(seconds)
+
+    def advance(self, seconds):
+        """Time passes without a wait of the code under test (e.g. a slow answer)."""
+        self.start += seconds
+
+    def monotonic(self):
+        return self.start + sum(self)
+
+
 @pytest.fixture(autouse=True)
 def no_sleep(monkeypatch):
-    """Retries never really sleep in unit tests; the waits asked for are recorded."""
-    from ansible_collections.bandwidth.catapult.plugins.module_utils import _client as client
-    waits = []
-    monkeypatch.setattr(client.time, 'sleep', waits.append)
+    """Retries never really sleep in unit tests; the waits asked for are recorded (a list)."""
+    waits = Waits()
+    monkeypatch.setattr(time, 'sleep', waits.sleep)
+    # the emulator's latency, delay faults and list lag run on the same clock
+    monkeypatch.setattr(catapult_emulator, 'time', types.SimpleNamespace(sleep=lambda seconds: None, monotonic=waits.monotonic,
+                                                                         time=time.time))
+    if os.environ.get('CATAPULT_EMULATOR_FAULTS_OFF', '') not in ('', '0'):
+        monkeypatch.setattr(catapult_emulator, 'FAULTS_OFF', True)
     return waits
+
+
+@pytest.fixture
+def catapult(requests_mock, no_sleep):
+    """The emulator answering every request to the unit tests' API (see emulated.py).
+
+    Every fault rule a test adds must fire: a rule that never did means the test did not test its fault.
+    """
+    emulated = Catapult(requests_mock)
+    yield emulated
+    unfired = [rule.to_json() for rule in emulated.emulator.faults if rule.hits == 0]
+    assert not unfired, 'fault rules that never fired: %r' % unfired
 
 
 @pytest.fixture

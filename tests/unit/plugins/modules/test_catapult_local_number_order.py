@@ -6,24 +6,20 @@
 from __future__ import annotations
 
 import json
-import re
-
-from urllib.parse import parse_qsl, unquote, urlsplit
 
 import pytest
 import requests
+import requests_mock as requests_mock_module
 
 from ansible.module_utils import basic
 
 from ansible_collections.bandwidth.catapult.plugins.modules import catapult_local_number_order as module
-from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import API, NUMBERS, SECRET, USER, calls
+from ansible_collections.bandwidth.catapult.tests.unit.plugins.emulated import intercept
+from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import NUMBERS, SECRET, USER, calls
 
-ORDER = API + '/availableNumbers/local'
-NUMBER_URL = re.compile(re.escape(NUMBERS) + r'/[^/?]+$')
 POOL = 'support-pool'
 LIST_POOL = ('GET', '/users/%s/phoneNumbers?name=%s&size=1000' % (USER, POOL))
 LIST_ALL = ('GET', '/users/%s/phoneNumbers?size=1000' % USER)
-APPLICATIONS = API + '/users/' + USER + '/applications'
 
 
 def app_call(app_id):
@@ -34,128 +30,16 @@ def error_body(code, message, category='bad-request'):
     return {'category': category, 'code': code, 'message': message, 'details': []}
 
 
-class FakeCatapult(object):
-    """Just enough of Catapult for this module: an account, a stock of numbers, scripted order answers."""
-
-    def __init__(self, requests_mock, stock=None):
-        self.numbers = []
-        self.stock = list(stock if stock is not None else ['+1919555%04d' % i for i in range(100, 200)])
-        self.orders = []        # scripted answers for POST /availableNumbers/local, consumed in order
-        self.update_faults = {}  # number id -> list of statuses to answer instead of applying (consumed)
-        self.applications = {'a-ivr', 'a-old', 'a-other'}
-        self.hidden = set()      # number ids the listing does not show yet (a lagging listing)
-        self.seq = 0
-        requests_mock.get(NUMBERS, json=self.list_numbers)
-        requests_mock.post(NUMBER_URL, json=self.update)
-        requests_mock.get(NUMBER_URL, json=self.get_one)
-        requests_mock.post(ORDER, json=self.order)
-        requests_mock.get(ORDER, json=self.search)
-        requests_mock.get(re.compile(re.escape(APPLICATIONS) + r'/[^/?]+$'), json=self.get_application)
-
-    def add(self, number, **fields):
-        self.seq += 1
-        resource = {'id': 'n-%04d' % self.seq, 'number': number, 'nationalNumber': number, 'city': 'RALEIGH',
-                    'state': 'NC', 'price': '0.35', 'numberState': 'enabled', 'createdTime': '2026-11-23T00:00:%02dZ' % self.seq}
-        resource.update(fields)
-        self.numbers.append(resource)
-        return resource
-
-    def labelled(self, count, name=POOL, **fields):
-        return [self.add(self.stock.pop(0), name=name, **fields) for dummy in range(count)]
-
-    @staticmethod
-    def query(request):
-        return dict(parse_qsl(urlsplit(request.url).query))
-
-    def list_numbers(self, request, context):
-        name = self.query(request).get('name')
-        return [dict(n) for n in self.numbers if (name is None or n.get('name') == name) and n['id'] not in self.hidden]
-
-    def get_one(self, request, context):
-        ref = unquote(request.url.rsplit('/', 1)[-1])
-        for resource in self.numbers:
-            if ref in (resource['id'], resource['number']):
-                return dict(resource)
-        context.status_code = 404
-        return error_body('number-not-found', 'The number %s could not be found' % ref, 'not-found')
-
-    def get_application(self, request, context):
-        app_id = unquote(request.url.rsplit('/', 1)[-1])
-        if app_id in self.applications:
-            return {'id': app_id, 'name': app_id}
-        context.status_code = 404
-        return error_body('application-not-found', 'The application %s could not be found' % app_id, 'not-found')
-
-    def update(self, request, context):
-        number_id = request.url.rsplit('/', 1)[-1]
-        faults = self.update_faults.get(number_id) or []
-        if faults:
-            context.status_code = faults.pop(0)
-            return error_body('internal-server-error', 'boom', 'backend')
-        for resource in self.numbers:
-            if resource['id'] == number_id:
-                resource.update(request.json())
-        context.status_code = 200
-        return None
-
-    def allocate(self, count):
-        items = []
-        for dummy in range(count):
-            resource = self.add(self.stock.pop(0))
-            items.append({'number': resource['number'], 'nationalNumber': resource['number'], 'price': '0.35',
-                          'city': 'RALEIGH', 'state': 'NC', 'location': '%s/%s' % (NUMBERS, resource['id'])})
-        return items
-
-    def order(self, request, context):
-        quantity = int(self.query(request)['quantity'])
-        action = self.orders.pop(0) if self.orders else ('ok',)
-        kind = action[0]
-        if kind == 'ok':
-            context.status_code = 201
-            return self.allocate(min(quantity, len(self.stock)))
-        if kind == 'cap':
-            if quantity > action[1]:
-                context.status_code = 400
-                message = action[2] % action[1] if '%d' in action[2] else action[2]
-                return error_body('invalid-available-number-search-order', message)
-            self.orders.insert(0, action)  # the cap stays
-            context.status_code = 201
-            return self.allocate(quantity)
-        if kind == 'drop_after':
-            self.allocate(quantity)
-            raise requests.exceptions.ConnectionError('Connection aborted: RemoteDisconnected')
-        if kind == 'timeout_after':
-            self.allocate(quantity)
-            raise requests.exceptions.ReadTimeout('read timed out')
-        if kind == 'status_after':
-            self.allocate(quantity)
-            context.status_code = action[1]
-            return error_body('service-unavailable', 'try later', 'unavailable')
-        if kind == 'status':
-            context.status_code = action[1]
-            return error_body(action[2], action[3])
-        if kind == 'partial':
-            self.allocate(action[1])
-            context.status_code = 404
-            return error_body('order-number-quantity-unavailable',
-                              'Only a partial quantity of the total telephone numbers ordered could be fulfilled.', 'not-found')
-        raise AssertionError(kind)
-
-    def search(self, request, context):
-        quantity = int(self.query(request)['quantity'])
-        return [{'number': n, 'nationalNumber': n, 'city': 'RALEIGH', 'state': 'NC', 'rateCenter': 'RALEIGH',
-                 'price': '0.35'} for n in self.stock[:quantity]]
-
-    def named(self, name=POOL):
-        return [n for n in self.numbers if n.get('name') == name]
-
-    def unnamed(self):
-        return [n for n in self.numbers if not n.get('name')]
+STOCK = ['+1919555%04d' % i for i in range(100, 2600)]  # the emulator's Raleigh numbers, in the order it sells them
+ORDER_PATH = '^/availableNumbers/local$'
+UPDATE_PATH = '^/users/%s/phoneNumbers/[^/]+$' % USER
+LIST_PATH = '^/users/%s/phoneNumbers$' % USER
 
 
-@pytest.fixture
-def fake(requests_mock):
-    return FakeCatapult(requests_mock)
+def labelled(catapult, count, name=POOL, **fields):
+    """``count`` numbers of the pool already on the account (the first ones of the stock still free)."""
+    free = [n for n in STOCK if catapult.emulator.inventory.is_available(n)]
+    return [catapult.add(number, name=name, **fields) for number in free[:count]]
 
 
 def args(**overrides):
@@ -229,7 +113,7 @@ def test_all_problems_are_reported_at_once(run_module, requests_mock):
     assert requests_mock.request_history == []
 
 
-def test_camel_case_aliases_and_query(run_module, fake, requests_mock):
+def test_camel_case_aliases_and_query(run_module, catapult, requests_mock):
     result, failed = run_module(module, dict(name=POOL, areaCode='919', localNumber='555', inLocalCallingArea=True,
                                              quantity=1, concurrency=1))
     assert not failed, result
@@ -245,7 +129,7 @@ def test_camel_case_aliases_and_query(run_module, fake, requests_mock):
     (dict(pattern='*55?1*'), dict(state='NC', pattern='%2A55%3F1%2A')),
     (dict(in_local_calling_area=False, state='NC'), dict(state='NC')),
 ])
-def test_search_options_become_the_documented_query(run_module, fake, requests_mock, options, query):
+def test_search_options_become_the_documented_query(run_module, catapult, requests_mock, options, query):
     result, failed = run_module(module, args(quantity=1, **options))
     assert not failed, result
     assert calls(requests_mock)[2] == order_call(1, **query)
@@ -253,10 +137,10 @@ def test_search_options_become_the_documented_query(run_module, fake, requests_m
 
 # -- the pool ----------------------------------------------------------------------------------------
 
-def test_orders_the_pool_and_labels_every_new_number(run_module, fake, requests_mock):
+def test_orders_the_pool_and_labels_every_new_number(run_module, catapult, requests_mock):
     result, failed = run_module(module, args(application_id='a-ivr', fallback_number='+1 919 555 0000'), diff=True)
     assert not failed, result
-    ids = [n['id'] for n in fake.numbers]
+    ids = catapult.ids()
     expected = [LIST_POOL, app_call('a-ivr'), LIST_ALL, order_call(3)] + [update_call(i) for i in ids] + [LIST_POOL]
     assert calls(requests_mock) == expected
     assert bodies(requests_mock) == [(i, {'name': POOL, 'applicationId': 'a-ivr', 'fallbackNumber': '+19195550000'})
@@ -265,18 +149,17 @@ def test_orders_the_pool_and_labels_every_new_number(run_module, fake, requests_
     assert result['shortfall'] == 3
     assert [n['id'] for n in result['ordered']] == ids
     assert all(n['name'] == POOL and n['application_id'] == 'a-ivr' for n in result['ordered'])
-    assert [n['number'] for n in result['phone_numbers']] == sorted(n['number'] for n in fake.numbers)
+    assert [n['number'] for n in result['phone_numbers']] == STOCK[:3]
     assert result['adopted'] == []
     assert result['diff']['before'] == {'name': POOL, 'phone_numbers': []}
-    assert [v['number'] for v in result['diff']['after']['phone_numbers']] == [n['number'] for n in fake.numbers]
+    assert [v['number'] for v in result['diff']['after']['phone_numbers']] == STOCK[:3]
     assert result['diff']['after']['phone_numbers'][0] == {
-        'number': fake.numbers[0]['number'], 'state': 'present', 'name': POOL, 'application_id': 'a-ivr',
-        'fallback_number': '+19195550000'}
-    assert len(fake.named()) == 3
+        'number': STOCK[0], 'state': 'present', 'name': POOL, 'application_id': 'a-ivr', 'fallback_number': '+19195550000'}
+    assert len(catapult.named(POOL)) == 3
 
 
-def test_second_run_reads_once_and_writes_nothing(run_module, fake, requests_mock):
-    fake.labelled(3, applicationId='a-ivr')
+def test_second_run_reads_once_and_writes_nothing(run_module, catapult, requests_mock):
+    labelled(catapult, 3, application_id='a-ivr')
     result, failed = run_module(module, args(application_id='a-ivr'), diff=True)
     assert not failed
     assert calls(requests_mock) == [LIST_POOL]
@@ -287,28 +170,28 @@ def test_second_run_reads_once_and_writes_nothing(run_module, fake, requests_moc
     assert result['diff']['before'] == result['diff']['after']
 
 
-def test_name_filter_is_exact_on_our_side(run_module, fake, requests_mock):
-    fake.labelled(3)
-    requests_mock.get(NUMBERS, json=lambda request, context: [dict(n, name=POOL + '-other') for n in fake.numbers])
+def test_name_filter_is_exact_on_our_side(run_module, catapult, requests_mock):
+    labelled(catapult, 3)
+    requests_mock.get(NUMBERS, json=lambda request, context: [dict(n, name=POOL + '-other') for n in catapult.numbers()])
     result, failed = run_module(module, args(quantity=1))
     assert not failed
     assert result['shortfall'] == 1
 
 
-def test_grows_the_pool_by_the_shortfall_only(run_module, fake, requests_mock):
-    fake.labelled(2)
+def test_grows_the_pool_by_the_shortfall_only(run_module, catapult, requests_mock):
+    labelled(catapult, 2)
     result, failed = run_module(module, args(quantity=5))
     assert not failed
     assert calls(requests_mock)[:3] == [LIST_POOL, LIST_ALL, order_call(3)]
     assert result['shortfall'] == 3
     assert len(result['ordered']) == 3
     assert len(result['phone_numbers']) == 5
-    assert len(fake.named()) == 5
+    assert len(catapult.named(POOL)) == 5
 
 
-def test_reconciles_application_and_fallback_of_existing_members(run_module, fake, requests_mock):
-    good, wrong = fake.labelled(2, applicationId='a-ivr')
-    wrong['applicationId'] = 'a-old'
+def test_reconciles_application_and_fallback_of_existing_members(run_module, catapult, requests_mock):
+    good, wrong = labelled(catapult, 2, application_id='a-ivr')
+    catapult.record(wrong['id'])['applicationId'] = 'a-old'
     result, failed = run_module(module, args(quantity=2, application_id='a-ivr', fallback_number='+19195550000'))
     assert not failed
     assert calls(requests_mock) == [LIST_POOL, app_call('a-ivr'), update_call(good['id']), update_call(wrong['id']), LIST_POOL]
@@ -318,8 +201,8 @@ def test_reconciles_application_and_fallback_of_existing_members(run_module, fak
     assert result['shortfall'] == 0
 
 
-def test_a_larger_pool_is_left_alone_and_reported(run_module, fake, requests_mock):
-    fake.labelled(5)
+def test_a_larger_pool_is_left_alone_and_reported(run_module, catapult, requests_mock):
+    labelled(catapult, 5)
     result, failed = run_module(module, args(quantity=3))
     assert not failed
     assert calls(requests_mock) == [LIST_POOL]
@@ -331,101 +214,107 @@ def test_a_larger_pool_is_left_alone_and_reported(run_module, fake, requests_moc
 
 # -- chunking ----------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize('message, chunks', [
-    ('The maximum quantity of numbers searching and ordering is %d', [10, 10, 5]),
-    ('The maximum quantity of numbers searching and ordering is ...', [10, 10, 5]),
+def order_writes(requests_mock):
+    return [c for c in calls(requests_mock) if c[0] == 'POST' and 'availableNumbers' in c[1]]
+
+
+@pytest.mark.parametrize('cap, quantity, chunks', [
+    (10, 25, [10, 10, 5]),   # the cap named in the message is used
+    (7, 15, [7, 7, 1]),
+    (None, 25, [10, 10, 5]),  # a cap refused without naming it: chunks of 10
 ])
-def test_order_cap_is_learned_and_the_rest_ordered_in_chunks(run_module, fake, requests_mock, message, chunks):
-    fake.orders.append(('cap', 10, message))
-    result, failed = run_module(module, args(quantity=25, concurrency=4))
+def test_order_cap_is_learned_and_the_rest_ordered_in_chunks(run_module, catapult, requests_mock, cap, quantity, chunks):
+    if cap:
+        catapult.configure(order_cap=cap)
+    else:
+        catapult.fault('status', ORDER_PATH, 'POST', status=400, code='invalid-available-number-search-order',
+                       message='The maximum quantity of numbers searching and ordering is ...')
+    result, failed = run_module(module, args(quantity=quantity, concurrency=4))
     assert not failed, result
-    orders = [c for c in calls(requests_mock) if c[0] == 'POST' and 'availableNumbers' in c[1]]
-    assert orders == [order_call(25)] + [order_call(n) for n in chunks]
-    assert len(result['ordered']) == 25
-    assert len(fake.named()) == 25 and fake.unnamed() == []
+    assert order_writes(requests_mock) == [order_call(quantity)] + [order_call(n) for n in chunks]
+    assert len(result['ordered']) == quantity
+    assert len(catapult.named(POOL)) == quantity and catapult.unnamed() == []
 
 
-def test_cap_named_in_the_message_is_used(run_module, fake, requests_mock):
-    fake.orders.append(('cap', 7, 'The maximum quantity of numbers searching and ordering is %d'))
-    result, failed = run_module(module, args(quantity=15, concurrency=4))
-    assert not failed
-    orders = [c for c in calls(requests_mock) if c[0] == 'POST' and 'availableNumbers' in c[1]]
-    assert orders == [order_call(15), order_call(7), order_call(7), order_call(1)]
-
-
-def test_pattern_refused_on_order_fails_naming_pattern(run_module, fake, requests_mock):
-    fake.orders.append(('status', 400, 'invalid-available-number-search-order', 'A query and order numbers cannot contain pattern'))
+def test_pattern_refused_on_order_fails_naming_pattern(run_module, catapult, requests_mock):
+    catapult.configure(pattern_on_order='reject')
     result, failed = run_module(module, args(pattern='555*'))
     assert failed
     assert result['msg'].startswith('pattern:')
     assert 'cannot contain pattern' in result['msg']
     assert writes(requests_mock) == [order_call(3, state='NC', pattern='555%2A')]
-    assert fake.numbers == []
+    assert catapult.numbers() == []
 
 
-def test_other_order_errors_fail_with_the_api_error(run_module, fake, requests_mock):
-    fake.orders.append(('status', 403, 'insufficient-available-balance', 'available balance 0 is insufficient'))
+def refuse_orders(catapult):
+    return catapult.fault('status', ORDER_PATH, 'POST', status=403, code='insufficient-available-balance',
+                          message='available balance 0 is insufficient')
+
+
+def test_other_order_errors_fail_with_the_api_error_and_never_the_secret(run_module, catapult, requests_mock):
+    refuse_orders(catapult)
     result, failed = run_module(module, args())
     assert failed
     assert 'HTTP 403' in result['msg'] and 'insufficient-available-balance' in result['msg']
     assert result['error']['status'] == 403
     assert writes(requests_mock) == [order_call(3)]
+    assert SECRET not in json.dumps(result)
 
 
 # -- nothing lost, nothing doubled -------------------------------------------------------------------
 
-@pytest.mark.parametrize('fault', [('drop_after',), ('status_after', 503), ('status_after', 500), ('timeout_after',)])
-def test_lost_order_answer_is_read_back_and_adopted_never_resent(run_module, fake, requests_mock, no_sleep, fault):
-    fake.labelled(1)
-    fake.add('+19195550999', applicationId='a-other')  # unnamed but there before the order: not ours
-    fake.orders.append(fault)
+@pytest.mark.parametrize('fault', [dict(action='drop_after'), dict(action='status_after', status=503),
+                                   dict(action='status_after', status=500), dict(action='delay', seconds=3600)])
+def test_lost_order_answer_is_read_back_and_adopted_never_resent(run_module, catapult, requests_mock, no_sleep, fault):
+    labelled(catapult, 1)
+    catapult.add('+19195550999', application_id='a-other')  # unnamed but there before the order: not ours
+    catapult.fault(path=ORDER_PATH, method='POST', **fault)
     result, failed = run_module(module, args())
     assert not failed, result
-    new = fake.numbers[2:]
+    new = catapult.numbers()[2:]
     # the re-count lists the whole account after a lost answer
     expected = [LIST_POOL, LIST_ALL, order_call(2), LIST_ALL] + [update_call(n['id']) for n in new] + [LIST_ALL]
     assert calls(requests_mock) == expected
     assert [n['id'] for n in result['ordered']] == [n['id'] for n in new]
-    assert len(fake.named()) == 3
-    assert [n['number'] for n in fake.unnamed()] == ['+19195550999']
+    assert len(catapult.named(POOL)) == 3
+    assert [n['number'] for n in catapult.unnamed()] == ['+19195550999']
     assert 'unlabelled' not in result
     assert no_sleep == []  # the first read showed the whole order: no waiting
 
 
-def test_lost_order_that_was_not_applied_is_sent_again_after_the_read(run_module, fake, requests_mock, no_sleep):
-    fake.orders.append(('status', 503, 'service-unavailable', 'try later'))
+def test_lost_order_that_was_not_applied_is_sent_again_after_the_read(run_module, catapult, requests_mock, no_sleep):
+    catapult.fault('status', ORDER_PATH, 'POST', status=503)
     result, failed = run_module(module, args())
     assert not failed
     settle = [LIST_ALL] * 6  # read at once, then after 0.5, 1, 2, 4 and 2.5 s (10 s in all)
     assert calls(requests_mock)[:10] == [LIST_POOL, LIST_ALL, order_call(3)] + settle + [order_call(3)]
     assert no_sleep == [0.5, 1.0, 2.0, 4.0, 2.5]
-    assert len(fake.named()) == 3 and len(fake.numbers) == 3
+    assert len(catapult.named(POOL)) == 3 and len(catapult.numbers()) == 3
 
 
-def test_partly_applied_lost_order_orders_only_the_rest(run_module, fake, requests_mock):
-    fake.orders.append(('drop_partial',))  # the server allocated 1 of 3, then the connection dropped
-    original = fake.order
+def test_partly_applied_lost_order_orders_only_the_rest(run_module, catapult, requests_mock):
+    dropped = []
 
-    def order(request, context):
-        if fake.orders and fake.orders[0] == ('drop_partial',):
-            fake.orders.pop(0)
-            fake.allocate(1)
+    def allocate_one_then_drop(request):  # the server allocated 1 of 3, then the connection dropped
+        if request.method == 'POST' and 'availableNumbers' in request.url and not dropped:
+            dropped.append(catapult.add(STOCK[0]))
             raise requests.exceptions.ConnectionError('Connection aborted')
-        return original(request, context)
+        return None
 
-    requests_mock.post(ORDER, json=order)
+    intercept(requests_mock, allocate_one_then_drop)
     result, failed = run_module(module, args())
     assert not failed
-    orders = [c for c in calls(requests_mock) if c[0] == 'POST' and 'availableNumbers' in c[1]]
-    assert orders == [order_call(3), order_call(2)]
-    assert len(fake.named()) == 3 and len(fake.numbers) == 3
+    assert order_writes(requests_mock) == [order_call(3), order_call(2)]
+    assert len(catapult.named(POOL)) == 3 and len(catapult.numbers()) == 3
 
 
-def test_timeout_with_nothing_visible_yet_fails_without_resending(run_module, fake, requests_mock, no_sleep):
-    def order(request, context):
-        raise requests.exceptions.ReadTimeout('read timed out')
+def test_timeout_with_nothing_visible_yet_fails_without_resending(run_module, catapult, requests_mock, no_sleep):
+    def order_times_out(request):
+        if request.method == 'POST' and 'availableNumbers' in request.url:
+            raise requests.exceptions.ReadTimeout('read timed out')
+        return None
 
-    requests_mock.post(ORDER, json=order)
+    intercept(requests_mock, order_times_out)
     result, failed = run_module(module, args(timeout=2))
     assert failed
     assert 'timed out' in result['msg'] and 'nothing was ordered again' in result['msg'] and 'rerun' in result['msg'].lower()
@@ -434,45 +323,38 @@ def test_timeout_with_nothing_visible_yet_fails_without_resending(run_module, fa
     assert calls(requests_mock) == [LIST_POOL, LIST_ALL, order_call(3)] + [LIST_ALL] * 4 + [LIST_ALL]
     assert no_sleep == [0.5, 1.0, 0.5]
     # the order lands later: the rerun adopts it and orders nothing
-    fake.allocate(3)
+    landed = [catapult.add(number) for number in STOCK[:3]]
     requests_mock.reset_mock()
-    requests_mock.post(ORDER, json=fake.order)
     result, failed = run_module(module, args())
     assert not failed
     assert len(result['adopted']) == 3 and result['ordered'] == []
-    assert writes(requests_mock) == [update_call(n['id']) for n in fake.numbers]
+    assert writes(requests_mock) == [update_call(n['id']) for n in landed]
 
 
-def test_gives_up_after_repeated_lost_answers_that_ordered_nothing(run_module, fake, requests_mock):
-    fake.orders.extend([('status', 503, 'service-unavailable', 'x')] * 5)
+def test_gives_up_after_repeated_lost_answers_that_ordered_nothing(run_module, catapult, requests_mock):
+    catapult.fault('status', ORDER_PATH, 'POST', status=503, count=0)
     result, failed = run_module(module, args())
     assert failed
     assert 'lost 3 times' in result['msg']
     assert len(writes(requests_mock)) == 3
-    assert fake.numbers == []
+    assert catapult.numbers() == []
 
 
-def test_read_back_failure_after_a_lost_answer_never_resends(run_module, fake, requests_mock):
-    fake.orders.append(('drop_after',))
-    state = {'lists': 0}
-    original = fake.list_numbers
-
-    def list_numbers(request, context):
-        state['lists'] += 1
-        if state['lists'] >= 3:
-            context.status_code = 401
-            return error_body('unauthorized', 'no')
-        return original(request, context)
-
-    requests_mock.get(NUMBERS, json=list_numbers)
+@pytest.mark.parametrize('read_fault, message', [
+    (dict(action='status', status=401), 'HTTP 401'),
+    (dict(action='raw', body='<html>maintenance</html>'), 'not the JSON expected'),
+])
+def test_read_back_failure_after_a_lost_answer_never_resends(run_module, catapult, requests_mock, read_fault, message):
+    catapult.fault('drop_after', ORDER_PATH, 'POST')
+    catapult.fault(path=LIST_PATH, method='GET', skip=2, count=0, **read_fault)  # the pool and the account listing are fine
     result, failed = run_module(module, args())
     assert failed
-    assert 'reading the account back failed' in result['msg']
+    assert 'reading the account back failed' in result['msg'] and message in result['msg']
     assert writes(requests_mock) == [order_call(3)]
 
 
-def test_not_enough_numbers_fails_saying_none_were_ordered(run_module, fake, requests_mock):
-    fake.orders.append(('partial', 0))
+def test_not_enough_numbers_fails_saying_none_were_ordered(run_module, catapult, requests_mock):
+    catapult.keep_stock(*STOCK[:4])
     result, failed = run_module(module, args(quantity=5))
     assert failed
     assert 'asked for 5 numbers' in result['msg']
@@ -480,68 +362,64 @@ def test_not_enough_numbers_fails_saying_none_were_ordered(run_module, fake, req
     # one read (a refusal is an answer: no waiting), then the re-count of the whole account
     assert calls(requests_mock) == [LIST_POOL, LIST_ALL, order_call(5), LIST_ALL, LIST_ALL]
     assert result['ordered'] == []
-    assert fake.numbers == []
+    assert catapult.numbers() == []
 
 
-def test_partial_fulfilment_kept_by_the_server_is_adopted_and_reported(run_module, fake, requests_mock):
-    fake.orders.append(('partial', 2))
+def test_partial_fulfilment_kept_by_the_server_is_adopted_and_reported(run_module, catapult, requests_mock):
+    catapult.configure(partial_fulfilment='keep')
+    catapult.keep_stock(*STOCK[:2])
     result, failed = run_module(module, args(quantity=5))
     assert failed
     assert 'could only fulfil 2' in result['msg']
     assert 'The pool holds 2 of 5' in result['msg']
-    assert [n['number'] for n in result['ordered']] == [n['number'] for n in fake.numbers]
+    assert [n['number'] for n in result['ordered']] == STOCK[:2]
     assert all(n['name'] == POOL for n in result['ordered'])
-    assert len(fake.named()) == 2 and fake.unnamed() == []
-    assert len([c for c in writes(requests_mock) if 'availableNumbers' in c[1]]) == 1
+    assert len(catapult.named(POOL)) == 2 and catapult.unnamed() == []
+    assert len(order_writes(requests_mock)) == 1
 
 
 # -- labelling ---------------------------------------------------------------------------------------
 
-def test_transient_labelling_failure_is_retried_in_the_same_run(run_module, fake, requests_mock, no_sleep):
-    fake.update_faults['n-0002'] = [500, 500]
+def test_transient_labelling_failure_is_retried_in_the_same_run(run_module, catapult, requests_mock, no_sleep):
+    second = update_call(catapult.next_ids(2)[1])
+    catapult.fault('status', second[1], 'POST', status=500, count=2)
     result, failed = run_module(module, args())
     assert not failed, result
-    assert [c for c in writes(requests_mock) if c == update_call('n-0002')] == [update_call('n-0002')] * 3
-    assert len(fake.named()) == 3
+    assert [c for c in writes(requests_mock) if c == second] == [second] * 3
+    assert len(catapult.named(POOL)) == 3
 
 
-def test_labelling_failure_lists_every_ordered_number_and_the_rerun_adopts(run_module, fake, requests_mock):
-    fake.update_faults['n-0002'] = [500] * 3
+def test_labelling_failure_lists_every_ordered_number_and_the_rerun_adopts(run_module, catapult, requests_mock):
+    catapult.fault('status', '/' + catapult.next_ids(2)[1], 'POST', status=500, count=3)
     result, failed = run_module(module, args(application_id='a-ivr'))
     assert failed
-    for resource in fake.numbers:
+    first, second = catapult.numbers()[:2]
+    for resource in catapult.numbers():
         assert resource['number'] in result['msg'] and resource['id'] in result['msg']
-    assert 'n-0002, ordered, NOT labelled' in result['msg']
-    assert 'n-0001, ordered, labelled' in result['msg']
+    assert '%s, ordered, NOT labelled' % second['id'] in result['msg']
+    assert '%s, ordered, labelled' % first['id'] in result['msg']
     assert 'rerun' in result['msg']
-    assert result['unlabelled'] == [{'id': 'n-0002', 'number': fake.numbers[1]['number'], 'error': result['unlabelled'][0]['error']}]
+    assert result['unlabelled'] == [{'id': second['id'], 'number': second['number'], 'error': result['unlabelled'][0]['error']}]
     assert len(result['ordered']) == 3
     assert result['changed'] is True
-    assert len([c for c in writes(requests_mock) if 'availableNumbers' in c[1]]) == 1
+    assert len(order_writes(requests_mock)) == 1
 
     requests_mock.reset_mock()
     result, failed = run_module(module, args(application_id='a-ivr'))
     assert not failed, result
-    assert calls(requests_mock) == [LIST_POOL, app_call('a-ivr'), LIST_ALL, update_call('n-0002'), LIST_POOL]
-    assert [n['id'] for n in result['adopted']] == ['n-0002']
+    assert calls(requests_mock) == [LIST_POOL, app_call('a-ivr'), LIST_ALL, update_call(second['id']), LIST_POOL]
+    assert [n['id'] for n in result['adopted']] == [second['id']]
     assert result['ordered'] == []
     assert result['shortfall'] == 1
-    assert len(fake.named()) == 3 and fake.unnamed() == []
+    assert len(catapult.named(POOL)) == 3 and catapult.unnamed() == []
 
     requests_mock.reset_mock()
     result, failed = run_module(module, args(application_id='a-ivr'))
     assert calls(requests_mock) == [LIST_POOL] and result['changed'] is False
 
 
-def test_label_errors_are_read_back_before_reporting(run_module, fake, requests_mock):
-    original = fake.update
-
-    def update(request, context):  # applied, then a gateway error (status_after)
-        original(request, context)
-        context.status_code = 500
-        return error_body('internal-server-error', 'boom', 'backend')
-
-    requests_mock.post(NUMBER_URL, json=update)
+def test_label_errors_are_read_back_before_reporting(run_module, catapult, requests_mock):
+    catapult.fault('status_after', UPDATE_PATH, 'POST', status=500, count=0)  # applied, then a gateway error
     result, failed = run_module(module, args())
     assert not failed, result
     assert calls(requests_mock)[-2:] == [LIST_ALL, LIST_POOL]  # the read-back, then the re-count
@@ -549,25 +427,25 @@ def test_label_errors_are_read_back_before_reporting(run_module, fake, requests_
     assert all(n['name'] == POOL for n in result['ordered'])
 
 
-def test_adoption_only_takes_unassigned_matching_numbers(run_module, fake, requests_mock):
-    fake.add('+12125550100', state='NY', city='NEW YORK')
-    fake.add('+19195550101', applicationId='a-other')
-    fake.add('+19195550102', fallbackNumber='+19195550000')
-    fake.add('+19195550103', name='other-pool')
-    orphan = fake.add('+19195550104')
+def test_adoption_only_takes_unassigned_matching_numbers(run_module, catapult, requests_mock):
+    catapult.add('+12122260100')  # New York
+    catapult.add('+19195550101', application_id='a-other')
+    catapult.add('+19195550102', fallback='+19195550000')
+    catapult.add('+19195550103', name='other-pool')
+    orphan = catapult.add('+19195550104')
     result, failed = run_module(module, args(quantity=2))
     assert not failed
     assert [n['id'] for n in result['adopted']] == [orphan['id']]
     assert calls(requests_mock)[:4] == [LIST_POOL, LIST_ALL, update_call(orphan['id']), order_call(1)]
-    assert len(fake.named()) == 2
+    assert len(catapult.named(POOL)) == 2
 
 
-def test_adoption_respects_area_code_and_can_be_turned_off(run_module, fake, requests_mock):
-    fake.add('+19195550104')
-    fake.add('+19845550104')
+def test_adoption_respects_area_code_and_can_be_turned_off(run_module, catapult, requests_mock):
+    catapult.add('+19195550104')
+    catapult.add('+19842190104')
     result, failed = run_module(module, args(state=None, area_code='984', quantity=1))
     assert not failed
-    assert [n['number'] for n in result['adopted']] == ['+19845550104']
+    assert [n['number'] for n in result['adopted']] == ['+19842190104']
 
     requests_mock.reset_mock()
     result, failed = run_module(module, args(name='other', quantity=1, adopt_unlabelled=False))
@@ -577,8 +455,8 @@ def test_adoption_respects_area_code_and_can_be_turned_off(run_module, fake, req
 
 # -- check mode --------------------------------------------------------------------------------------
 
-def test_check_mode_searches_and_predicts_without_writing(run_module, fake, requests_mock):
-    fake.labelled(1)
+def test_check_mode_searches_and_predicts_without_writing(run_module, catapult, requests_mock):
+    labelled(catapult, 1)
     result, failed = run_module(module, args(quantity=4, application_id='a-ivr'), check_mode=True, diff=True)
     assert not failed, result
     assert calls(requests_mock) == [LIST_POOL, app_call('a-ivr'), LIST_ALL,
@@ -586,47 +464,40 @@ def test_check_mode_searches_and_predicts_without_writing(run_module, fake, requ
     assert result['changed'] is True
     assert result['shortfall'] == 3
     assert result['ordered'] == []
-    assert [a['number'] for a in result['available']] == fake.stock[:3]
+    assert [a['number'] for a in result['available']] == STOCK[1:4]
     assert result['available'][0]['rate_center'] == 'RALEIGH'
     after = result['diff']['after']['phone_numbers']
     assert len(after) == 4 and all(v['name'] == POOL and v['application_id'] == 'a-ivr' for v in after)
     assert len(result['diff']['before']['phone_numbers']) == 1
-    assert len(fake.numbers) == 1
+    assert len(catapult.numbers()) == 1
 
 
-def test_check_mode_counts_adoptable_numbers(run_module, fake, requests_mock):
-    fake.add('+19195550104')
+def test_check_mode_counts_adoptable_numbers(run_module, catapult, requests_mock):
+    catapult.add('+19195550104')
     result, failed = run_module(module, args(quantity=3), check_mode=True)
     assert not failed
     assert calls(requests_mock)[-1] == ('GET', '/availableNumbers/local?state=NC&quantity=2')
     assert [n['number'] for n in result['adopted']] == ['+19195550104']
     assert result['shortfall'] == 3
-    assert fake.unnamed()
+    assert catapult.unnamed()
 
 
-def test_check_mode_fails_when_the_search_cannot_cover_the_shortfall(run_module, requests_mock):
-    fake = FakeCatapult(requests_mock, stock=['+19195550100'])
+def test_check_mode_fails_when_the_search_cannot_cover_the_shortfall(run_module, catapult, requests_mock):
+    catapult.keep_stock(STOCK[0])
     result, failed = run_module(module, args(quantity=3), check_mode=True)
     assert failed
     assert 'would need 3 more' in result['msg'] and 'found only 1' in result['msg']
     assert writes(requests_mock) == []
-    assert fake.numbers == []
+    assert catapult.numbers() == []
 
 
-def test_check_mode_with_a_full_pool_reads_once(run_module, fake, requests_mock):
-    fake.labelled(3)
+def test_check_mode_with_a_full_pool_reads_once(run_module, catapult, requests_mock):
+    labelled(catapult, 3)
     result, failed = run_module(module, args(), check_mode=True)
     assert not failed
     assert calls(requests_mock) == [LIST_POOL]
     assert result['changed'] is False
     assert 'available' not in result
-
-
-def test_secret_never_in_a_failure(run_module, fake, requests_mock):
-    fake.orders.append(('status', 403, 'insufficient-available-balance', 'no money'))
-    result, failed = run_module(module, args())
-    assert failed
-    assert SECRET not in json.dumps(result)
 
 
 # -- a success answer whose body is not the JSON expected ----------------------------------------------
@@ -640,166 +511,127 @@ HOSTILE_BODIES = [
 
 
 @pytest.mark.parametrize('body, content_type', HOSTILE_BODIES)
-def test_hostile_pool_listing_fails_and_orders_nothing(run_module, fake, requests_mock, body, content_type):
-    requests_mock.get(NUMBERS, text=body, headers={'Content-Type': content_type})
+@pytest.mark.parametrize('skip, message', [(0, 'not the JSON expected'),
+                                           (1, 'listing the account before ordering failed')])
+def test_hostile_listing_before_ordering_fails_and_orders_nothing(run_module, catapult, requests_mock, body, content_type,
+                                                                  skip, message):
+    catapult.fault('raw', LIST_PATH, 'GET', skip=skip, body=body, content_type=content_type)
     result, failed = run_module(module, args())
     assert failed
-    assert 'not the JSON expected' in result['msg']
+    assert message in result['msg'] and 'not the JSON expected' in result['msg']
     assert writes(requests_mock) == []
-    assert fake.numbers == []
+    assert catapult.numbers() == []
 
 
-@pytest.mark.parametrize('body, content_type', HOSTILE_BODIES)
-def test_hostile_account_listing_before_ordering_fails_and_orders_nothing(run_module, fake, requests_mock, body,
-                                                                          content_type):
-    original = fake.list_numbers
-
-    def list_numbers(request, context):
-        if 'name' in fake.query(request):
-            return json.dumps(original(request, context))
-        context.headers['Content-Type'] = content_type
-        return body
-
-    requests_mock.get(NUMBERS, text=list_numbers)
-    result, failed = run_module(module, args())
-    assert failed
-    assert 'listing the account before ordering failed' in result['msg'] and 'not the JSON expected' in result['msg']
-    assert writes(requests_mock) == []
-
-
-@pytest.mark.parametrize('body', ['<html><body>Accepted</body></html>', 'null', '', '{"status": "ok"}'])
-def test_applied_order_answered_201_with_a_hostile_body_is_read_back_and_labelled(run_module, fake, requests_mock,
-                                                                                  no_sleep, body):
-    def order(request, context):
-        fake.allocate(int(fake.query(request)['quantity']))
-        context.status_code = 201
-        context.headers['Content-Type'] = 'text/html'
-        return body
-
-    requests_mock.post(ORDER, text=order)
+@pytest.mark.parametrize('body, content_type', [('<html><body>Accepted</body></html>', 'text/html'), ('null', 'text/html'),
+                                                ('', 'text/html'), ('{"status": "ok"}', 'text/html'),
+                                                ('[]', 'application/json')])
+def test_applied_order_answered_201_with_a_hostile_body_is_read_back_and_labelled(run_module, catapult, requests_mock,
+                                                                                  no_sleep, body, content_type):
+    catapult.fault('raw_after', ORDER_PATH, 'POST', body=body, content_type=content_type)
     result, failed = run_module(module, args())
     assert not failed, result
-    assert [c for c in writes(requests_mock) if 'availableNumbers' in c[1]] == [order_call(3)]  # never ordered again
-    assert len(fake.named()) == 3 and fake.unnamed() == []
-    assert [n['id'] for n in result['ordered']] == [n['id'] for n in fake.numbers]
+    assert order_writes(requests_mock) == [order_call(3)]  # never ordered again
+    assert len(catapult.named(POOL)) == 3 and catapult.unnamed() == []
+    assert [n['id'] for n in result['ordered']] == catapult.ids()
     assert 'nothing was ordered' not in json.dumps(result)
     assert no_sleep == []
 
 
 def test_order_answered_201_with_a_hostile_body_that_ordered_nothing_is_not_resent_blindly(
-        run_module, fake, requests_mock, no_sleep):
-    answers = [{'status_code': 201, 'text': '<html>Gateway</html>', 'headers': {'Content-Type': 'text/html'}}]
-    requests_mock.post(ORDER, answers + [{'status_code': 201, 'json': fake.order}])
+        run_module, catapult, requests_mock, no_sleep):
+    catapult.fault('raw', ORDER_PATH, 'POST', status=201, body='<html>Gateway</html>', content_type='text/html')
     result, failed = run_module(module, args())
     assert not failed, result
-    orders = [c for c in calls(requests_mock) if c[0] == 'POST' and 'availableNumbers' in c[1]]
-    assert orders == [order_call(3), order_call(3)]
+    assert order_writes(requests_mock) == [order_call(3), order_call(3)]
     # between the two orders: six reads over 10 s showed nothing new
     assert calls(requests_mock)[3:9] == [LIST_ALL] * 6 and sum(no_sleep) == 10.0
-    assert len(fake.named()) == 3 and fake.unnamed() == []
+    assert len(catapult.named(POOL)) == 3 and catapult.unnamed() == []
 
 
-def test_hostile_body_while_reading_back_a_lost_order_never_resends(run_module, fake, requests_mock):
-    fake.orders.append(('drop_after',))
-    original = fake.list_numbers
-    state = {'lists': 0}
-
-    def list_numbers(request, context):
-        state['lists'] += 1
-        if state['lists'] >= 3:
-            context.headers['Content-Type'] = 'text/html'
-            return '<html>maintenance</html>'
-        return json.dumps(original(request, context))
-
-    requests_mock.get(NUMBERS, text=list_numbers)
+def test_order_answered_201_with_an_empty_list_that_ordered_nothing_fails_without_resending(
+        run_module, catapult, requests_mock, no_sleep):
+    catapult.fault('raw', ORDER_PATH, 'POST', status=201, body='[]', content_type='application/json', count=0)
     result, failed = run_module(module, args())
     assert failed
-    assert 'reading the account back failed' in result['msg'] and 'not the JSON expected' in result['msg']
-    assert writes(requests_mock) == [order_call(3)]
+    assert 'HTTP 201 but listed no numbers' in result['msg'] and 'nothing was ordered again' in result['msg']
+    assert order_writes(requests_mock) == [order_call(3)]
+    assert sum(no_sleep) == 10.0
 
 
 # -- adoption takes only numbers shown to match --------------------------------------------------------
 
-def test_local_pool_never_adopts_toll_free_other_states_or_numbers_without_state(run_module, fake, requests_mock):
-    fake.add('+18008260000', state=None, city=None)         # toll-free: no state on the resource
-    fake.add('+18772270000', state='NC', city='RALEIGH')    # toll-free even if the resource says NC
-    fake.add('+12122260000', state='NY', city='NEW YORK')
-    no_state = fake.add('+19195550150')
-    del no_state['state']                                   # a local number without state: cannot show NC
-    match = fake.add('+19195550151')
+def test_local_pool_never_adopts_toll_free_other_states_or_numbers_without_state(run_module, catapult, requests_mock):
+    catapult.add('+18008260000')                             # toll-free: no state on the resource
+    catapult.add('+18772270000', state='NC', city='RALEIGH')  # toll-free even if the resource says NC
+    catapult.add('+12122260000')                             # New York
+    catapult.add('+19195550150', city=None)                  # a local number without state: cannot show NC
+    match = catapult.add('+19195550151')
     result, failed = run_module(module, args(quantity=2))
     assert not failed, result
     assert [n['number'] for n in result['adopted']] == [match['number']]
     assert len(result['ordered']) == 1
-    assert sorted(n['number'] for n in fake.unnamed()) == ['+12122260000', '+18008260000', '+18772270000', '+19195550150']
+    assert sorted(n['number'] for n in catapult.unnamed()) == ['+12122260000', '+18008260000', '+18772270000', '+19195550150']
 
 
-def test_city_must_be_on_the_resource_to_adopt(run_module, fake, requests_mock):
-    no_city = fake.add('+19195550150')
-    del no_city['city']
-    fake.add('+19196800000', city='CARY')
-    match = fake.add('+19195550151', city=' raleigh ')
+def test_city_must_be_on_the_resource_to_adopt(run_module, catapult, requests_mock):
+    catapult.add('+19195550150', city=None)
+    catapult.add('+19196800000')  # Cary
+    match = catapult.add('+19195550151', city=' raleigh ')
     result, failed = run_module(module, args(city='Raleigh', quantity=1))
     assert not failed, result
     assert [n['number'] for n in result['adopted']] == [match['number']]
 
 
+@pytest.mark.parametrize('check_mode', [False, True])
 @pytest.mark.parametrize('options', [
     dict(state=None, zip='27601'),
     dict(state=None, area_code='919', local_number='555', in_local_calling_area=True),
 ])
-def test_criteria_that_cannot_be_checked_never_adopt(run_module, fake, requests_mock, options):
-    fake.add('+19195550150')  # unlabelled and in Raleigh: it may or may not match; never taken on a guess
-    result, failed = run_module(module, args(quantity=1, **options))
+def test_criteria_that_cannot_be_checked_never_adopt(run_module, catapult, requests_mock, options, check_mode):
+    catapult.add('+19195550150')  # unlabelled and in Raleigh: it may or may not match; never taken on a guess
+    result, failed = run_module(module, args(quantity=1, **options), check_mode=check_mode)
     assert not failed, result
-    assert result['adopted'] == [] and len(result['ordered']) == 1
-    assert [n['number'] for n in fake.unnamed()] == ['+19195550150']
+    assert result['adopted'] == [] and len(result['available' if check_mode else 'ordered']) == 1
+    assert [n['number'] for n in catapult.unnamed()] == ['+19195550150']
 
 
-def test_check_mode_never_counts_an_unverifiable_number_as_adoptable(run_module, fake, requests_mock):
-    fake.add('+19195550150')
-    result, failed = run_module(module, args(state=None, zip='27601', quantity=1), check_mode=True)
-    assert not failed
-    assert result['adopted'] == [] and len(result['available']) == 1
-
-
-def test_pattern_and_local_number_are_checked_on_the_digits(run_module, fake, requests_mock):
-    fake.add('+19195551234')                 # 919-555: not 5552
-    fake.add('+19195552999')                 # 5552 but not *29?8
-    match = fake.add('+19195552998')
+def test_pattern_and_local_number_are_checked_on_the_digits(run_module, catapult, requests_mock):
+    catapult.add('+19195551234')                 # 919-555: not 5552
+    catapult.add('+19195552999')                 # 5552 but not *29?8
+    match = catapult.add('+19195552998')
     result, failed = run_module(module, args(state=None, area_code='919', local_number='5552', pattern='*29?8',
                                              quantity=1))
     assert not failed, result
     assert [n['number'] for n in result['adopted']] == [match['number']]
 
 
-def test_lost_order_of_a_zip_pool_recovers_only_its_own_new_numbers(run_module, fake, requests_mock, no_sleep):
-    old = fake.add('+19195550150')              # unlabelled before the order: never attributed to it
-    fake.add('+18008260000', state=None, city=None)
-    fake.orders.append(('status_after', 503))
+def test_lost_order_of_a_zip_pool_recovers_only_its_own_new_numbers(run_module, catapult, requests_mock, no_sleep):
+    old = catapult.add('+19195550150')              # unlabelled before the order: never attributed to it
+    catapult.add('+18008260000')
+    catapult.fault('status_after', ORDER_PATH, 'POST', status=503)
     result, failed = run_module(module, args(state=None, zip='27601', quantity=2))
     assert not failed, result
-    orders = [c for c in writes(requests_mock) if 'availableNumbers' in c[1]]
-    assert orders == [order_call(2, zip='27601')]
-    assert [n['id'] for n in result['ordered']] == [n['id'] for n in fake.numbers[2:]]
-    assert sorted(n['number'] for n in fake.unnamed()) == ['+18008260000', old['number']]
-    assert len(fake.named()) == 2
+    assert order_writes(requests_mock) == [order_call(2, zip='27601')]
+    assert [n['id'] for n in result['ordered']] == catapult.ids()[2:]
+    assert sorted(n['number'] for n in catapult.unnamed()) == ['+18008260000', old['number']]
+    assert len(catapult.named(POOL)) == 2
 
 
-def test_lost_order_attributes_at_most_the_quantity_ordered(run_module, fake, requests_mock, no_sleep):
-    original = fake.order
+def test_lost_order_attributes_at_most_the_quantity_ordered(run_module, catapult, requests_mock, no_sleep):
+    def others_order_meanwhile(request):  # the order lands along with numbers someone else ordered meanwhile
+        if request.method == 'POST' and 'availableNumbers' in request.url:
+            catapult.add(STOCK[-1])
+            catapult.add(STOCK[-2])
+        return None
 
-    def order(request, context):  # the order lands along with numbers someone else ordered meanwhile
-        fake.allocate(2)
-        return original(request, context)
-
-    fake.orders.append(('drop_after',))
-    requests_mock.post(ORDER, json=order)
+    intercept(requests_mock, others_order_meanwhile)
+    catapult.fault('drop_after', ORDER_PATH, 'POST')
     result, failed = run_module(module, args(quantity=3))
     assert failed  # two unlabelled numbers appeared that this run cannot attribute: reported, not taken
-    assert len(result['ordered']) == 3 and len(fake.named()) == 3
-    assert len(result['unlabelled']) == 2 and len(fake.unnamed()) == 2
-    assert sorted(u['number'] for u in result['unlabelled']) == sorted(n['number'] for n in fake.unnamed())
+    assert len(result['ordered']) == 3 and len(catapult.named(POOL)) == 3
+    assert len(result['unlabelled']) == 2 and len(catapult.unnamed()) == 2
+    assert sorted(u['number'] for u in result['unlabelled']) == sorted(n['number'] for n in catapult.unnamed())
 
 
 @pytest.mark.parametrize('resource, kind, crit_overrides, verdict', [
@@ -837,33 +669,32 @@ def test_match_verdict_table(resource, kind, crit_overrides, verdict):
 # -- the application is checked before any write ------------------------------------------------------
 
 @pytest.mark.parametrize('check_mode', [False, True])
-def test_unknown_application_fails_before_any_order(run_module, fake, requests_mock, check_mode):
+def test_unknown_application_fails_before_any_order(run_module, catapult, requests_mock, check_mode):
     result, failed = run_module(module, args(application_id='a-nope'), check_mode=check_mode)
     assert failed
     assert result['msg'] == ('application_id a-nope does not exist on account %s (GET /users/%s/applications/a-nope '
                              'answered 404 application-not-found); nothing was ordered or changed.' % (USER, USER))
     assert calls(requests_mock) == [LIST_POOL, app_call('a-nope')]
-    assert fake.numbers == []
+    assert catapult.numbers() == []
     assert result['changed'] is False
 
 
-def test_unknown_application_fails_before_reconciling_a_full_pool(run_module, fake, requests_mock):
-    fake.labelled(3, applicationId='a-ivr')
+def test_unknown_application_fails_before_reconciling_a_full_pool(run_module, catapult, requests_mock):
+    labelled(catapult, 3, application_id='a-ivr')
     result, failed = run_module(module, args(application_id='a-nope'))
     assert failed and 'application_id a-nope does not exist' in result['msg']
     assert calls(requests_mock) == [LIST_POOL, app_call('a-nope')]
-    assert all(n['applicationId'] == 'a-ivr' for n in fake.numbers)
+    assert all(n['applicationId'] == 'a-ivr' for n in catapult.numbers())
 
 
-def test_application_already_set_everywhere_is_not_read_again(run_module, fake, requests_mock):
-    fake.labelled(3, applicationId='a-gone')  # nothing to send: the pool is left as it is, with one request
+def test_application_already_set_everywhere_is_not_read_again(run_module, catapult, requests_mock):
+    labelled(catapult, 3, application_id='a-gone')  # nothing to send: the pool is left as it is, with one request
     result, failed = run_module(module, args(application_id='a-gone'))
     assert not failed and calls(requests_mock) == [LIST_POOL]
 
 
-def test_application_check_that_errors_fails_before_any_write(run_module, fake, requests_mock):
-    requests_mock.get(API + '/users/%s/applications/a-ivr' % USER, text='<html>proxy</html>',
-                      headers={'Content-Type': 'text/html'})
+def test_application_check_that_errors_fails_before_any_write(run_module, catapult, requests_mock):
+    catapult.fault('raw', '^/users/%s/applications/a-ivr$' % USER, 'GET', body='<html>proxy</html>', content_type='text/html')
     result, failed = run_module(module, args(application_id='a-ivr'))
     assert failed
     assert 'checking application_id a-ivr before any write failed' in result['msg']
@@ -890,213 +721,33 @@ def controller(monkeypatch):
 
 @pytest.mark.parametrize('concurrency', [1, 4])
 def test_dead_controller_stops_labelling_at_once_and_lists_what_was_ordered(
-        run_module, fake, requests_mock, no_sleep, controller, concurrency):
+        run_module, catapult, requests_mock, no_sleep, controller, concurrency):
     result, failed = run_module(module, args(quantity=3, concurrency=concurrency))
     assert failed
     assert result['msg'].startswith('stopped: Stopped before POST /users/%s/phoneNumbers/' % USER)
     assert writes(requests_mock) == [order_call(3)]
     assert no_sleep == []                      # no second labelling round
     assert calls(requests_mock) == [LIST_POOL, LIST_ALL, order_call(3)]  # no read-back, no re-count
-    for resource in fake.numbers:
+    for resource in catapult.numbers():
         assert '%s (%s, ordered, NOT labelled)' % (resource['number'], resource['id']) in result['msg']
-    assert sorted(u['id'] for u in result['unlabelled']) == [n['id'] for n in fake.numbers]
+    assert sorted(u['id'] for u in result['unlabelled']) == sorted(catapult.ids())
     assert controller['checks'] <= 1 + concurrency  # workers that had not started never tried
 
 
-def test_dead_controller_stops_before_the_next_chunk(run_module, fake, requests_mock, controller):
-    fake.orders.append(('cap', 10, 'The maximum quantity of numbers searching and ordering is %d'))
+def test_dead_controller_stops_before_the_next_chunk(run_module, catapult, requests_mock, controller):
+    catapult.configure(order_cap=10)
     controller['alive_writes'] = 1 + 1 + 10  # the refused order, the first chunk and its ten labels
     result, failed = run_module(module, args(quantity=25, concurrency=4))
     assert failed
     assert 'Stopped before POST /availableNumbers/local' in result['msg']
     assert len(writes(requests_mock)) == 12
-    assert len(result['ordered']) == 10 and len(fake.named()) == 10
+    assert len(result['ordered']) == 10 and len(catapult.named(POOL)) == 10
     assert result['msg'].count('ordered, labelled') == 10
 
 
-# -- the result is what the account holds after the task ----------------------------------------------
-
-def test_another_run_of_the_same_pool_shows_as_surplus(run_module, fake, requests_mock, monkeypatch):
-    warnings = []
-    monkeypatch.setattr(basic.AnsibleModule, 'warn', lambda self, text: warnings.append(text))
-    original = fake.order
-
-    def order(request, context):  # another run of this pool orders and labels its own three meanwhile
-        fake.labelled(3)
-        return original(request, context)
-
-    requests_mock.post(ORDER, json=order)
-    result, failed = run_module(module, args(quantity=3))
-    assert not failed, result
-    assert len(fake.named()) == 6
-    assert sorted(n['id'] for n in result['phone_numbers']) == sorted(n['id'] for n in fake.named())
-    assert result['surplus'] == 3
-    assert 'holds 6 numbers, 3 more than quantity 3; nothing was released' in result['msg']
-    assert warnings == [result['msg']]
-    assert not [c for c in calls(requests_mock) if c[0] == 'DELETE']
-    assert calls(requests_mock)[-1] == LIST_POOL
-
-
-def test_numbers_another_task_renamed_meanwhile_are_not_reported(run_module, fake, requests_mock):
-    original = fake.update
-
-    def update(request, context):  # an overlapping pool relabels the first number right after this run did
-        answer = original(request, context)
-        if request.url.endswith('/n-0001'):
-            fake.numbers[0]['name'] = 'other-pool'
-        return answer
-
-    requests_mock.post(NUMBER_URL, json=update)
-    result, failed = run_module(module, args(quantity=3))
-    assert failed
-    assert 'holds 2 of 3 numbers' in result['msg']
-    assert "%s (n-0001, now named 'other-pool')" % fake.numbers[0]['number'] in result['msg']
-    assert sorted(n['id'] for n in result['phone_numbers']) == ['n-0002', 'n-0003']
-    assert calls(requests_mock)[-2:] == [LIST_POOL, ('GET', '/users/%s/phoneNumbers/n-0001' % USER)]
-
-
-def test_a_lagging_listing_after_the_writes_is_completed_by_reading_each_number(run_module, fake, requests_mock):
-    original = fake.order
-
-    def order(request, context):
-        items = original(request, context)
-        fake.hidden.update(item['location'].rsplit('/', 1)[-1] for item in items)
-        return items
-
-    requests_mock.post(ORDER, json=order)
-    result, failed = run_module(module, args(quantity=2))
-    assert not failed, result
-    assert sorted(n['id'] for n in result['phone_numbers']) == ['n-0001', 'n-0002']
-    assert 'surplus' not in result
-    assert calls(requests_mock)[-3:] == [LIST_POOL, ('GET', '/users/%s/phoneNumbers/n-0001' % USER),
-                                         ('GET', '/users/%s/phoneNumbers/n-0002' % USER)]
-
-
-# -- a stale read after a failed write ----------------------------------------------------------------
-
-def hide_for(fake, reads):
-    """Numbers allocated from now on are missing from the next ``reads`` listings of the whole account."""
-    state = {'reads': reads, 'ids': set()}
-    original_allocate = fake.allocate
-    original_list = fake.list_numbers
-
-    def allocate(count):
-        items = original_allocate(count)
-        new = set(item['location'].rsplit('/', 1)[-1] for item in items)
-        if state['reads'] > 0:
-            state['ids'].update(new)
-            fake.hidden.update(new)
-        return items
-
-    def list_numbers(request, context):
-        answer = original_list(request, context)
-        if 'name' not in fake.query(request) and state['reads'] > 0:
-            state['reads'] -= 1
-            if state['reads'] == 0:
-                fake.hidden.difference_update(state['ids'])
-        return answer
-
-    fake.allocate = allocate
-    fake.list_numbers = list_numbers
-    return state
-
-
-def test_stale_read_after_an_applied_order_waits_and_never_orders_again(run_module, fake, requests_mock, no_sleep):
-    hide_for(fake, 3)  # the listing before the order, then two stale reads
-    fake.orders.append(('status_after', 503))
-    requests_mock.get(NUMBERS, json=fake.list_numbers)
-    result, failed = run_module(module, args(quantity=5))
-    assert not failed, result
-    assert [c for c in writes(requests_mock) if 'availableNumbers' in c[1]] == [order_call(5)]
-    assert len(fake.named()) == 5 and fake.unnamed() == []
-    assert no_sleep == [0.5, 1.0]
-    assert len(result['phone_numbers']) == 5 and 'unlabelled' not in result
-
-
-def test_numbers_that_show_only_after_the_settle_are_reported_unlabelled(run_module, fake, requests_mock, no_sleep):
-    hide_for(fake, 1 + 6)  # the listing before the order, then every read of the 10 s settle
-    fake.orders.append(('status_after', 503))
-    requests_mock.get(NUMBERS, json=fake.list_numbers)
-    result, failed = run_module(module, args(quantity=5))
-    assert failed
-    assert sum(no_sleep) == 10.0
-    first = [n for n in fake.numbers if not n.get('name')]
-    assert len(first) == 5 and len(fake.named()) == 5  # the order was sent again after the settle
-    assert sorted(u['id'] for u in result['unlabelled']) == sorted(n['id'] for n in first)
-    for resource in first:
-        assert '%s (%s)' % (resource['number'], resource['id']) in result['msg']
-    assert 'left 5 unlabelled numbers' in result['msg']
-    assert not [c for c in calls(requests_mock) if c[0] == 'DELETE']
-
-
-# -- order items without location --------------------------------------------------------------------
-
-def test_order_items_without_location_are_looked_up_by_number(run_module, fake, requests_mock):
-    original = fake.order
-
-    def order(request, context):
-        items = original(request, context)
-        for item in items:
-            del item['location']
-        return items
-
-    requests_mock.post(ORDER, json=order)
-    result, failed = run_module(module, args(quantity=3))
-    assert not failed, result
-    assert not [c for c in calls(requests_mock) if c[1].endswith('/None')]
-    numbers = [n['number'] for n in fake.numbers]
-    lookups = [('GET', '/users/%s/phoneNumbers/%s' % (USER, n.replace('+', '%2B'))) for n in numbers]
-    assert calls(requests_mock)[3:6] == lookups
-    assert writes(requests_mock)[1:] == [update_call(n['id']) for n in fake.numbers]
-    assert len(fake.named()) == 3 and fake.unnamed() == []
-
-
-def test_order_item_without_location_that_cannot_be_found_is_reported_never_guessed(run_module, fake, requests_mock):
-    original = fake.order
-
-    def order(request, context):
-        items = original(request, context)
-        del items[1]['location']
-        items[1]['number'] = '+19999999999'  # no such number on the account
-        return items
-
-    requests_mock.post(ORDER, json=order)
-    result, failed = run_module(module, args(quantity=3))
-    assert failed
-    assert not [c for c in calls(requests_mock) if c[1].endswith('/None')]
-    assert '+19999999999 (None, ordered, NOT labelled)' in result['msg']
-    assert [u['number'] for u in result['unlabelled']] == ['+19999999999']
-
-
-def test_applied_order_answered_201_with_an_empty_list_is_read_back_not_reported_as_nothing(
-        run_module, fake, requests_mock, no_sleep):
-    def order(request, context):
-        fake.allocate(int(fake.query(request)['quantity']))
-        context.status_code = 201
-        return []
-
-    requests_mock.post(ORDER, json=order)
-    result, failed = run_module(module, args())
-    assert not failed, result
-    assert [c for c in writes(requests_mock) if 'availableNumbers' in c[1]] == [order_call(3)]
-    assert len(fake.named()) == 3 and fake.unnamed() == []
-    assert no_sleep == []
-
-
-def test_order_answered_201_with_an_empty_list_that_ordered_nothing_fails_without_resending(
-        run_module, fake, requests_mock, no_sleep):
-    requests_mock.post(ORDER, status_code=201, json=[])
-    result, failed = run_module(module, args())
-    assert failed
-    assert 'HTTP 201 but listed no numbers' in result['msg'] and 'nothing was ordered again' in result['msg']
-    assert [c for c in writes(requests_mock) if 'availableNumbers' in c[1]] == [order_call(3)]
-    assert sum(no_sleep) == 10.0
-
-
-def test_dead_controller_stops_waiting_for_a_lost_order(run_module, fake, requests_mock, no_sleep, controller):
-    hide_for(fake, 1 + 6)  # the lost order's numbers would not show during the whole wait
-    fake.orders.append(('status_after', 503))
-    requests_mock.get(NUMBERS, json=fake.list_numbers)
+def test_dead_controller_stops_waiting_for_a_lost_order(run_module, catapult, requests_mock, no_sleep, controller):
+    catapult.configure(list_lag_ms=60000)  # the lost order's numbers would not show during the whole wait
+    catapult.fault('status_after', ORDER_PATH, 'POST', status=503)
     result, failed = run_module(module, args(quantity=2))
     assert failed
     assert result['msg'].startswith('stopped: Stopped before GET /users/%s/phoneNumbers' % USER)
@@ -1106,26 +757,138 @@ def test_dead_controller_stops_waiting_for_a_lost_order(run_module, fake, reques
     assert calls(requests_mock) == [LIST_POOL, LIST_ALL, order_call(2), LIST_ALL]
 
 
+# -- the result is what the account holds after the task ----------------------------------------------
+
+def test_another_run_of_the_same_pool_shows_as_surplus(run_module, catapult, requests_mock, monkeypatch):
+    warnings = []
+    monkeypatch.setattr(basic.AnsibleModule, 'warn', lambda self, text: warnings.append(text))
+
+    def another_run_orders(request):  # another run of this pool orders and labels its own three meanwhile
+        if request.method == 'POST' and 'availableNumbers' in request.url:
+            labelled(catapult, 3)
+        return None
+
+    intercept(requests_mock, another_run_orders)
+    result, failed = run_module(module, args(quantity=3))
+    assert not failed, result
+    assert len(catapult.named(POOL)) == 6
+    assert sorted(n['id'] for n in result['phone_numbers']) == sorted(n['id'] for n in catapult.named(POOL))
+    assert result['surplus'] == 3
+    assert 'holds 6 numbers, 3 more than quantity 3; nothing was released' in result['msg']
+    assert warnings == [result['msg']]
+    assert not [c for c in calls(requests_mock) if c[0] == 'DELETE']
+    assert calls(requests_mock)[-1] == LIST_POOL
+
+
+def test_numbers_another_task_renamed_meanwhile_are_not_reported(run_module, catapult, requests_mock):
+    def relabel_the_first(request):  # an overlapping pool relabels the first number right after this run did
+        answer = catapult.answer(request)
+        ids = catapult.ids()
+        if request.method == 'POST' and ids and request.url.endswith('/' + ids[0]):
+            catapult.record(ids[0])['name'] = 'other-pool'
+        return answer
+
+    intercept(requests_mock, relabel_the_first)
+    result, failed = run_module(module, args(quantity=3))
+    assert failed
+    first = catapult.numbers()[0]
+    assert 'holds 2 of 3 numbers' in result['msg']
+    assert "%s (%s, now named 'other-pool')" % (first['number'], first['id']) in result['msg']
+    assert sorted(n['id'] for n in result['phone_numbers']) == sorted(catapult.ids()[1:])
+    assert calls(requests_mock)[-2:] == [LIST_POOL, ('GET', '/users/%s/phoneNumbers/%s' % (USER, first['id']))]
+
+
+def test_a_lagging_listing_after_the_writes_is_completed_by_reading_each_number(run_module, catapult, requests_mock):
+    catapult.configure(list_lag_ms=60000)
+    result, failed = run_module(module, args(quantity=2))
+    assert not failed, result
+    ids = catapult.ids()
+    assert sorted(n['id'] for n in result['phone_numbers']) == sorted(ids)
+    assert 'surplus' not in result
+    assert calls(requests_mock)[-3:] == [LIST_POOL] + [('GET', '/users/%s/phoneNumbers/%s' % (USER, i)) for i in ids]
+
+
+# -- a stale read after a failed write ----------------------------------------------------------------
+
+def test_stale_read_after_an_applied_order_waits_and_never_orders_again(run_module, catapult, requests_mock, no_sleep):
+    catapult.configure(list_lag_ms=1000)  # the reads at once and after 0.5 s are stale
+    catapult.fault('status_after', ORDER_PATH, 'POST', status=503)
+    result, failed = run_module(module, args(quantity=5))
+    assert not failed, result
+    assert order_writes(requests_mock) == [order_call(5)]
+    assert len(catapult.named(POOL)) == 5 and catapult.unnamed() == []
+    assert no_sleep == [0.5, 1.0]
+    assert len(result['phone_numbers']) == 5 and 'unlabelled' not in result
+
+
+def test_numbers_that_show_only_after_the_settle_are_reported_unlabelled(run_module, catapult, requests_mock, no_sleep):
+    catapult.configure(list_lag_ms=10500)  # every read of the 10 s settle is stale
+
+    def slow_second_order(request):  # the second order takes a second: the first one shows by then
+        if request.method == 'POST' and 'availableNumbers' in request.url and catapult.numbers():
+            no_sleep.advance(1.0)
+        return None
+
+    intercept(requests_mock, slow_second_order)
+    catapult.fault('status_after', ORDER_PATH, 'POST', status=503)
+    result, failed = run_module(module, args(quantity=5))
+    assert failed
+    assert sum(no_sleep) == 10.0
+    first = catapult.unnamed()
+    assert len(first) == 5 and len(catapult.named(POOL)) == 5  # the order was sent again after the settle
+    assert sorted(u['id'] for u in result['unlabelled']) == sorted(n['id'] for n in first)
+    for resource in first:
+        assert '%s (%s)' % (resource['number'], resource['id']) in result['msg']
+    assert 'left 5 unlabelled numbers' in result['msg']
+    assert not [c for c in calls(requests_mock) if c[0] == 'DELETE']
+
+
+# -- order items without location --------------------------------------------------------------------
+
+def test_order_items_without_location_are_looked_up_by_number(run_module, catapult, requests_mock):
+    catapult.configure(order_item_location=False)
+    result, failed = run_module(module, args(quantity=3))
+    assert not failed, result
+    assert not [c for c in calls(requests_mock) if c[1].endswith('/None')]
+    lookups = [('GET', '/users/%s/phoneNumbers/%s' % (USER, n.replace('+', '%2B'))) for n in STOCK[:3]]
+    assert calls(requests_mock)[3:6] == lookups
+    assert writes(requests_mock)[1:] == [update_call(i) for i in catapult.ids()]
+    assert len(catapult.named(POOL)) == 3 and catapult.unnamed() == []
+
+
+def test_order_item_without_location_that_cannot_be_found_is_reported_never_guessed(run_module, catapult, requests_mock):
+    def unknown_second_item(request):
+        answer = catapult.answer(request)
+        if request.method == 'POST' and 'availableNumbers' in request.url:
+            items = answer.json()
+            del items[1]['location']
+            items[1]['number'] = '+19999999999'  # no such number on the account
+            answer = requests_mock_module.create_response(request, status_code=answer.status_code, json=items)
+        return answer
+
+    intercept(requests_mock, unknown_second_item)
+    result, failed = run_module(module, args(quantity=3))
+    assert failed
+    assert not [c for c in calls(requests_mock) if c[1].endswith('/None')]
+    assert '+19999999999 (None, ordered, NOT labelled)' in result['msg']
+    assert [u['number'] for u in result['unlabelled']] == ['+19999999999']
+
+
 # -- the application by name: resolved once, before any write -----------------------------------------
 
 LIST_APPS = ('GET', '/users/%s/applications?size=1000' % USER)
 
 
-def app_listing(requests_mock, *apps):
-    """The account's applications, (id, name) each, as the paginated listing answers them."""
-    requests_mock.get(APPLICATIONS, json=[{'id': app_id, 'name': name} for app_id, name in apps])
-
-
 @pytest.mark.parametrize('check_mode', [False, True])
-def test_application_by_name_is_resolved_once_before_any_write(run_module, fake, requests_mock, check_mode):
-    app_listing(requests_mock, ('a-other', 'Other'), ('a-ivr', 'Support IVR'))
+def test_application_by_name_is_resolved_once_before_any_write(run_module, catapult, requests_mock, check_mode):
+    catapult.name_applications(('a-other', 'Other'), ('a-ivr', 'Support IVR'))
     result, failed = run_module(module, args(application='Support IVR'), check_mode=check_mode)
     assert not failed, result
     if check_mode:
         assert calls(requests_mock) == [LIST_APPS, LIST_POOL, LIST_ALL, ('GET', '/availableNumbers/local?state=NC&quantity=3')]
         assert writes(requests_mock) == []
     else:
-        ids = [n['id'] for n in fake.numbers]
+        ids = catapult.ids()
         # the listing proved the application exists: no GET of it by ID
         assert calls(requests_mock) == [LIST_APPS, LIST_POOL, LIST_ALL, order_call(3)] + [update_call(i) for i in ids] + [
             LIST_POOL]
@@ -1136,8 +899,8 @@ def test_application_by_name_is_resolved_once_before_any_write(run_module, fake,
 
 
 @pytest.mark.parametrize('check_mode', [False, True])
-def test_an_unknown_application_name_fails_before_any_order(run_module, fake, requests_mock, check_mode):
-    app_listing(requests_mock, ('a-ivr', 'Support IVR'))
+def test_an_unknown_application_name_fails_before_any_order(run_module, catapult, requests_mock, check_mode):
+    catapult.name_applications(('a-ivr', 'Support IVR'))
     result, failed = run_module(module, args(application='support ivr'), check_mode=check_mode)
     assert failed
     assert result['msg'] == ("application 'support ivr': no application of that name on account %s (GET "
@@ -1145,11 +908,11 @@ def test_an_unknown_application_name_fails_before_any_order(run_module, fake, re
                              'first, for example with bandwidth.catapult.catapult_application; nothing was ordered or '
                              'changed.' % (USER, USER))
     assert calls(requests_mock) == [LIST_APPS]
-    assert result['changed'] is False and fake.numbers == []
+    assert result['changed'] is False and catapult.numbers() == []
 
 
-def test_an_application_name_on_several_applications_fails_listing_their_ids(run_module, fake, requests_mock):
-    app_listing(requests_mock, ('a-one', 'Sales'), ('a-ivr', 'Support IVR'), ('a-two', 'Sales'))
+def test_an_application_name_on_several_applications_fails_listing_their_ids(run_module, catapult, requests_mock):
+    catapult.name_applications(('a-one', 'Sales'), ('a-ivr', 'Support IVR'), ('a-two', 'Sales'))
     result, failed = run_module(module, args(application='Sales'))
     assert failed
     assert result['msg'].startswith("application 'Sales' matches 2 applications on account %s (a-one, a-two)" % USER)
@@ -1157,8 +920,8 @@ def test_an_application_name_on_several_applications_fails_listing_their_ids(run
     assert calls(requests_mock) == [LIST_APPS]
 
 
-def test_a_failed_listing_of_the_applications_fails_before_any_order(run_module, fake, requests_mock):
-    requests_mock.get(APPLICATIONS, status_code=401, json=error_body('unauthorized', 'Bad credentials', 'authentication'))
+def test_a_failed_listing_of_the_applications_fails_before_any_order(run_module, catapult, requests_mock):
+    catapult.fault('status', '^/users/%s/applications$' % USER, 'GET', status=401, message='Bad credentials')
     result, failed = run_module(module, args(application='Support IVR'))
     assert failed
     assert result['msg'].startswith("listing the applications to find application 'Support IVR' failed: Catapult API "

@@ -6,86 +6,27 @@
 from __future__ import annotations
 
 import json
-import re
 
 import pytest
-import requests
+import requests_mock as requests_mock_module
 
-from ansible_collections.bandwidth.catapult.plugins.module_utils._search import pattern_regex
 from ansible_collections.bandwidth.catapult.plugins.modules import catapult_tollfree_number_order as module
-from ansible_collections.bandwidth.catapult.tests.unit.plugins.modules.test_catapult_local_number_order import (
-    FakeCatapult,
-    app_call,
-    error_body,
-)
-from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import API, NUMBERS, SECRET, USER, calls
+from ansible_collections.bandwidth.catapult.tests.unit.plugins.emulated import intercept
+from ansible_collections.bandwidth.catapult.tests.unit.plugins.modules.test_catapult_local_number_order import app_call
+from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import NUMBERS, SECRET, USER, calls
 
-TOLL_FREE = API + '/availableNumbers/tollFree'
-NUMBER_URL = re.compile(re.escape(NUMBERS) + r'/[^/?]+$')
 POOL = 'hotline'
 LIST_POOL = ('GET', '/users/%s/phoneNumbers?name=%s&size=1000' % (USER, POOL))
 LIST_ALL = ('GET', '/users/%s/phoneNumbers?size=1000' % USER)
 ALLOCATE = ('POST', '/users/%s/phoneNumbers' % USER)
-STOCK = ['+1800826%04d' % i for i in range(20)] + ['+1888343%04d' % i for i in range(20)]
+ORDER_PATH = '^/availableNumbers/tollFree$'
+ALLOCATE_PATH = '^/users/%s/phoneNumbers$' % USER
+STOCK = ['+1800826%04d' % i for i in range(1000)]  # the emulator's first toll-free numbers, in the order it sells them
 
 
-class FakeTollFree(FakeCatapult):
-    """The local fake with toll-free numbers: search, search-and-order and the order of specific numbers."""
-
-    def __init__(self, requests_mock, stock=None):
-        super().__init__(requests_mock, stock=STOCK if stock is None else stock)
-        self.allocations = []   # scripted answers for POST /users/{u}/phoneNumbers, consumed in order
-        requests_mock.post(TOLL_FREE, json=self.order)
-        requests_mock.get(TOLL_FREE, json=self.search)
-        requests_mock.post(NUMBERS, json=self.allocate_one)
-
-    def add(self, number, **fields):
-        resource = super().add(number, **fields)
-        if not number.startswith('+1919'):
-            del resource['city'], resource['state']
-            resource['price'] = '2.00'
-        return resource
-
-    def allocate(self, count):
-        """Search-and-order items as the toll-free operation gives them: no city, no state."""
-        items = super().allocate(count)
-        for item in items:
-            del item['city'], item['state']
-            item['price'] = '2.00'
-        return items
-
-    def labelled(self, count, name=POOL, **fields):
-        return super().labelled(count, name=name, **fields)
-
-    def named(self, name=POOL):
-        return super().named(name)
-
-    def search(self, request, context):
-        query = self.query(request)
-        regex = pattern_regex(query['pattern']) if 'pattern' in query else None
-        found = [n for n in self.stock if regex is None or regex.search(n[2:])]
-        return [{'number': n, 'nationalNumber': n, 'price': '2.00'} for n in found[:int(query.get('quantity', 10))]]
-
-    def allocate_one(self, request, context):
-        body = request.json()
-        action = self.allocations.pop(0) if self.allocations else 'ok'
-        if action == 'taken' or body['number'] not in self.stock:
-            self.stock = [n for n in self.stock if n != body['number']]
-            context.status_code = 404
-            return error_body('number-not-found', 'The number %s could not be found' % body['number'], 'not-found')
-        self.stock.remove(body['number'])
-        fields = dict((key, body[key]) for key in ('name', 'applicationId', 'fallbackNumber') if body.get(key))
-        resource = self.add(body['number'], **fields)
-        if action == 'drop_after':
-            raise requests.exceptions.ConnectionError('Connection aborted: RemoteDisconnected')
-        context.status_code = 201
-        context.headers['Location'] = '%s/%s' % (NUMBERS, resource['id'])
-        return None
-
-
-@pytest.fixture
-def fake(requests_mock):
-    return FakeTollFree(requests_mock)
+def labelled(catapult, count, name=POOL):
+    free = [n for n in STOCK if catapult.emulator.inventory.is_available(n)]
+    return [catapult.add(number, name=name) for number in free[:count]]
 
 
 def args(**overrides):
@@ -126,10 +67,10 @@ def test_every_rule_fails_before_any_request(run_module, requests_mock, override
 
 # -- search-and-order (no pattern) ------------------------------------------------------------------
 
-def test_default_is_one_number_ordered_and_labelled(run_module, fake, requests_mock):
+def test_default_is_one_number_ordered_and_labelled(run_module, catapult, requests_mock):
     result, failed = run_module(module, args(application_id='a-ivr'))
     assert not failed, result
-    number_id = fake.named()[0]['id']
+    number_id = catapult.named(POOL)[0]['id']
     assert calls(requests_mock) == [LIST_POOL, app_call('a-ivr'), LIST_ALL, order_call(1),
                                     ('POST', '/users/%s/phoneNumbers/%s' % (USER, number_id)), LIST_POOL]
     assert result['changed'] and result['shortfall'] == 1
@@ -138,25 +79,26 @@ def test_default_is_one_number_ordered_and_labelled(run_module, fake, requests_m
     assert result['phone_numbers'][0]['price'] == '2.00' and result['phone_numbers'][0]['city'] is None
 
 
-def test_shortfall_is_ordered_in_chunks_of_ten(run_module, fake, requests_mock):
+def test_shortfall_is_ordered_in_chunks_of_ten(run_module, catapult, requests_mock):
     result, failed = run_module(module, args(quantity=23))
     assert not failed, result
     assert [c for c in calls(requests_mock) if c[1].startswith('/availableNumbers')] == [order_call(10), order_call(10), order_call(3)]
-    assert len(fake.named()) == 23 and not fake.unnamed()
+    assert len(catapult.named(POOL)) == 23 and not catapult.unnamed()
     assert len(result['ordered']) == 23
 
 
-def test_a_smaller_cap_named_by_the_server_is_used(run_module, fake, requests_mock):
-    fake.orders.append(('cap', 4, 'The maximum quantity of numbers searching and ordering is %d'))
+def test_a_smaller_cap_named_by_the_server_is_used(run_module, catapult, requests_mock):
+    catapult.fault('status', ORDER_PATH, 'POST', status=400, code='invalid-available-number-search-order',
+                   message='The maximum quantity of numbers searching and ordering is 4')
     result, failed = run_module(module, args(quantity=9))
     assert not failed, result
     orders = [c for c in calls(requests_mock) if c[1].startswith('/availableNumbers')]
     assert orders == [order_call(9), order_call(4), order_call(4), order_call(1)]
-    assert len(fake.named()) == 9
+    assert len(catapult.named(POOL)) == 9
 
 
-def test_second_run_reads_once_and_writes_nothing(run_module, fake, requests_mock):
-    fake.labelled(3)
+def test_second_run_reads_once_and_writes_nothing(run_module, catapult, requests_mock):
+    labelled(catapult, 3)
     result, failed = run_module(module, args(quantity=3), diff=True)
     assert not failed
     assert calls(requests_mock) == [LIST_POOL]
@@ -164,49 +106,50 @@ def test_second_run_reads_once_and_writes_nothing(run_module, fake, requests_moc
     assert result['diff']['before'] == result['diff']['after']
 
 
-def test_grows_by_the_shortfall_and_reconciles_members(run_module, fake, requests_mock):
-    old = fake.labelled(2)
+def test_grows_by_the_shortfall_and_reconciles_members(run_module, catapult, requests_mock):
+    old = labelled(catapult, 2)
     result, failed = run_module(module, args(quantity=3, fallback_number='+19195550000'))
     assert not failed, result
     assert order_call(1) in calls(requests_mock)
-    assert all(n.get('fallbackNumber') == '+19195550000' for n in fake.named())
-    assert len(fake.named()) == 3 and set(n['id'] for n in old) < set(n['id'] for n in result['phone_numbers'])
+    assert all(n.get('fallbackNumber') == '+19195550000' for n in catapult.named(POOL))
+    assert len(catapult.named(POOL)) == 3 and set(n['id'] for n in old) < set(n['id'] for n in result['phone_numbers'])
 
 
-@pytest.mark.parametrize('fault', [('drop_after',), ('status_after', 503)])
-def test_lost_order_answer_is_adopted_to_exactly_quantity(run_module, fake, requests_mock, fault):
-    fake.add('+19195550150')                  # an unlabelled local number is never taken for a toll-free one
-    fake.add('+18778880000', name='other')    # nor a toll-free number with a name
-    fake.orders.append(fault)
+@pytest.mark.parametrize('fault', [dict(action='drop_after'), dict(action='status_after', status=503)])
+def test_lost_order_answer_is_adopted_to_exactly_quantity(run_module, catapult, requests_mock, fault):
+    catapult.add('+19195550150')                  # an unlabelled local number is never taken for a toll-free one
+    catapult.add('+18778880000', name='other')    # nor a toll-free number with a name
+    catapult.fault(path=ORDER_PATH, method='POST', **fault)
     result, failed = run_module(module, args(quantity=3))
     assert not failed, result
     assert [c for c in writes(requests_mock) if c[1].startswith('/availableNumbers')] == [order_call(3)]
-    assert len(fake.named()) == 3
-    assert [n['number'] for n in fake.unnamed()] == ['+19195550150']
+    assert len(catapult.named(POOL)) == 3
+    assert [n['number'] for n in catapult.unnamed()] == ['+19195550150']
     assert len(result['ordered']) == 3
 
 
-def test_partial_fulfilment_kept_by_the_server_is_labelled_and_reported(run_module, fake, requests_mock):
-    fake.orders.append(('partial', 1))
+def test_partial_fulfilment_kept_by_the_server_is_labelled_and_reported(run_module, catapult, requests_mock):
+    catapult.configure(partial_fulfilment='keep')
+    catapult.keep_stock(STOCK[0])
     result, failed = run_module(module, args(quantity=3))
     assert failed
     assert 'could only fulfil 1' in result['msg']
-    assert len(fake.named()) == 1 and not fake.unnamed()
+    assert len(catapult.named(POOL)) == 1 and not catapult.unnamed()
     assert len(result['ordered']) == 1
 
 
-def test_adopts_unlabelled_toll_free_numbers_before_ordering(run_module, fake, requests_mock):
-    leftover = fake.add('+18332220000')
-    fake.add('+18332220001', applicationId='a-other')
+def test_adopts_unlabelled_toll_free_numbers_before_ordering(run_module, catapult, requests_mock):
+    leftover = catapult.add('+18332220000')
+    catapult.add('+18332220001', application_id='a-other')
     result, failed = run_module(module, args(quantity=2))
     assert not failed, result
     assert [n['number'] for n in result['adopted']] == [leftover['number']]
     assert order_call(1) in calls(requests_mock)
-    assert len(fake.named()) == 2
+    assert len(catapult.named(POOL)) == 2
 
 
-def test_check_mode_searches_and_predicts_without_writing(run_module, fake, requests_mock):
-    fake.labelled(1)
+def test_check_mode_searches_and_predicts_without_writing(run_module, catapult, requests_mock):
+    labelled(catapult, 1)
     result, failed = run_module(module, args(quantity=3), check_mode=True, diff=True)
     assert not failed, result
     assert calls(requests_mock)[-1] == ('GET', '/availableNumbers/tollFree?quantity=2')
@@ -218,107 +161,106 @@ def test_check_mode_searches_and_predicts_without_writing(run_module, fake, requ
 
 # -- with a pattern: search, then order the numbers found -------------------------------------------
 
-def test_pattern_searches_then_orders_each_number_with_its_label(run_module, fake, requests_mock):
-    result, failed = run_module(module, args(quantity=2, pattern='888*', application_id='a-ivr'))
+def test_pattern_searches_then_orders_each_number_with_its_label(run_module, catapult, requests_mock):
+    result, failed = run_module(module, args(quantity=2, pattern='8883*', application_id='a-ivr'))
     assert not failed, result
     assert calls(requests_mock) == [LIST_POOL, app_call('a-ivr'), LIST_ALL,
-                                    ('GET', '/availableNumbers/tollFree?pattern=888%2A&quantity=2'), ALLOCATE, ALLOCATE,
+                                    ('GET', '/availableNumbers/tollFree?pattern=8883%2A&quantity=2'), ALLOCATE, ALLOCATE,
                                     LIST_POOL]
     assert allocation_bodies(requests_mock) == [
         {'number': '+18883430000', 'name': POOL, 'applicationId': 'a-ivr'},
         {'number': '+18883430001', 'name': POOL, 'applicationId': 'a-ivr'},
     ]
     assert [n['number'] for n in result['ordered']] == ['+18883430000', '+18883430001']
-    assert result['phone_numbers'][0]['national_number'] == '+18883430000'
-    assert not fake.unnamed()
+    assert result['phone_numbers'][0]['national_number'] == '(888) 343-0000'
+    assert not catapult.unnamed()
 
 
-def test_pattern_rerun_changes_nothing(run_module, fake, requests_mock):
-    run_module(module, args(quantity=2, pattern='888*'))
+def test_pattern_rerun_changes_nothing(run_module, catapult, requests_mock):
+    run_module(module, args(quantity=2, pattern='8883*'))
     requests_mock.reset_mock()
-    result, failed = run_module(module, args(quantity=2, pattern='888*'))
+    result, failed = run_module(module, args(quantity=2, pattern='8883*'))
     assert not failed and result['changed'] is False
     assert calls(requests_mock) == [LIST_POOL]
 
 
-def test_pattern_number_taken_meanwhile_is_replaced_by_a_new_search(run_module, fake, requests_mock):
-    fake.allocations.append('taken')
-    result, failed = run_module(module, args(quantity=2, pattern='888*'))
+def test_pattern_number_taken_meanwhile_is_replaced_by_a_new_search(run_module, catapult, requests_mock):
+    def taken_meanwhile(request):  # someone else orders the first number found just before this run does
+        if request.method == 'POST' and request.url == NUMBERS and catapult.emulator.inventory.is_available('+18883430000'):
+            catapult.emulator.inventory.take('+18883430000')
+        return None
+
+    intercept(requests_mock, taken_meanwhile)
+    result, failed = run_module(module, args(quantity=2, pattern='8883*'))
     assert not failed, result
     searches = [c for c in calls(requests_mock) if c[1].startswith('/availableNumbers')]
-    assert searches == [('GET', '/availableNumbers/tollFree?pattern=888%2A&quantity=2'),
-                        ('GET', '/availableNumbers/tollFree?pattern=888%2A&quantity=3')]
+    assert searches == [('GET', '/availableNumbers/tollFree?pattern=8883%2A&quantity=2'),
+                        ('GET', '/availableNumbers/tollFree?pattern=8883%2A&quantity=3')]
     assert [n['number'] for n in result['ordered']] == ['+18883430001', '+18883430002']
-    assert len(fake.named()) == 2
+    assert len(catapult.named(POOL)) == 2
 
 
-def test_pattern_lost_answer_is_read_back_never_resent(run_module, fake, requests_mock):
-    fake.allocations.append('drop_after')
-    result, failed = run_module(module, args(quantity=1, pattern='888*'))
+def test_pattern_lost_answer_is_read_back_never_resent(run_module, catapult, requests_mock):
+    catapult.fault('drop_after', ALLOCATE_PATH, 'POST')
+    result, failed = run_module(module, args(quantity=1, pattern='8883*'))
     assert not failed, result
     assert calls(requests_mock)[-3:] == [ALLOCATE, ('GET', '/users/%s/phoneNumbers/%%2B18883430000' % USER), LIST_POOL]
-    assert [n['number'] for n in fake.named()] == ['+18883430000']
+    assert [n['number'] for n in catapult.named(POOL)] == ['+18883430000']
     assert [n['number'] for n in result['ordered']] == ['+18883430000']
 
 
-def test_pattern_not_enough_numbers_fails_before_ordering(run_module, fake, requests_mock):
+def test_pattern_not_enough_numbers_fails_before_ordering(run_module, catapult, requests_mock):
     result, failed = run_module(module, args(quantity=3, pattern='8263430'))
     assert failed
     assert 'needs 3 more numbers matching pattern=8263430' in result['msg'] and 'found only 0' in result['msg']
     assert writes(requests_mock) == []
 
 
-def test_pattern_other_order_errors_fail_listing_the_number(run_module, fake, requests_mock):
-    requests_mock.post(NUMBERS, status_code=403, json=error_body('insufficient-available-balance', 'no money', 'credit'))
+def test_pattern_other_order_errors_fail_listing_the_number(run_module, catapult, requests_mock):
+    catapult.fault('status', ALLOCATE_PATH, 'POST', status=403, code='insufficient-available-balance', message='no money')
     result, failed = run_module(module, args(quantity=1, pattern='800*'))
     assert failed
     assert '+18008260000' in result['msg'] and 'insufficient-available-balance' in result['msg']
     assert SECRET not in json.dumps(result)
 
 
-def test_pattern_adoption_takes_only_matching_numbers(run_module, fake, requests_mock):
-    fake.add('+18002220000')
-    match = fake.add('+18772253569')  # 877-22-FLOWX: *FLOW matches 3569
+def test_pattern_adoption_takes_only_matching_numbers(run_module, catapult, requests_mock):
+    catapult.add('+18002220000')
+    match = catapult.add('+18772253569')  # 877-22-FLOWX: *FLOW matches 3569
     result, failed = run_module(module, args(quantity=1, pattern='*FLOW'))
     assert not failed, result
     assert [n['number'] for n in result['adopted']] == [match['number']]
     assert writes(requests_mock) == [('POST', '/users/%s/phoneNumbers/%s' % (USER, match['id']))]
 
 
-def test_pattern_check_mode_searches_with_the_pattern(run_module, fake, requests_mock):
-    result, failed = run_module(module, args(quantity=2, pattern='888*'), check_mode=True)
+def test_pattern_check_mode_searches_with_the_pattern(run_module, catapult, requests_mock):
+    result, failed = run_module(module, args(quantity=2, pattern='8883*'), check_mode=True)
     assert not failed
-    assert calls(requests_mock)[-1] == ('GET', '/availableNumbers/tollFree?pattern=888%2A&quantity=2')
+    assert calls(requests_mock)[-1] == ('GET', '/availableNumbers/tollFree?pattern=8883%2A&quantity=2')
     assert writes(requests_mock) == []
     assert [n['number'] for n in result['available']] == ['+18883430000', '+18883430001']
 
 
 # -- hostile bodies, unknown applications, dead controllers, missing locations -------------------------
 
-def test_applied_order_answered_201_with_html_is_read_back_and_labelled(run_module, fake, requests_mock, no_sleep):
-    def order(request, context):
-        fake.allocate(int(fake.query(request)['quantity']))
-        context.status_code = 201
-        context.headers['Content-Type'] = 'text/html'
-        return '<html><body>OK</body></html>'
-
-    requests_mock.post(TOLL_FREE, text=order)
+def test_applied_order_answered_201_with_html_is_read_back_and_labelled(run_module, catapult, requests_mock, no_sleep):
+    catapult.fault('raw_after', ORDER_PATH, 'POST', body='<html><body>OK</body></html>', content_type='text/html')
     result, failed = run_module(module, args(quantity=2))
     assert not failed, result
     assert [c for c in writes(requests_mock) if c[1].startswith('/availableNumbers')] == [order_call(2)]
-    assert len(fake.named()) == 2 and fake.unnamed() == []
+    assert len(catapult.named(POOL)) == 2 and catapult.unnamed() == []
     assert len(result['ordered']) == 2 and no_sleep == []
 
 
-def test_hostile_pool_listing_fails_and_orders_nothing(run_module, fake, requests_mock):
-    requests_mock.get(NUMBERS, text='<html>maintenance</html>', headers={'Content-Type': 'text/html'})
+def test_hostile_pool_listing_fails_and_orders_nothing(run_module, catapult, requests_mock):
+    catapult.fault('raw', '^/users/%s/phoneNumbers$' % USER, 'GET', body='<html>maintenance</html>', content_type='text/html')
     result, failed = run_module(module, args(quantity=2))
     assert failed and 'not the JSON expected' in result['msg']
     assert writes(requests_mock) == []
 
 
-@pytest.mark.parametrize('pattern', [None, '888*'])
-def test_unknown_application_fails_before_any_order(run_module, fake, requests_mock, pattern):
+@pytest.mark.parametrize('pattern', [None, '8883*'])
+def test_unknown_application_fails_before_any_order(run_module, catapult, requests_mock, pattern):
     options = args(quantity=2, application_id='a-nope')
     if pattern:
         options['pattern'] = pattern
@@ -327,15 +269,15 @@ def test_unknown_application_fails_before_any_order(run_module, fake, requests_m
     assert calls(requests_mock) == [LIST_POOL, app_call('a-nope')]
 
 
-def test_local_numbers_are_never_adopted_into_a_toll_free_pool(run_module, fake, requests_mock):
-    fake.add('+19195550150')
+def test_local_numbers_are_never_adopted_into_a_toll_free_pool(run_module, catapult, requests_mock):
+    catapult.add('+19195550150')
     result, failed = run_module(module, args(quantity=1))
     assert not failed
     assert result['adopted'] == [] and len(result['ordered']) == 1
-    assert [n['number'] for n in fake.unnamed()] == ['+19195550150']
+    assert [n['number'] for n in catapult.unnamed()] == ['+19195550150']
 
 
-def test_pattern_order_workers_stop_once_the_controller_is_gone(run_module, fake, requests_mock, monkeypatch):
+def test_pattern_order_workers_stop_once_the_controller_is_gone(run_module, catapult, requests_mock, monkeypatch):
     from ansible_collections.bandwidth.catapult.plugins.module_utils import _common as common  # pylint: disable=import-outside-toplevel
     checks = []
 
@@ -344,28 +286,29 @@ def test_pattern_order_workers_stop_once_the_controller_is_gone(run_module, fake
         return None if len(checks) == 1 else 'the Ansible controller that started this task is gone (test)'
 
     monkeypatch.setattr(common.ControllerWatch, '__call__', gone)
-    result, failed = run_module(module, args(quantity=4, pattern='888*'))
+    first_id = catapult.next_ids(1)[0]
+    result, failed = run_module(module, args(quantity=4, pattern='8883*'))
     assert failed
     assert result['msg'].startswith('stopped: Stopped before POST /users/%s/phoneNumbers' % USER)
     assert writes(requests_mock) == [ALLOCATE]
     assert len(checks) == 2  # the two numbers after the abort were never tried
     assert [n['number'] for n in result['ordered']] == ['+18883430000']
-    assert '+18883430000 (n-0001, ordered, labelled)' in result['msg']
+    assert '+18883430000 (%s, ordered, labelled)' % first_id in result['msg']
 
 
-def test_pattern_order_answered_without_location_reads_the_number_back(run_module, fake, requests_mock):
-    original = fake.allocate_one
-
-    def allocate_one(request, context):
-        answer = original(request, context)
-        del context.headers['Location']
+def test_pattern_order_answered_without_location_reads_the_number_back(run_module, catapult, requests_mock):
+    def no_location(request):
+        answer = catapult.answer(request)
+        if request.method == 'POST' and request.url == NUMBERS:
+            answer = requests_mock_module.create_response(request, status_code=answer.status_code, content=b'')
         return answer
 
-    requests_mock.post(NUMBERS, json=allocate_one)
-    result, failed = run_module(module, args(quantity=1, pattern='888*'))
+    intercept(requests_mock, no_location)
+    first_id = catapult.next_ids(1)[0]
+    result, failed = run_module(module, args(quantity=1, pattern='8883*'))
     assert not failed, result
     assert calls(requests_mock)[-3:] == [ALLOCATE, ('GET', '/users/%s/phoneNumbers/%%2B18883430000' % USER), LIST_POOL]
-    assert result['ordered'][0]['id'] == 'n-0001'
+    assert result['ordered'][0]['id'] == first_id
     assert not [c for c in calls(requests_mock) if c[1].endswith('/None')]
 
 
@@ -374,9 +317,9 @@ def test_pattern_order_answered_without_location_reads_the_number_back(run_modul
 LIST_APPS = ('GET', '/users/%s/applications?size=1000' % USER)
 
 
-@pytest.mark.parametrize('pattern', [None, '888*'])
-def test_application_by_name_labels_every_new_number(run_module, fake, requests_mock, pattern):
-    requests_mock.get(API + '/users/%s/applications' % USER, json=[{'id': 'a-ivr', 'name': 'Hotline IVR'}])
+@pytest.mark.parametrize('pattern', [None, '8883*'])
+def test_application_by_name_labels_every_new_number(run_module, catapult, requests_mock, pattern):
+    catapult.name_applications(('a-ivr', 'Hotline IVR'))
     options = args(quantity=2, application='Hotline IVR')
     if pattern:
         options['pattern'] = pattern
@@ -384,12 +327,12 @@ def test_application_by_name_labels_every_new_number(run_module, fake, requests_
     assert not failed, result
     assert calls(requests_mock)[:2] == [LIST_APPS, LIST_POOL]
     assert calls(requests_mock).count(LIST_APPS) == 1
-    assert [n['applicationId'] for n in fake.named()] == ['a-ivr', 'a-ivr']
+    assert [n['applicationId'] for n in catapult.named(POOL)] == ['a-ivr', 'a-ivr']
 
 
-@pytest.mark.parametrize('pattern', [None, '888*'])
-def test_unknown_application_name_fails_before_any_order(run_module, fake, requests_mock, pattern):
-    requests_mock.get(API + '/users/%s/applications' % USER, json=[{'id': 'a-ivr', 'name': 'Hotline IVR'}])
+@pytest.mark.parametrize('pattern', [None, '8883*'])
+def test_unknown_application_name_fails_before_any_order(run_module, catapult, requests_mock, pattern):
+    catapult.name_applications(('a-ivr', 'Hotline IVR'))
     options = args(quantity=2, application='Nope')
     if pattern:
         options['pattern'] = pattern
