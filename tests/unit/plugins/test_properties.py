@@ -24,9 +24,11 @@ from hypothesis import HealthCheck, assume, given, settings, strategies as st
 from requests_mock import Mocker
 
 from ansible_collections.bandwidth.catapult.plugins.module_utils import _numbers as numbers
+from ansible_collections.bandwidth.catapult.plugins.module_utils._client import CatapultClient
 from ansible_collections.bandwidth.catapult.plugins.modules import catapult_phone_number
 from ansible_collections.bandwidth.catapult.plugins.modules import catapult_phone_numbers
-from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import NUMBERS
+from ansible_collections.bandwidth.catapult.tests.unit.plugins.emulated import Catapult
+from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import API, NUMBERS, SECRET, TOKEN, USER
 
 SETTINGS = settings(max_examples=150, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -242,56 +244,36 @@ def entries(draw, number='+19195550100'):
     return entry
 
 
-class FakeAccount(object):
-    """An in-memory account with the client methods converge() uses; counts writes."""
-
-    def __init__(self, resource=None):
-        self.numbers = {}
-        self.writes = []
-        if resource is not None:
-            self.numbers[resource['number']] = copy.deepcopy(resource)
-
-    def get_phone_number(self, number_or_id):
-        for resource in self.numbers.values():
-            if number_or_id in (resource['number'], resource['id']):
-                return copy.deepcopy(resource)
-        return None
-
-    def allocate_phone_number(self, body):
-        self.writes.append(('allocate', dict(body)))
-        assert body['number'] not in self.numbers, 'ordered a number already on the account'
-        resource = dict(body, id='n-new', numberState='enabled')
-        self.numbers[body['number']] = resource
-        return 'n-new'
-
-    def update_phone_number(self, number_id, body):
-        self.writes.append(('update', dict(body)))
-        for number, resource in self.numbers.items():
-            if resource['id'] == number_id:
-                self.numbers[number] = numbers.apply_body(resource, body)
-                return
-        raise AssertionError('update of a number not on the account')
-
-    def release_phone_number(self, number_id):
-        self.writes.append(('release', number_id))
-        for number, resource in list(self.numbers.items()):
-            if resource['id'] == number_id:
-                del self.numbers[number]
-                return True
-        return False
+def emulated_account(mocker, resource):
+    """The emulator holding ``resource`` (None: not on the account) and a client talking to it."""
+    catapult = Catapult(mocker, applications=APPS)
+    if resource is not None:
+        app = resource.get('applicationId') or (resource.get('application') or '').rpartition('/')[2] or None
+        catapult.add(resource['number'], resource.get('name'), app, resource.get('fallbackNumber'))
+    client = CatapultClient(USER, TOKEN, SECRET, api_url=API, sleep=lambda seconds: None)
+    return catapult, client
 
 
-def desired_holds(entry, resource):
-    """The account matches the entry: absent is gone; present has every field the entry sets."""
+def server_view(catapult, number):
+    """The number as the emulator (the server's documented behaviour) holds it, in the shape of --diff."""
+    enabled = [n for n in catapult.numbers() if n['number'] == number]
+    if not enabled:
+        return {'number': number, 'state': 'absent'}
+    record = catapult.record(enabled[0]['id'])
+    return {'number': number, 'state': 'present', 'name': record['name'] or '', 'application_id': record['applicationId'] or '',
+            'fallback_number': record['fallbackNumber'] or ''}
+
+
+def desired_holds(entry, view):
+    """The account matches the entry: absent is gone; present has every field the entry sets ('' = none)."""
     if entry['state'] == 'absent':
-        return resource is None
-    if resource is None:
-        return False
-    for option, dummy in numbers.MANAGED_FIELDS:
-        wanted = entry.get(option)
-        if wanted is not None and numbers.current_value(resource, option) != wanted:
-            return False
-    return True
+        return view['state'] == 'absent'
+    return view['state'] == 'present' and all(view[option] == entry[option] for option in ('name', 'application_id', 'fallback_number')
+                                              if entry[option] is not None)
+
+
+def sent_writes(mocker):
+    return [(r.method, r.path) for r in mocker.request_history if r.method != 'GET']
 
 
 @SETTINGS
@@ -309,25 +291,28 @@ def test_update_body_reaches_the_desired_state_in_one_step(resource, entry):
 @SETTINGS
 @given(present=st.booleans(), resource=resources(), entry=entries())
 def test_converge_then_rerun_changes_nothing_and_check_mode_predicts(present, resource, entry):
-    start = resource if present else None
-    predicted_account = FakeAccount(start)
-    predicted = numbers.converge(predicted_account, dict(entry), copy.deepcopy(start), check_mode=True)
-    assert predicted_account.writes == []
+    """The oracle is the emulator: what the server holds after the run, not the code's own model of it."""
+    with Mocker() as mocker:
+        catapult, client = emulated_account(mocker, resource if present else None)
+        before = server_view(catapult, entry['number'])
+        current = client.get_phone_number(entry['number'])
+        predicted = numbers.converge(client, dict(entry), copy.deepcopy(current), check_mode=True)
+        assert sent_writes(mocker) == [] and server_view(catapult, entry['number']) == before
 
-    account = FakeAccount(start)
-    first = numbers.converge(account, dict(entry), copy.deepcopy(start), check_mode=False)
-    now = account.get_phone_number(entry['number'])
-    assert desired_holds(entry, now)
-    assert first['changed'] == bool(account.writes)
-    assert len([w for w in account.writes if w[0] == 'allocate']) <= 1
-    assert predicted['changed'] == first['changed']
-    assert predicted['action'] == first['action']
-    assert predicted['after'] == first['after'] == numbers.managed_view(entry['number'], now)
+        first = numbers.converge(client, dict(entry), copy.deepcopy(current), check_mode=False)
+        after = server_view(catapult, entry['number'])
+        assert desired_holds(entry, after), (entry, after)
+        writes = sent_writes(mocker)
+        assert first['changed'] == bool(writes) == (after != before)
+        assert len([w for w in writes if w[0] == 'POST' and w[1].endswith('/phonenumbers')]) <= 1
+        assert predicted['changed'] == first['changed']
+        assert predicted['action'] == first['action']
+        assert predicted['after'] == first['after'] == after
 
-    account.writes = []
-    second = numbers.converge(account, dict(entry), account.get_phone_number(entry['number']), check_mode=False)
-    assert not second['changed'] and second['action'] == 'none'
-    assert account.writes == []
+        mocker.reset_mock()
+        second = numbers.converge(client, dict(entry), client.get_phone_number(entry['number']), check_mode=False)
+        assert not second['changed'] and second['action'] == 'none'
+        assert sent_writes(mocker) == []
 
 
 # --------------------------------------------------------------------------- pool module validators
