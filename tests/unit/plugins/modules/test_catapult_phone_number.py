@@ -132,6 +132,19 @@ def test_release_of_an_absent_number_is_unchanged(requests_mock, run_module, ans
     assert calls(requests_mock) == [('GET', ENC)]
 
 
+@pytest.mark.parametrize('status', [502, 504])
+def test_release_whose_answer_was_lost_reports_changed(catapult, requests_mock, run_module, status):
+    # the DELETE is applied but answered 502/504 (a gateway); the retry gets 404: the task did release it
+    gone = catapult.add(NUM, name='Gone')
+    catapult.fault('status_after', '/phoneNumbers/' + gone['id'], 'DELETE', status=status)
+    result, failed = run_module(module, {'number': NUM, 'state': 'absent'})
+    assert not failed
+    assert result['changed'], 'the task released the number, so it changed something'
+    assert result['phone_number']['number_state'] == 'released'
+    assert calls(requests_mock) == [('GET', ENC)] + [('DELETE', '/users/u-unit/phoneNumbers/' + gone['id'])] * 2
+    assert catapult.numbers() == []
+
+
 def test_lost_answer_to_the_order_is_resolved_by_reading_back(requests_mock, run_module):
     requests_mock.get(NUMBERS + '/%2B19195550100', [
         {'status_code': 404, 'json': {'code': 'number-not-found', 'message': 'nope'}},

@@ -322,3 +322,12 @@ def test_prune_deletes_an_unlisted_application_only_with_applications_listed(run
     assert result['applications'] == [{'name': 'Support IVR', 'id': ivr['id'], 'action': 'none'},
                                       {'name': 'Old', 'id': old['id'], 'action': 'prune'}]
     assert list(fake.apps) == [ivr['id']]
+
+
+def test_a_release_whose_answer_was_lost_reports_changed(run_module, catapult, requests_mock):
+    gone = catapult.add('+19195550100', name='Gone')
+    catapult.fault('status_after', '/phoneNumbers/' + gone['id'], 'DELETE', status=503)  # applied; the retry gets 404
+    result, failed = run_module(module, {'numbers': [{'number': '+19195550100', 'state': 'absent'}]})
+    assert not failed and result['changed']
+    assert result['phone_numbers'][0]['changed'] and result['phone_numbers'][0]['action'] == 'release'
+    assert [c for c in calls(requests_mock) if c[0] != 'GET'] == [release(gone['id'])] * 2 and catapult.numbers() == []

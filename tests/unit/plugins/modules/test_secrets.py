@@ -93,17 +93,16 @@ def test_transport_error_text_holds_no_credential(requests_mock):
     assert 'connection error' in str(exc)
 
 
-def test_module_failure_on_an_echoing_error_holds_no_credential(requests_mock, run_module):
-    requests_mock.get(NUMBERS + '/%2B19195550100', status_code=400, json=echo_body())
+def test_module_failure_on_an_echoing_error_holds_no_credential(catapult, run_module):
+    catapult.fault('echo', '/phoneNumbers/', 'GET')  # the emulator echoes the Authorization header and the body
     result, failed = run_module(catapult_phone_number, {'number': '+19195550100', 'name': 'x'})
     assert failed
     assert leaks(json.dumps(result)) == []
-    assert 'HTTP 400' in result['msg']
+    assert 'HTTP 400' in result['msg'] and '********' in result['msg']
 
 
-def test_bulk_failure_on_an_echoing_error_holds_no_credential(requests_mock, run_module):
-    requests_mock.get(NUMBERS, json=[])
-    requests_mock.post(NUMBERS, status_code=400, json=echo_body())
+def test_bulk_failure_on_an_echoing_error_holds_no_credential(catapult, run_module):
+    catapult.fault('echo', '/phoneNumbers$', 'POST')
     result, failed = run_module(catapult_phone_numbers, {'numbers': [{'number': '+19195550100'}]}, diff=True)
     assert failed and result['failed_numbers'] == ['+19195550100']
     assert leaks(json.dumps(result)) == []
