@@ -12,6 +12,7 @@ in-process): ``CATAPULT_EMULATOR_FAULTS_OFF=1 python -m pytest tests/unit/plugin
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import time
@@ -23,7 +24,8 @@ from ansible.module_utils import basic
 from ansible.module_utils.common.text.converters import to_bytes
 
 from ansible_collections.bandwidth.catapult.tests.emulator import catapult_emulator
-from ansible_collections.bandwidth.catapult.tests.unit.plugins.emulated import Catapult
+from ansible_collections.bandwidth.catapult.tests.unit.plugins import emulated as emulated_module
+from ansible_collections.bandwidth.catapult.tests.unit.plugins.emulated import Catapult, created_time
 from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import AUTH
 
 
@@ -75,18 +77,22 @@ def no_sleep(monkeypatch):
     # the emulator's latency, delay faults and list lag run on the same clock
     monkeypatch.setattr(catapult_emulator, 'time', types.SimpleNamespace(sleep=lambda seconds: None, monotonic=waits.monotonic,
                                                                          time=time.time))
+    # every number the emulator allocates is a second newer than the one before (createdTime orders surplus)
+    ticks = itertools.count(1000)
+    monkeypatch.setattr(catapult_emulator, 'iso_now', lambda: created_time(next(ticks)))
     if os.environ.get('CATAPULT_EMULATOR_FAULTS_OFF', '') not in ('', '0'):
         monkeypatch.setattr(catapult_emulator, 'FAULTS_OFF', True)
     return waits
 
 
 @pytest.fixture
-def catapult(requests_mock, no_sleep):
-    """The emulator answering every request to the unit tests' API (see emulated.py).
+def catapult(request, requests_mock, no_sleep):
+    """The emulator answering every request to the unit tests' API (see emulated.py); the account owns the
+    applications the test module's ``APPLICATIONS`` lists (default: emulated.APPLICATIONS).
 
     Every fault rule a test adds must fire: a rule that never did means the test did not test its fault.
     """
-    emulated = Catapult(requests_mock)
+    emulated = Catapult(requests_mock, applications=getattr(request.module, 'APPLICATIONS', emulated_module.APPLICATIONS))
     yield emulated
     unfired = [rule.to_json() for rule in emulated.emulator.faults if rule.hits == 0]
     assert not unfired, 'fault rules that never fired: %r' % unfired

@@ -93,10 +93,13 @@ class Catapult(object):
     def configure(self, **changes):
         return self.control('POST', 'config', changes)
 
-    def add(self, number, name=None, application_id=None, fallback=None, **fields):
-        """A number already on the account; ``fields`` override the record (city=None: no city)."""
+    def add(self, number, name=None, application_id=None, fallback=None, created=None, **fields):
+        """A number already on the account; ``created`` (seconds) sets its createdTime; ``fields`` override the
+        record (city=None: no city)."""
         with self.emulator.lock:
             rec = self.emulator.allocate(USER, number, name, application_id, fallback)
+            if created is not None:
+                rec['createdTime'] = created_time(created)
             rec.update(fields)
             rec['created'] = -1.0  # long ago: a lagging listing (list_lag_ms) shows it
         return self.resource(rec)
@@ -134,6 +137,40 @@ class Catapult(object):
     def named(self, name):
         return [n for n in self.numbers() if n.get('name') == name]
 
+    def by_number(self, number):
+        return [n for n in self.numbers() if n['number'] == number][0]
+
+    def names(self):
+        """number -> name (None when unnamed) of the numbers on the account."""
+        return dict((n['number'], n.get('name')) for n in self.numbers())
+
+    def released(self):
+        return self.numbers('released')
+
+    # ----- applications
+
+    def add_application(self, name, app_id=None, **fields):
+        """An application already on the account; ``fields`` are API fields. IDs a-001, a-002, ... by default."""
+        with self.emulator.lock:
+            apps = self.emulator.users[USER]['applications']
+            app_id = app_id or 'a-%03d' % (len(apps) + 1)
+            apps[app_id] = dict({'name': name, 'incomingCallUrl': 'https://%s.example.com/calls' % app_id}, **fields)
+        return self.app(app_id)
+
+    def set_applications(self, ids):
+        """The account's applications become these IDs (the emulator's seeded fields)."""
+        self.name_applications(*[(app_id, None) for app_id in ids])
+
+    def app(self, app_id):
+        return self.emulator.application_resource(app_id, self.emulator.users[USER]['applications'][app_id])
+
+    def apps(self):
+        """id -> the application as the API shows it, in creation order."""
+        return dict((app_id, self.app(app_id)) for app_id in self.emulator.users[USER]['applications'])
+
+    def applications_named(self, name):
+        return [app for app in self.apps().values() if app['name'] == name]
+
     def unnamed(self):
         return [n for n in self.numbers() if not n.get('name')]
 
@@ -147,6 +184,11 @@ class Catapult(object):
                 if number_or_id in (rec['id'], rec['number']):
                     return rec
         raise KeyError(number_or_id)
+
+
+def created_time(seconds):
+    """A createdTime ``seconds`` after 2026-01-01T00:00:00Z."""
+    return '2026-01-01T%02d:%02d:%02d.000Z' % (seconds // 3600, seconds // 60 % 60, seconds % 60)
 
 
 def intercept(requests_mock, matcher):

@@ -5,23 +5,17 @@
 
 """The account engine (``AccountRun(client, DesiredState(...)).run()``) against a scripted Catapult.
 
-HTTP is faked at the requests layer (requests_mock): a real ``CatapultClient`` talks to
-:class:`FakeCatapult`, which keeps an account, applications and an inventory, answers from
-them and fails the test on any request it does not know. Every test compares the exact list
-of requests sent, so a missing or an extra call fails.
+HTTP is faked at the requests layer (requests_mock): a real ``CatapultClient`` talks to the
+Catapult emulator in-process (the ``catapult`` fixture, tests/unit/plugins/emulated.py), which
+keeps the account, its applications and the inventory. Every test compares the exact list of
+requests sent, so a missing or an extra call fails.
 """
 
 from __future__ import annotations
 
-import json
-import re
-
-from urllib.parse import parse_qsl, unquote, urlsplit
-
 import pytest
 import requests
 
-from ansible_collections.bandwidth.catapult.plugins.module_utils import _pool as pool_module
 from ansible_collections.bandwidth.catapult.plugins.module_utils._account import (
     AccountError,
     AccountRun,
@@ -29,16 +23,11 @@ from ansible_collections.bandwidth.catapult.plugins.module_utils._account import
     predicted_id,
 )
 from ansible_collections.bandwidth.catapult.plugins.module_utils._client import CatapultClient
+from ansible_collections.bandwidth.catapult.tests.unit.plugins.emulated import intercept
 from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import API, NUMBERS, SECRET, TOKEN, USER, calls
 
-# The inventory: (first number, count, city, state); toll-free numbers have no city or state.
-STOCK = (
-    ('+19195550100', 100, 'RALEIGH', 'NC'),
-    ('+19842190000', 50, 'DURHAM', 'NC'),
-    ('+12122260000', 50, 'NEW YORK', 'NY'),
-    ('+18008260000', 20, None, None),
-)
-TOLL_FREE_CODES = ('800', '833', '844', '855', '866', '877', '888')
+# the applications on the account (the catapult fixture); numbers come from the emulator's inventory
+APPLICATIONS = ('a-ivr', 'a-sms')
 
 # The requests, as utils.calls() shows them
 APPS = ('GET', '/users/%s/applications?size=1000' % USER)
@@ -93,256 +82,6 @@ def writes(requests_mock):
 
 def error_body(code, message, category):
     return {'category': category, 'code': code, 'message': message, 'details': []}
-
-
-def _pattern(pattern):
-    return re.compile(pattern.replace('?', '[0-9]').replace('*', '[0-9]*'))
-
-
-class FakeCatapult(object):
-    """An account, its applications and an inventory behind every route the engine may call.
-
-    A route it does not know fails the test (AssertionError out of the request).
-    """
-
-    def __init__(self, requests_mock, applications=('a-ivr', 'a-sms')):
-        self.apps = {}         # id -> the application resource (API fields), in creation order
-        self.applications = applications
-        self.app_seq = 0
-        self.create_faults = []  # scripted answers to the next creates: 'status_after' (applied, 502), 'timeout'
-        self.pending = []        # applications a timed-out create applies only at the next listing but one
-        self.numbers = []      # every resource ever allocated, in allocation order (released ones stay)
-        self.stock = {}        # number -> (city, state), still available
-        self.seq = 0
-        self.tick = 0
-        for first, count, city, state in STOCK:
-            for offset in range(count):
-                self.stock['+%d' % (int(first[1:]) + offset)] = (city, state)
-        self.routes = [
-            ('GET', r'/users/[^/]+/applications', self.list_applications),
-            ('POST', r'/users/[^/]+/applications', self.create_application),
-            ('GET', r'/users/[^/]+/applications/([^/]+)', self.get_application),
-            ('POST', r'/users/[^/]+/applications/([^/]+)', self.update_application),
-            ('DELETE', r'/users/[^/]+/applications/([^/]+)', self.delete_application),
-            ('GET', r'/users/[^/]+/phoneNumbers', self.list_numbers),
-            ('POST', r'/users/[^/]+/phoneNumbers', self.allocate),
-            ('GET', r'/users/[^/]+/phoneNumbers/([^/]+)', self.get_number),
-            ('POST', r'/users/[^/]+/phoneNumbers/([^/]+)', self.update),
-            ('DELETE', r'/users/[^/]+/phoneNumbers/([^/]+)', self.release),
-            ('GET', r'/availableNumbers/(local|tollFree)', self.search),
-            ('POST', r'/availableNumbers/(local|tollFree)', self.order),
-        ]
-        for method in ('GET', 'POST', 'DELETE', 'PUT', 'PATCH'):
-            requests_mock.register_uri(method, re.compile('^' + re.escape(API)), text=self.handle)
-
-    # -- the applications -----------------------------------------------------------------
-
-    @property
-    def applications(self):
-        """The IDs of the applications on the account."""
-        return list(self.apps)
-
-    @applications.setter
-    def applications(self, ids):
-        self.apps = dict((app_id, {'id': app_id, 'name': app_id}) for app_id in ids)
-
-    def add_application(self, name, app_id=None, **fields):
-        """Put an application on the account (as if created earlier): ``fields`` are API fields."""
-        self.app_seq += 1
-        app_id = app_id or 'a-%03d' % self.app_seq
-        self.apps[app_id] = dict({'id': app_id, 'name': name, 'incomingCallUrl': 'https://%s.example.com/calls' % app_id},
-                                 **fields)
-        return self.apps[app_id]
-
-    def named(self, name):
-        return [app for app in self.apps.values() if app.get('name') == name]
-
-    # -- the account ---------------------------------------------------------------------
-
-    def add(self, number, created=None, **fields):
-        """Put a number on the account (as if allocated earlier); ``created`` is its createdTime in seconds."""
-        city, state = self.stock.pop(number, ('RALEIGH', 'NC') if not number.startswith('+1800') else (None, None))
-        self.seq += 1
-        self.tick += 1
-        seconds = self.tick if created is None else created
-        resource = {'id': 'n-%04d' % self.seq, 'number': number, 'nationalNumber': number[2:], 'price': '0.35',
-                    'numberState': 'enabled',
-                    'createdTime': '2026-01-01T%02d:%02d:%02d.000Z' % (seconds // 3600, seconds // 60 % 60, seconds % 60)}
-        if city:
-            resource.update(city=city, state=state)
-        resource.update((k, v) for k, v in fields.items() if v not in (None, ''))
-        self.numbers.append(resource)
-        return resource
-
-    def enabled(self):
-        return [n for n in self.numbers if n['numberState'] == 'enabled']
-
-    def by_number(self, number):
-        return [n for n in self.enabled() if n['number'] == number][0]
-
-    def id_of(self, number):
-        return self.by_number(number)['id']
-
-    def names(self):
-        """number -> name (None when unnamed) of the enabled numbers."""
-        return dict((n['number'], n.get('name')) for n in self.enabled())
-
-    # -- HTTP -----------------------------------------------------------------------------
-
-    def handle(self, request, context):
-        parts = urlsplit(request.url)
-        path = parts.path[len(urlsplit(API).path):]
-        query = dict(parse_qsl(parts.query))
-        for method, pattern, func in self.routes:
-            match = re.match('^%s$' % pattern, path)
-            if method == request.method and match:
-                status, body, headers = func(request, query, *[unquote(g) for g in match.groups()])
-                context.status_code = status
-                context.headers.update(headers or {})
-                if body is None:
-                    return ''
-                context.headers['Content-Type'] = 'application/json'
-                return json.dumps(body)
-        raise AssertionError('unexpected request %s %s' % (request.method, request.url))
-
-    @staticmethod
-    def paged(items, query, url, filters=()):
-        size = int(query.get('size', 25))
-        number = int(query.get('page', 0))
-        chunk = items[number * size:(number + 1) * size]
-        headers = {}
-        if (number + 1) * size < len(items):
-            params = [(k, query[k]) for k in filters if k in query] + [('page', number + 1), ('size', size)]
-            headers['Link'] = '<%s?%s>; rel="next"' % (url, _query(params))
-        return 200, chunk, headers
-
-    def list_applications(self, request, query):
-        if self.pending:
-            self.pending[0] -= 1
-            if not self.pending[0]:
-                app = self.pending[1]
-                self.apps[app['id']] = app
-                self.pending = []
-        return self.paged([dict(a) for a in self.apps.values()], query, API + '/users/%s/applications' % USER)
-
-    def create_application(self, request, query):
-        body = request.json()
-        fault = self.create_faults.pop(0) if self.create_faults else None
-        self.app_seq += 1
-        app = dict(body, id='a-new%d' % self.app_seq)
-        if fault == 'timeout':
-            # the server is still working on it: the listing after the next one shows it
-            self.pending = [2, app]
-            raise requests.exceptions.ReadTimeout('read timed out')
-        self.apps[app['id']] = app
-        if fault == 'status_after':
-            return 502, error_body('bad-gateway', 'bad gateway', 'unavailable'), None
-        return 201, None, {'Location': '%s/users/%s/applications/%s' % (API, USER, app['id'])}
-
-    def get_application(self, request, query, app_id):
-        if app_id in self.apps:
-            return 200, dict(self.apps[app_id]), None
-        return 404, error_body('application-not-found', 'The application %s could not be found' % app_id, 'not-found'), None
-
-    def update_application(self, request, query, app_id):
-        if app_id not in self.apps:
-            return 404, error_body('application-not-found', 'The application %s could not be found' % app_id,
-                                   'not-found'), None
-        for key, value in request.json().items():
-            if value == '':
-                self.apps[app_id].pop(key, None)
-            else:
-                self.apps[app_id][key] = value
-        return 200, None, None
-
-    def delete_application(self, request, query, app_id):
-        if self.apps.pop(app_id, None) is None:
-            return 404, error_body('application-not-found', 'The application %s could not be found' % app_id,
-                                   'not-found'), None
-        return 200, None, None
-
-    def list_numbers(self, request, query):
-        items = [dict(n) for n in self.enabled() if 'name' not in query or n.get('name') == query['name']]
-        return self.paged(items, query, NUMBERS, filters=('name',))
-
-    def get_number(self, request, query, ref):
-        for resource in self.enabled():
-            if ref in (resource['id'], resource['number']):
-                return 200, dict(resource), None
-        return 404, error_body('number-not-found', 'The number %s could not be found' % ref, 'not-found'), None
-
-    def allocate(self, request, query):
-        body = request.json()
-        number = body['number']
-        if body.get('applicationId') and body['applicationId'] not in self.applications:
-            return 404, error_body('application-not-found', 'no such application', 'not-found'), None
-        if any(n['number'] == number for n in self.enabled()):
-            return 409, error_body('duplicate-number', 'already on the account', 'conflict'), None
-        if number not in self.stock:
-            return 404, error_body('number-not-found', 'The number %s could not be found' % number, 'not-found'), None
-        resource = self.add(number, name=body.get('name'), applicationId=body.get('applicationId'),
-                            fallbackNumber=body.get('fallbackNumber'))
-        return 201, None, {'Location': '%s/%s' % (NUMBERS, resource['id'])}
-
-    def update(self, request, query, ref):
-        body = request.json()
-        for resource in self.enabled():
-            if resource['id'] == ref:
-                for key in ('name', 'applicationId', 'fallbackNumber'):
-                    if body.get(key) == '':
-                        resource.pop(key, None)
-                    elif body.get(key) is not None:
-                        resource[key] = body[key]
-                return 200, None, None
-        return 404, error_body('number-not-found', 'The number %s could not be found' % ref, 'not-found'), None
-
-    def release(self, request, query, ref):
-        for resource in self.enabled():
-            if resource['id'] == ref:
-                resource['numberState'] = 'released'
-                return 200, None, None
-        return 404, error_body('number-not-found', 'The number %s could not be found' % ref, 'not-found'), None
-
-    def available(self, kind, query):
-        found = []
-        for number in sorted(self.stock):
-            city, state = self.stock[number]
-            national = number[2:]
-            if (national[:3] in TOLL_FREE_CODES) != (kind == 'tollFree'):
-                continue
-            if query.get('state') and query['state'] != state:
-                continue
-            if query.get('city') and query['city'].upper() != city:
-                continue
-            if query.get('areaCode') and not national.startswith(query['areaCode'] + query.get('localNumber', '')):
-                continue
-            if query.get('pattern') and not _pattern(query['pattern']).search(national):
-                continue
-            item = {'number': number, 'nationalNumber': national, 'price': '0.35'}
-            if city:
-                item.update(city=city, state=state, rateCenter=city)
-            found.append(item)
-        return found[:int(query.get('quantity', 10))]
-
-    def search(self, request, query, kind):
-        return 200, self.available(kind, query), None
-
-    def order(self, request, query, kind):
-        items = []
-        for item in self.available(kind, query):
-            resource = self.add(item['number'])
-            items.append(dict(item, location='%s/%s' % (NUMBERS, resource['id'])))
-        return 201, items, None
-
-
-@pytest.fixture
-def fake(requests_mock):
-    return FakeCatapult(requests_mock)
-
-
-@pytest.fixture(autouse=True)
-def no_pool_sleep(monkeypatch):
-    monkeypatch.setattr(pool_module.time, 'sleep', lambda seconds: None)
 
 
 @pytest.fixture
@@ -425,7 +164,7 @@ MISTAKES = [
 
 
 @pytest.mark.parametrize('label, options, texts', MISTAKES, ids=[m[0] for m in MISTAKES])
-def test_every_mistake_fails_before_any_request(client, fake, requests_mock, label, options, texts):
+def test_every_mistake_fails_before_any_request(client, catapult, requests_mock, label, options, texts):
     for check_mode in (False, True):
         exc = refused(client, check_mode=check_mode, **options)
         for text in texts:
@@ -436,7 +175,7 @@ def test_every_mistake_fails_before_any_request(client, fake, requests_mock, lab
     assert requests_mock.request_history == []
 
 
-def test_all_mistakes_are_reported_together(client, fake, requests_mock):
+def test_all_mistakes_are_reported_together(client, catapult, requests_mock):
     exc = refused(client, numbers=[{'number': 'x'}, {'number': '+19195550100', 'name': 'ivr'}, {'number': '+19195550100'}],
                   pools=[{'name': 'ivr', 'quantity': 0}, {'name': 'ivr', 'type': 'toll_free', 'zip': '27601'}],
                   prune_limit=-3, prune_protect=[''], concurrency=100)
@@ -447,7 +186,7 @@ def test_all_mistakes_are_reported_together(client, fake, requests_mock):
     assert requests_mock.request_history == []
 
 
-def test_messages_name_the_variables_the_caller_maps(client, fake, requests_mock):
+def test_messages_name_the_variables_the_caller_maps(client, catapult, requests_mock):
     names = dict(numbers='catapult_phone_numbers', pools='catapult_number_pools', prune_limit='catapult_prune_limit',
                  prune_protect='catapult_prune_protect', concurrency='catapult_concurrency',
                  default_fallback_number='catapult_default_fallback_number')
@@ -481,8 +220,8 @@ def test_a_valid_state_normalises_numbers_and_applies_defaults():
 # -- 2. applications: one listing, before any write -----------------------------------------------
 
 @pytest.mark.parametrize('check_mode', [False, True])
-def test_an_unknown_application_fails_before_any_write_with_one_listing(client, fake, requests_mock, check_mode):
-    fake.add('+19195550150', name='old')
+def test_an_unknown_application_fails_before_any_write_with_one_listing(client, catapult, requests_mock, check_mode):
+    catapult.add('+19195550150', name='old')
     exc = refused(client, check_mode=check_mode,
                   numbers=[{'number': '+19195550100', 'application_id': 'a-nope'},
                            {'number': '+19195550101', 'application_id': 'a-ivr'},
@@ -492,46 +231,46 @@ def test_an_unknown_application_fails_before_any_write_with_one_listing(client, 
                         "account's applications); nothing was written" % (USER, USER))
     assert calls(requests_mock) == [APPS]
     assert exc.result['changed'] is False
-    assert fake.names() == {'+19195550150': 'old'}
+    assert catapult.names() == {'+19195550150': 'old'}
 
 
-def test_a_default_application_is_checked_once_for_entries_and_pools(client, fake, requests_mock):
+def test_a_default_application_is_checked_once_for_entries_and_pools(client, catapult, requests_mock):
     exc = refused(client, numbers=[{'number': '+19195550100'}], pools=[{'name': 'ivr', 'state': 'NC', 'quantity': 1}],
                   default_application_id='a-nope')
     assert str(exc).startswith('application_id a-nope does not exist on account %s' % USER)
     assert calls(requests_mock) == [APPS]
 
 
-def test_an_application_only_absent_entries_name_is_not_checked(client, fake, requests_mock):
-    gone = fake.add('+19195550100', name='old', applicationId='a-old')
+def test_an_application_only_absent_entries_name_is_not_checked(client, catapult, requests_mock):
+    gone = catapult.add('+19195550100', name='old', application_id='a-old')
     result = run(client, numbers=[{'number': '+19195550100', 'state': 'absent', 'application_id': 'a-nope'}],
                  default_application_id='a-nope')
     assert calls(requests_mock) == [LIST, release(gone['id']), LIST]
     assert result['released'] == ['+19195550100']
 
 
-def test_no_application_named_means_no_listing(client, fake, requests_mock):
+def test_no_application_named_means_no_listing(client, catapult, requests_mock):
     run(client, numbers=[{'number': '+19195550100'}])
     assert calls(requests_mock)[0] == LIST
 
 
-def test_the_applications_listing_follows_every_page(client, fake, requests_mock):
-    fake.applications = ['a-%04d' % i for i in range(1500)]
+def test_the_applications_listing_follows_every_page(client, catapult, requests_mock):
+    catapult.set_applications(['a-%04d' % i for i in range(1500)])
     run(client, numbers=[{'number': '+19195550100', 'application_id': 'a-1499'}])
     assert calls(requests_mock)[:3] == [APPS, ('GET', '/users/%s/applications?page=1&size=1000' % USER), LIST]
 
 
 # -- 3. the plan: allocate, update, release, adopt, order ---------------------------------------------
 
-def test_a_cold_run_allocates_orders_labels_and_reads_the_account_again(client, fake, requests_mock):
+def test_a_cold_run_allocates_orders_labels_and_reads_the_account_again(client, catapult, requests_mock):
     result = run(client, numbers=[{'number': '+19195550100', 'name': 'Main', 'application_id': 'a-ivr'}],
                  pools=[{'name': 'ivr', 'area_code': '984', 'quantity': 2, 'application_id': 'a-ivr'}])
-    main, first, second = [n['id'] for n in fake.enabled()]
+    dummy, first, second = [n['id'] for n in catapult.numbers()]
     assert calls(requests_mock) == [APPS, LIST, ALLOCATE, order(2, areaCode='984'), update(first), update(second),
                                     listed('ivr'), LIST]
     assert requests_mock.request_history[2].json() == {'number': '+19195550100', 'name': 'Main', 'applicationId': 'a-ivr'}
     assert requests_mock.request_history[4].json() == {'name': 'ivr', 'applicationId': 'a-ivr'}
-    assert fake.names() == {'+19195550100': 'Main', '+19842190000': 'ivr', '+19842190001': 'ivr'}
+    assert catapult.names() == {'+19195550100': 'Main', '+19842190000': 'ivr', '+19842190001': 'ivr'}
     assert result['changed'] is True
     assert result['allocated'] == ['+19195550100']
     assert result['unmanaged'] == []
@@ -542,13 +281,12 @@ def test_a_cold_run_allocates_orders_labels_and_reads_the_account_again(client, 
                                 'numbers': ['+19842190000', '+19842190001'], 'changed': True}]
     assert result['summary'] == ['numbers: 1 allocated, 0 updated, 0 released, 0 unchanged, 0 failed',
                                  'pool ivr: 2 of 2, 2 ordered', 'drift: none']
-    assert main == 'n-0001'
 
 
-def test_entries_update_only_what_differs_and_release_what_is_absent(client, fake, requests_mock):
-    same = fake.add('+19195550100', name='Main', applicationId='a-ivr')
-    renamed = fake.add('+19195550101', name='Old name', applicationId='a-ivr')
-    gone = fake.add('+19195550102', name='Fax')
+def test_entries_update_only_what_differs_and_release_what_is_absent(client, catapult, requests_mock):
+    same = catapult.add('+19195550100', name='Main', application_id='a-ivr')
+    renamed = catapult.add('+19195550101', name='Old name', application_id='a-ivr')
+    gone = catapult.add('+19195550102', name='Fax')
     result = run(client, numbers=[{'number': '+19195550100', 'name': 'Main'},
                                   {'number': '+19195550101', 'name': 'New name', 'application_id': 'a-ivr'},
                                   {'number': '+19195550102', 'state': 'absent'},
@@ -563,12 +301,12 @@ def test_entries_update_only_what_differs_and_release_what_is_absent(client, fak
     assert same['id'] not in str(writes(requests_mock))
 
 
-def test_a_pool_adopts_matching_unlabelled_numbers_before_ordering(client, fake, requests_mock):
-    stray = fake.add('+19842190040')
-    other = fake.add('+12122260000')          # unlabelled, but not of the pool's area code
-    labelled = fake.add('+19842190041', applicationId='a-sms')   # not unlabelled: it has an application
+def test_a_pool_adopts_matching_unlabelled_numbers_before_ordering(client, catapult, requests_mock):
+    stray = catapult.add('+19842190040')
+    other = catapult.add('+12122260000')          # unlabelled, but not of the pool's area code
+    labelled = catapult.add('+19842190041', application_id='a-sms')   # not unlabelled: it has an application
     result = run(client, pools=[{'name': 'ivr', 'area_code': '984', 'quantity': 2}])
-    new = fake.by_number('+19842190000')
+    new = catapult.by_number('+19842190000')
     assert calls(requests_mock) == [LIST, update(stray['id']), order(1, areaCode='984'), update(new['id']),
                                     listed('ivr'), LIST]
     assert result['pools'][0]['adopted'] == ['+19842190040']
@@ -579,31 +317,31 @@ def test_a_pool_adopts_matching_unlabelled_numbers_before_ordering(client, fake,
     assert 'pool ivr: 2 of 2, 1 ordered, 1 adopted' in result['summary']
 
 
-def test_a_pool_never_adopts_a_number_an_entry_claims(client, fake, requests_mock):
-    claimed = fake.add('+19842190040')
-    absent = fake.add('+19842190041')
+def test_a_pool_never_adopts_a_number_an_entry_claims(client, catapult, requests_mock):
+    claimed = catapult.add('+19842190040')
+    absent = catapult.add('+19842190041')
     result = run(client, numbers=[{'number': '+19842190040'}, {'number': '+19842190041', 'state': 'absent'}],
                  pools=[{'name': 'ivr', 'area_code': '984', 'quantity': 1}])
-    new = fake.by_number('+19842190000')
+    new = catapult.by_number('+19842190000')
     assert calls(requests_mock) == [LIST, release(absent['id']), order(1, areaCode='984'), update(new['id']),
                                     listed('ivr'), LIST]
     assert result['pools'][0]['adopted'] == []
-    assert fake.names() == {claimed['number']: None, new['number']: 'ivr'}
+    assert catapult.names() == {claimed['number']: None, new['number']: 'ivr'}
 
 
-def test_a_pool_never_adopts_a_number_another_pool_took(client, fake, requests_mock):
-    stray = fake.add('+19842190040')
+def test_a_pool_never_adopts_a_number_another_pool_took(client, catapult, requests_mock):
+    stray = catapult.add('+19842190040')
     result = run(client, pools=[{'name': 'first', 'area_code': '984', 'quantity': 1},
                                 {'name': 'second', 'state': 'NC', 'quantity': 1}])
-    new = fake.by_number('+19195550100')
+    new = catapult.by_number('+19195550100')
     assert calls(requests_mock) == [LIST, update(stray['id']), listed('first'), order(1, state='NC'), update(new['id']),
                                     listed('second'), LIST]
     assert [(p['adopted'], p['ordered']) for p in result['pools']] == [(['+19842190040'], []), ([], ['+19195550100'])]
 
 
-def test_a_pool_claims_numbers_carrying_its_name_unless_an_entry_claims_them(client, fake, requests_mock):
-    member = fake.add('+19842190001', name='ivr', applicationId='a-sms')
-    entry = fake.add('+19842190002', name='ivr')
+def test_a_pool_claims_numbers_carrying_its_name_unless_an_entry_claims_them(client, catapult, requests_mock):
+    member = catapult.add('+19842190001', name='ivr', application_id='a-sms')
+    entry = catapult.add('+19842190002', name='ivr')
     result = run(client, numbers=[{'number': '+19842190002'}],
                  pools=[{'name': 'ivr', 'area_code': '984', 'quantity': 1, 'application_id': 'a-ivr'}])
     assert calls(requests_mock) == [APPS, LIST, update(member['id']), listed('ivr'), LIST]
@@ -616,31 +354,31 @@ def test_a_pool_claims_numbers_carrying_its_name_unless_an_entry_claims_them(cli
     assert entry['number'] in result['unchanged']
 
 
-def test_a_number_an_entry_claims_is_no_surplus_after_the_pool_wrote(client, fake, requests_mock):
-    fake.add('+19842190001', name='ivr', applicationId='a-sms')
-    fake.add('+19842190002', name='ivr')
+def test_a_number_an_entry_claims_is_no_surplus_after_the_pool_wrote(client, catapult, requests_mock):
+    catapult.add('+19842190001', name='ivr', application_id='a-sms')
+    catapult.add('+19842190002', name='ivr')
     account = AccountRun(client, state(numbers=[{'number': '+19842190002'}],
                                        pools=[{'name': 'ivr', 'area_code': '984', 'quantity': 1, 'application_id': 'a-ivr'}]))
     account.run()
     assert account.warnings == []
 
 
-def test_adopt_unlabelled_false_orders_instead(client, fake, requests_mock):
-    stray = fake.add('+19842190040')
+def test_adopt_unlabelled_false_orders_instead(client, catapult, requests_mock):
+    stray = catapult.add('+19842190040')
     result = run(client, pools=[{'name': 'ivr', 'area_code': '984', 'quantity': 1, 'adopt_unlabelled': False}])
-    new = fake.by_number('+19842190000')
+    new = catapult.by_number('+19842190000')
     assert calls(requests_mock) == [LIST, order(1, areaCode='984'), update(new['id']), listed('ivr'), LIST]
     assert result['unmanaged'] == [stray['number']]
 
 
-def test_a_toll_free_pool_defaults_to_one_number(client, fake, requests_mock):
+def test_a_toll_free_pool_defaults_to_one_number(client, catapult, requests_mock):
     result = run(client, pools=[{'name': 'hot', 'type': 'toll_free'}])
-    new = fake.by_number('+18008260000')
+    new = catapult.by_number('+18008260000')
     assert calls(requests_mock) == [LIST, order(1, kind='tollFree'), update(new['id']), listed('hot'), LIST]
     assert result['pools'][0]['type'] == 'toll_free' and result['pools'][0]['quantity'] == 1
 
 
-def test_a_failed_entry_is_named_and_the_rest_still_runs(client, fake, requests_mock):
+def test_a_failed_entry_is_named_and_the_rest_still_runs(client, catapult, requests_mock):
     result_exc = refused(client, numbers=[{'number': '+19195559999'}, {'number': '+19195550100'}])
     assert calls(requests_mock) == [LIST, ALLOCATE, ALLOCATE, LIST]
     assert str(result_exc).startswith('+19195559999: ')
@@ -650,7 +388,7 @@ def test_a_failed_entry_is_named_and_the_rest_still_runs(client, fake, requests_
     assert 'numbers: 1 allocated, 0 updated, 0 released, 0 unchanged, 1 failed' in result_exc.result['summary']
 
 
-def test_concurrency_reaches_every_entry(client, fake, requests_mock):
+def test_concurrency_reaches_every_entry(client, catapult, requests_mock):
     numbers = ['+1919555%04d' % i for i in range(100, 140)]
     result = run(client, numbers=[{'number': n, 'name': 'n'} for n in numbers], concurrency=8)
     assert sorted(result['allocated']) == numbers
@@ -659,12 +397,12 @@ def test_concurrency_reaches_every_entry(client, fake, requests_mock):
 
 # -- 4. check mode: previews never collide -----------------------------------------------------------
 
-def test_check_mode_previews_never_collide_and_the_real_run_orders_them(client, fake, requests_mock):
+def test_check_mode_previews_never_collide_and_the_real_run_orders_them(client, catapult, requests_mock):
     desired = dict(numbers=[{'number': '+19195550101', 'name': 'Main'}],
                    pools=[{'name': 'a', 'state': 'NC', 'quantity': 3}, {'name': 'b', 'area_code': '919', 'quantity': 2}])
     preview = run(client, check_mode=True, **desired)
     assert calls(requests_mock) == [LIST, search(4, state='NC'), search(6, areaCode='919')]
-    assert fake.enabled() == []
+    assert catapult.numbers() == []
     previews = [p['ordered'] for p in preview['pools']]
     assert previews == [['+19195550100', '+19195550102', '+19195550103'], ['+19195550104', '+19195550105']]
     assert preview['plan'] == [{'action': 'allocate', 'number': '+19195550101'},
@@ -677,13 +415,13 @@ def test_check_mode_previews_never_collide_and_the_real_run_orders_them(client, 
     requests_mock.reset_mock()
     real = run(client, **desired)
     assert [p['ordered'] for p in real['pools']] == previews
-    assert fake.names() == {'+19195550101': 'Main', '+19195550100': 'a', '+19195550102': 'a', '+19195550103': 'a',
+    assert catapult.names() == {'+19195550101': 'Main', '+19195550100': 'a', '+19195550102': 'a', '+19195550103': 'a',
                             '+19195550104': 'b', '+19195550105': 'b'}
 
 
-def test_check_mode_previews_skip_adopted_and_member_numbers(client, fake, requests_mock):
-    fake.add('+19195550100', name='a')
-    stray = fake.add('+19195550101')
+def test_check_mode_previews_skip_adopted_and_member_numbers(client, catapult, requests_mock):
+    catapult.add('+19195550100', name='a')
+    stray = catapult.add('+19195550101')
     result = run(client, check_mode=True, pools=[{'name': 'a', 'state': 'NC', 'quantity': 3},
                                                  {'name': 'b', 'area_code': '919', 'quantity': 1}])
     assert calls(requests_mock) == [LIST, search(1, state='NC'), search(2, areaCode='919')]
@@ -693,15 +431,16 @@ def test_check_mode_previews_skip_adopted_and_member_numbers(client, fake, reque
     assert writes(requests_mock) == []
 
 
-def test_check_mode_reports_a_search_that_finds_too_few(client, fake, requests_mock):
+def test_check_mode_reports_a_search_that_finds_too_few(client, catapult, requests_mock):
+    catapult.keep_stock(*['+1800826%04d' % i for i in range(20)])
     exc = refused(client, check_mode=True, pools=[{'name': 'hot', 'type': 'toll_free', 'quantity': 25}])
     assert calls(requests_mock) == [LIST, search(25, kind='tollFree')]
     assert 'found only 20 available' in str(exc)
     assert str(exc).count('found only') == 1
 
 
-def test_check_mode_diff_covers_the_whole_plan(client, fake, requests_mock):
-    fake.add('+19195550150', name='old')
+def test_check_mode_diff_covers_the_whole_plan(client, catapult, requests_mock):
+    catapult.add('+19195550150', name='old')
     result = run(client, check_mode=True, diff=True, prune=True,
                  numbers=[{'number': '+19195550100', 'name': 'Main'}],
                  pools=[{'name': 'ivr', 'area_code': '984', 'quantity': 1}])
@@ -719,15 +458,15 @@ def test_check_mode_diff_covers_the_whole_plan(client, fake, requests_mock):
 
 # -- 5. prune: exactly the unclaimed numbers and the surplus, under guards -----------------------------
 
-def seed_drift(fake):
+def seed_drift(catapult):
     """Main (an entry), pool ivr with 3 members (created 5, 9, 7: the newest is 0001), two numbers nothing claims."""
     seeded = {
-        'old': fake.add('+12122260000', created=1, name='old'),
-        'bare': fake.add('+12122260001', created=2),
-        'main': fake.add('+19195550100', created=3, name='Main'),
-        'ivr0': fake.add('+19842190000', created=5, name='ivr'),
-        'ivr1': fake.add('+19842190001', created=9, name='ivr'),
-        'ivr2': fake.add('+19842190002', created=7, name='ivr'),
+        'old': catapult.add('+12122260000', created=1, name='old'),
+        'bare': catapult.add('+12122260001', created=2),
+        'main': catapult.add('+19195550100', created=3, name='Main'),
+        'ivr0': catapult.add('+19842190000', created=5, name='ivr'),
+        'ivr1': catapult.add('+19842190001', created=9, name='ivr'),
+        'ivr2': catapult.add('+19842190002', created=7, name='ivr'),
     }
     return seeded
 
@@ -736,8 +475,8 @@ DRIFT_STATE = dict(numbers=[{'number': '+19195550100', 'name': 'Main'}],
                    pools=[{'name': 'ivr', 'area_code': '984', 'quantity': 1}])
 
 
-def test_without_prune_drift_is_reported_and_nothing_is_released(client, fake, requests_mock):
-    seed_drift(fake)
+def test_without_prune_drift_is_reported_and_nothing_is_released(client, catapult, requests_mock):
+    seed_drift(catapult)
     result = run(client, **DRIFT_STATE)
     assert calls(requests_mock) == [LIST]
     assert result['changed'] is False
@@ -751,13 +490,13 @@ def test_without_prune_drift_is_reported_and_nothing_is_released(client, fake, r
         'drift: 2 numbers on the account that nothing claims (kept; prune releases them): +12122260000, +12122260001']
 
 
-def test_prune_releases_exactly_the_unclaimed_numbers_and_the_newest_surplus(client, fake, requests_mock):
-    seeded = seed_drift(fake)
+def test_prune_releases_exactly_the_unclaimed_numbers_and_the_newest_surplus(client, catapult, requests_mock):
+    seeded = seed_drift(catapult)
     result = run(client, prune=True, **DRIFT_STATE)
     ids = dict((k, v['id']) for k, v in seeded.items())
     assert calls(requests_mock) == [LIST, release(ids['old']), release(ids['bare']), release(ids['ivr1']),
                                     release(ids['ivr2']), LIST]
-    assert fake.names() == {'+19195550100': 'Main', '+19842190000': 'ivr'}
+    assert catapult.names() == {'+19195550100': 'Main', '+19842190000': 'ivr'}
     assert result['released'] == ['+12122260000', '+12122260001', '+19842190001', '+19842190002']
     assert result['unmanaged'] == []
     assert result['plan'] == [
@@ -773,8 +512,8 @@ def test_prune_releases_exactly_the_unclaimed_numbers_and_the_newest_surplus(cli
         'prune: 4 released: +12122260000, +12122260001, +19842190001, +19842190002']
 
 
-def test_prune_in_check_mode_shows_exactly_what_would_go(client, fake, requests_mock):
-    seed_drift(fake)
+def test_prune_in_check_mode_shows_exactly_what_would_go(client, catapult, requests_mock):
+    seed_drift(catapult)
     result = run(client, check_mode=True, prune=True, **DRIFT_STATE)
     assert calls(requests_mock) == [LIST]
     assert result['changed'] is True
@@ -787,8 +526,8 @@ def test_prune_in_check_mode_shows_exactly_what_would_go(client, fake, requests_
 
 
 @pytest.mark.parametrize('check_mode', [False, True])
-def test_the_guard_refuses_before_any_write_and_says_how_to_raise_the_limit(client, fake, requests_mock, check_mode):
-    seed_drift(fake)
+def test_the_guard_refuses_before_any_write_and_says_how_to_raise_the_limit(client, catapult, requests_mock, check_mode):
+    seed_drift(catapult)
     exc = refused(client, check_mode=check_mode, prune=True, prune_limit=3,
                   numbers=DRIFT_STATE['numbers'] + [{'number': '+19195550101'}], pools=DRIFT_STATE['pools'])
     assert calls(requests_mock) == [LIST]
@@ -804,18 +543,18 @@ def test_the_guard_refuses_before_any_write_and_says_how_to_raise_the_limit(clie
     assert exc.result['summary'][0] == 'numbers: 0 allocated, 0 updated, 0 released, 0 unchanged, 0 failed'
     assert [line for line in exc.result['summary'] if line.startswith('prune')] == [
         'prune: refused: 4 releases exceed prune_limit (3); nothing was released']
-    assert len(fake.enabled()) == 6
+    assert len(catapult.numbers()) == 6
 
 
-def test_the_diff_of_a_refused_prune_releases_nothing(client, fake, requests_mock):
-    seed_drift(fake)
+def test_the_diff_of_a_refused_prune_releases_nothing(client, catapult, requests_mock):
+    seed_drift(catapult)
     exc = refused(client, check_mode=True, diff=True, prune=True, prune_limit=3, **DRIFT_STATE)
     assert [view for view in exc.result['diff']['after']['phone_numbers'] if view['state'] == 'absent'] == []
     assert calls(requests_mock) == [LIST]
 
 
-def test_the_guard_counts_only_prune_releases_and_allows_the_limit(client, fake, requests_mock):
-    seeded = seed_drift(fake)
+def test_the_guard_counts_only_prune_releases_and_allows_the_limit(client, catapult, requests_mock):
+    seeded = seed_drift(catapult)
     result = run(client, prune=True, prune_limit=4,
                  numbers=DRIFT_STATE['numbers'] + [{'number': '+19842190000', 'state': 'absent'}],
                  pools=[{'name': 'ivr', 'area_code': '984', 'quantity': 1}])
@@ -825,27 +564,27 @@ def test_the_guard_counts_only_prune_releases_and_allows_the_limit(client, fake,
     assert result['released'] == ['+19842190000', '+12122260000', '+12122260001', '+19842190001']
 
 
-def test_prune_limit_zero_allows_a_run_with_nothing_to_release(client, fake, requests_mock):
-    fake.add('+19195550100', name='Main')
+def test_prune_limit_zero_allows_a_run_with_nothing_to_release(client, catapult, requests_mock):
+    catapult.add('+19195550100', name='Main')
     result = run(client, prune=True, prune_limit=0, numbers=[{'number': '+19195550100', 'name': 'Main'}])
     assert calls(requests_mock) == [LIST]
     assert result['changed'] is False
     assert result['summary'] == ['numbers: 0 allocated, 0 updated, 0 released, 1 unchanged, 0 failed', 'drift: none']
 
 
-def test_protected_numbers_are_kept_by_name_and_by_number(client, fake, requests_mock):
-    seeded = seed_drift(fake)
+def test_protected_numbers_are_kept_by_name_and_by_number(client, catapult, requests_mock):
+    seeded = seed_drift(catapult)
     result = run(client, prune=True, prune_protect=['old', '+1 984 219 0001'], **DRIFT_STATE)
     # ivr1 (the newest) is protected: the surplus is the newest two of the others, ivr2 and ivr0
     assert calls(requests_mock) == [LIST, release(seeded['bare']['id']), release(seeded['ivr2']['id']),
                                     release(seeded['ivr0']['id']), LIST]
-    assert fake.names() == {'+12122260000': 'old', '+19195550100': 'Main', '+19842190001': 'ivr'}
+    assert catapult.names() == {'+12122260000': 'old', '+19195550100': 'Main', '+19842190001': 'ivr'}
     assert result['unmanaged'] == ['+12122260000']
     assert result['pools'][0]['numbers'] == ['+19842190001']
 
 
-def test_a_protected_surplus_is_kept_and_said_so(client, fake, requests_mock):
-    seed_drift(fake)
+def test_a_protected_surplus_is_kept_and_said_so(client, catapult, requests_mock):
+    seed_drift(catapult)
     result = run(client, prune=True, prune_protect=['ivr', 'old', '+12122260001'], **DRIFT_STATE)
     assert calls(requests_mock) == [LIST]
     assert result['changed'] is False
@@ -854,25 +593,25 @@ def test_a_protected_surplus_is_kept_and_said_so(client, fake, requests_mock):
     assert result['unmanaged'] == ['+12122260000', '+12122260001']
 
 
-def test_a_pool_shrinks_only_with_prune(client, fake, requests_mock):
+def test_a_pool_shrinks_only_with_prune(client, catapult, requests_mock):
     run(client, pools=[{'name': 'ivr', 'area_code': '984', 'quantity': 3, 'application_id': 'a-ivr'}])
     smaller = dict(pools=[{'name': 'ivr', 'area_code': '984', 'quantity': 1, 'application_id': 'a-ivr'}])
     requests_mock.reset_mock()
     kept = run(client, **smaller)
     assert calls(requests_mock) == [APPS, LIST]
-    assert kept['changed'] is False and len(fake.enabled()) == 3
+    assert kept['changed'] is False and len(catapult.numbers()) == 3
     assert kept['pools'][0]['surplus'] == 2
     requests_mock.reset_mock()
     shrunk = run(client, prune=True, **smaller)
-    newest = [n['id'] for n in fake.numbers[2:0:-1]]
+    newest = [n['id'] for n in catapult.released()[::-1]]
     assert calls(requests_mock) == [APPS, LIST] + [release(i) for i in newest] + [LIST]
     assert shrunk['pools'][0]['numbers'] == ['+19842190000']
     assert shrunk['pools'][0]['surplus'] == 0
-    assert [n['number'] for n in fake.enabled()] == ['+19842190000']
+    assert [n['number'] for n in catapult.numbers()] == ['+19842190000']
 
 
-def test_prune_with_a_changed_pool_label_does_not_relabel_the_surplus(client, fake, requests_mock):
-    seeded = seed_drift(fake)
+def test_prune_with_a_changed_pool_label_does_not_relabel_the_surplus(client, catapult, requests_mock):
+    seeded = seed_drift(catapult)
     result = run(client, prune=True, numbers=DRIFT_STATE['numbers'],
                  pools=[{'name': 'ivr', 'area_code': '984', 'quantity': 1, 'application_id': 'a-ivr'}])
     ids = dict((k, v['id']) for k, v in seeded.items())
@@ -881,12 +620,12 @@ def test_prune_with_a_changed_pool_label_does_not_relabel_the_surplus(client, fa
     assert [step for step in result['plan'] if step['action'] == 'update'] == [
         {'action': 'update', 'number': '+19842190000', 'pool': 'ivr', 'fields': ['applicationId']}]
     assert result['pools'][0]['surplus'] == 0
-    assert fake.names() == {'+19195550100': 'Main', '+19842190000': 'ivr'}
+    assert catapult.names() == {'+19195550100': 'Main', '+19842190000': 'ivr'}
 
 
 # -- 6. a rerun with nothing to change ------------------------------------------------------------------
 
-def test_a_rerun_with_nothing_to_change_makes_two_requests_and_no_write(client, fake, requests_mock):
+def test_a_rerun_with_nothing_to_change_makes_two_requests_and_no_write(client, catapult, requests_mock):
     desired = dict(numbers=[{'number': '+19195550100', 'name': 'Main', 'application_id': 'a-ivr'},
                             {'number': '+19195550101', 'state': 'absent'}],
                    pools=[{'name': 'ivr', 'area_code': '984', 'quantity': 2, 'application_id': 'a-sms'},
@@ -903,7 +642,7 @@ def test_a_rerun_with_nothing_to_change_makes_two_requests_and_no_write(client, 
         assert result['summary'][3] == 'drift: none'
 
 
-def test_a_rerun_without_applications_makes_one_request(client, fake, requests_mock):
+def test_a_rerun_without_applications_makes_one_request(client, catapult, requests_mock):
     desired = dict(numbers=[{'number': '+19195550100', 'name': 'Main'}], pools=[{'name': 'ivr', 'state': 'NC', 'quantity': 2}])
     run(client, **desired)
     requests_mock.reset_mock()
@@ -912,12 +651,12 @@ def test_a_rerun_without_applications_makes_one_request(client, fake, requests_m
     assert result['changed'] is False
 
 
-def test_a_rerun_of_a_large_account_reads_one_page_per_thousand_numbers(client, fake, requests_mock):
+def test_a_rerun_of_a_large_account_reads_one_page_per_thousand_numbers(client, catapult, requests_mock):
     entries = [{'number': '+1919600%04d' % i, 'name': 'n%d' % i, 'application_id': 'a-ivr'} for i in range(1100)]
     for entry in entries:
-        fake.add(entry['number'], name=entry['name'], applicationId='a-ivr')
+        catapult.add(entry['number'], name=entry['name'], application_id='a-ivr')
     for i in range(20):
-        fake.add('+1984219%04d' % i, name='ivr')
+        catapult.add('+1984219%04d' % i, name='ivr')
     result = run(client, numbers=entries, pools=[{'name': 'ivr', 'area_code': '984', 'quantity': 20}], concurrency=16)
     # ceil((N + P*S) / 1000) + 1 = ceil(1120 / 1000) + 1 = 3
     assert calls(requests_mock) == [APPS, LIST, page(1)]
@@ -927,10 +666,10 @@ def test_a_rerun_of_a_large_account_reads_one_page_per_thousand_numbers(client, 
 
 # -- 7. the controller goes away ---------------------------------------------------------------------------
 
-def test_nothing_is_sent_once_the_controller_is_gone(fake, requests_mock, no_sleep):
+def test_nothing_is_sent_once_the_controller_is_gone(catapult, requests_mock, no_sleep):
     client = CatapultClient(USER, TOKEN, SECRET, API, retries=2, sleep=no_sleep.append,
                             controller_gone=lambda: 'the Ansible controller that started this task is gone')
-    fake.add('+12122260000', name='old')
+    catapult.add('+12122260000', name='old')
     with pytest.raises(AccountError) as caught:
         AccountRun(client, state(numbers=[{'number': '+19195550100'}, {'number': '+19195550101'}],
                                  pools=[{'name': 'ivr', 'state': 'NC', 'quantity': 2}], prune=True, concurrency=4)).run()
@@ -954,10 +693,10 @@ def app_body(requests_mock, request):
 
 
 @pytest.mark.parametrize('check_mode', [False, True])
-def test_names_resolve_to_ids_with_one_listing_before_any_write(client, fake, requests_mock, check_mode):
-    ivr = fake.add_application('Support IVR')
-    sales = fake.add_application('Sales')
-    old = fake.add('+19195550101', name='Fax', applicationId=ivr['id'])
+def test_names_resolve_to_ids_with_one_listing_before_any_write(client, catapult, requests_mock, check_mode):
+    ivr = catapult.add_application('Support IVR')
+    sales = catapult.add_application('Sales')
+    old = catapult.add('+19195550101', name='Fax', application_id=ivr['id'])
     result = run(client, check_mode=check_mode,
                  numbers=[{'number': '+19195550100', 'name': 'Main'},
                           {'number': '+19195550101', 'name': 'Fax', 'application': 'Sales'}],
@@ -967,13 +706,13 @@ def test_names_resolve_to_ids_with_one_listing_before_any_write(client, fake, re
         assert calls(requests_mock) == [APPS, LIST, search(2, areaCode='984')]
         assert writes(requests_mock) == []
     else:
-        new = fake.by_number('+19842190000')
+        new = catapult.by_number('+19842190000')
         assert calls(requests_mock) == [APPS, LIST, ALLOCATE, update(old['id']), order(1, areaCode='984'),
                                         update(new['id']), listed('ivr'), LIST]
         assert app_body(requests_mock, ALLOCATE) == {'number': '+19195550100', 'name': 'Main', 'applicationId': ivr['id']}
         assert app_body(requests_mock, update(old['id'])) == {'applicationId': sales['id']}
         assert app_body(requests_mock, update(new['id'])) == {'name': 'ivr', 'applicationId': ivr['id']}
-        assert dict((n['number'], n['applicationId']) for n in fake.enabled()) == {
+        assert dict((n['number'], n['applicationId']) for n in catapult.numbers()) == {
             '+19195550100': ivr['id'], '+19195550101': sales['id'], '+19842190000': ivr['id']}
     assert [step for step in result['plan'] if step['action'] != 'order'] == [
         {'action': 'allocate', 'number': '+19195550100', 'application': 'Support IVR', 'application_id': ivr['id']},
@@ -983,22 +722,22 @@ def test_names_resolve_to_ids_with_one_listing_before_any_write(client, fake, re
     assert result['summary'][0].startswith('numbers: ')
 
 
-def test_an_items_own_application_wins_over_either_default(client, fake, requests_mock):
-    ivr = fake.add_application('Support IVR')
-    sales = fake.add_application('Sales')
+def test_an_items_own_application_wins_over_either_default(client, catapult, requests_mock):
+    ivr = catapult.add_application('Support IVR')
+    sales = catapult.add_application('Sales')
     run(client, numbers=[{'number': '+19195550100', 'application_id': 'a-sms'},
                          {'number': '+19195550101', 'application': 'Sales'},
                          {'number': '+19195550102'},
                          {'number': '+19195550103', 'application_id': ''}],
         pools=[{'name': 'ivr', 'area_code': '984', 'quantity': 1, 'application_id': 'a-ivr'}],
         default_application='Support IVR')
-    assert dict((n['number'], n.get('applicationId')) for n in fake.enabled()) == {
+    assert dict((n['number'], n.get('applicationId')) for n in catapult.numbers()) == {
         '+19195550100': 'a-sms', '+19195550101': sales['id'], '+19195550102': ivr['id'], '+19195550103': None,
         '+19842190000': 'a-ivr'}
     assert calls(requests_mock).count(APPS) == 1
     requests_mock.reset_mock()
     run(client, numbers=[{'number': '+19195550100', 'application': 'Support IVR'}], default_application_id='a-sms')
-    assert fake.by_number('+19195550100')['applicationId'] == ivr['id']
+    assert catapult.by_number('+19195550100')['applicationId'] == ivr['id']
 
 
 NAME_MISTAKES = [
@@ -1039,7 +778,7 @@ NAME_MISTAKES = [
 
 
 @pytest.mark.parametrize('label, options, text', NAME_MISTAKES, ids=[m[0] for m in NAME_MISTAKES])
-def test_application_mistakes_fail_before_any_request(client, fake, requests_mock, label, options, text):
+def test_application_mistakes_fail_before_any_request(client, catapult, requests_mock, label, options, text):
     for check_mode in (False, True):
         exc = refused(client, check_mode=check_mode, **options)
         assert text in str(exc)
@@ -1056,8 +795,8 @@ def test_the_application_options_take_the_api_names_too():
 
 
 @pytest.mark.parametrize('check_mode', [False, True])
-def test_an_unknown_name_fails_before_anything_is_bought(client, fake, requests_mock, check_mode):
-    fake.add_application('Support IVR')
+def test_an_unknown_name_fails_before_anything_is_bought(client, catapult, requests_mock, check_mode):
+    catapult.add_application('Support IVR')
     exc = refused(client, check_mode=check_mode, prune=True,
                   numbers=[{'number': '+19195550100', 'application': 'Support ivr'}],
                   pools=[{'name': 'ivr', 'state': 'NC', 'application': 'Nope'}, {'name': 'b', 'state': 'NC'}],
@@ -1070,12 +809,12 @@ def test_an_unknown_name_fails_before_anything_is_bought(client, fake, requests_
         'the name (names match exactly); nothing was written' % (USER, USER, USER, USER))
     assert calls(requests_mock) == [APPS]
     assert exc.result['changed'] is False
-    assert fake.enabled() == []
+    assert catapult.numbers() == []
 
 
-def test_a_name_on_several_applications_fails_listing_their_ids(client, fake, requests_mock):
-    first = fake.add_application('Sales')
-    second = fake.add_application('Sales')
+def test_a_name_on_several_applications_fails_listing_their_ids(client, catapult, requests_mock):
+    first = catapult.add_application('Sales')
+    second = catapult.add_application('Sales')
     exc = refused(client, numbers=[{'number': '+19195550100', 'application': 'Sales'}])
     assert str(exc) == ("numbers[0].application: application name 'Sales' matches 2 applications on account %s (%s, %s), "
                         'so it does not say which one is meant; use application_id to choose one, or rename or delete '
@@ -1086,9 +825,9 @@ def test_a_name_on_several_applications_fails_listing_their_ids(client, fake, re
     assert writes(requests_mock) == []
 
 
-def test_ids_names_and_listed_applications_share_one_listing(client, fake, requests_mock):
-    ivr = fake.add_application('Support IVR', incomingCallUrl=CALLS)
-    fake.add('+19195550100', applicationId='a-sms')
+def test_ids_names_and_listed_applications_share_one_listing(client, catapult, requests_mock):
+    ivr = catapult.add_application('Support IVR', incomingCallUrl=CALLS)
+    catapult.add('+19195550100', application_id='a-sms')
     result = run(client, applications=[{'name': 'Support IVR', 'incoming_call_url': CALLS}],
                  numbers=[{'number': '+19195550100', 'application_id': 'a-sms'},
                           {'number': '+19195550101', 'application': 'Support IVR'}],
@@ -1098,13 +837,13 @@ def test_ids_names_and_listed_applications_share_one_listing(client, fake, reque
     assert result['applications'] == [{'name': 'Support IVR', 'id': ivr['id'], 'action': 'none'}]
 
 
-def test_applications_are_created_first_then_the_numbers_point_at_them(client, fake, requests_mock):
+def test_applications_are_created_first_then_the_numbers_point_at_them(client, catapult, requests_mock):
     result = run(client, applications=[{'name': 'Support IVR', 'incoming_call_url': CALLS, 'auto_answer': False},
                                        {'name': 'Sales', 'incomingMessageUrl': SMS}],
                  numbers=[{'number': '+19195550100', 'name': 'Main', 'application': 'Sales'}],
                  pools=[{'name': 'ivr', 'area_code': '984', 'quantity': 1, 'application': 'Support IVR'}])
-    ivr, sales = fake.named('Support IVR')[0], fake.named('Sales')[0]
-    new = fake.by_number('+19842190000')
+    ivr, sales = catapult.applications_named('Support IVR')[0], catapult.applications_named('Sales')[0]
+    new = catapult.by_number('+19842190000')
     assert calls(requests_mock) == [APPS, LIST, CREATE_APP, get_app(ivr['id']), CREATE_APP, get_app(sales['id']),
                                     ALLOCATE, order(1, areaCode='984'), update(new['id']), listed('ivr'), LIST]
     assert requests_mock.request_history[2].json() == {'name': 'Support IVR', 'incomingCallUrl': CALLS, 'autoAnswer': False}
@@ -1123,9 +862,9 @@ def test_applications_are_created_first_then_the_numbers_point_at_them(client, f
     assert result['changed'] is True
 
 
-def test_an_application_is_updated_only_where_it_differs(client, fake, requests_mock):
-    ivr = fake.add_application('Support IVR', incomingCallUrl=CALLS, callbackHttpMethod='post')
-    same = fake.add_application('Sales', incomingMessageUrl=SMS)
+def test_an_application_is_updated_only_where_it_differs(client, catapult, requests_mock):
+    ivr = catapult.add_application('Support IVR', incomingCallUrl=CALLS, callbackHttpMethod='post')
+    same = catapult.add_application('Sales', incomingMessageUrl=SMS)
     result = run(client, applications=[{'name': 'Support IVR', 'incoming_call_url': CALLS, 'callback_http_method': 'get',
                                         'incoming_call_url_callback_timeout': 10000},
                                        {'name': 'Sales', 'incoming_message_url': SMS, 'auto_answer': True}])
@@ -1136,7 +875,7 @@ def test_an_application_is_updated_only_where_it_differs(client, fake, requests_
     assert result['plan'] == [{'action': 'update_application', 'application': 'Support IVR', 'id': ivr['id'],
                                'fields': ['callback_http_method']}]
     assert result['summary'][0] == 'applications: 0 created, 1 updated, 0 deleted, 1 unchanged'
-    assert fake.apps[ivr['id']]['callbackHttpMethod'] == 'get'
+    assert catapult.apps()[ivr['id']]['callbackHttpMethod'] == 'get'
 
 
 APP_STATE = dict(applications=[{'name': 'Support IVR', 'incoming_call_url': CALLS}, {'name': 'Sales', 'incoming_message_url': SMS}],
@@ -1145,10 +884,10 @@ APP_STATE = dict(applications=[{'name': 'Support IVR', 'incoming_call_url': CALL
                  pools=[{'name': 'sales', 'area_code': '984', 'quantity': 2, 'application': 'Sales'}])
 
 
-def test_check_mode_predicts_the_id_of_an_application_it_would_create(client, fake, requests_mock):
-    ivr = fake.add_application('Support IVR', incomingCallUrl=CALLS)
-    moved = fake.add('+19195550101', name='Sales line', applicationId=ivr['id'])
-    member = fake.add('+19842190005', name='sales', applicationId=ivr['id'])
+def test_check_mode_predicts_the_id_of_an_application_it_would_create(client, catapult, requests_mock):
+    ivr = catapult.add_application('Support IVR', incomingCallUrl=CALLS)
+    moved = catapult.add('+19195550101', name='Sales line', application_id=ivr['id'])
+    member = catapult.add('+19842190005', name='sales', application_id=ivr['id'])
     result = run(client, check_mode=True, diff=True, **APP_STATE)
     assert calls(requests_mock) == [APPS, LIST, search(2, areaCode='984')]
     coming = predicted_id('Sales')
@@ -1171,15 +910,15 @@ def test_check_mode_predicts_the_id_of_an_application_it_would_create(client, fa
     assert result['diff']['after']['applications'][1]['incoming_message_url'] == SMS
     assert result['summary'][0] == 'applications: 1 created, 0 updated, 0 deleted, 1 unchanged'
     assert result['summary'][-1] == 'check mode: nothing was written'
-    assert len(fake.apps) == 3 and fake.named('Sales') == []
+    assert len(catapult.apps()) == 3 and catapult.applications_named('Sales') == []
     # the real run does what check mode said, with the ID the application gets
     requests_mock.reset_mock()
     real = run(client, **APP_STATE)
-    sales = fake.named('Sales')[0]
+    sales = catapult.applications_named('Sales')[0]
     assert [(s['action'], s.get('application_id')) for s in real['plan']] == [
         ('create_application', None), ('allocate', ivr['id']), ('update', sales['id']), ('order', sales['id']),
         ('update', sales['id'])]
-    assert [n.get('applicationId') for n in fake.enabled()] == [sales['id'], sales['id'], ivr['id'], sales['id']]
+    assert [n.get('applicationId') for n in catapult.numbers()] == [sales['id'], sales['id'], ivr['id'], sales['id']]
     # an identical rerun, real and in check mode: two requests, no write
     for check_mode in (False, True):
         requests_mock.reset_mock()
@@ -1190,43 +929,64 @@ def test_check_mode_predicts_the_id_of_an_application_it_would_create(client, fa
                                          {'name': 'Sales', 'id': sales['id'], 'action': 'none'}]
 
 
-def test_a_failed_application_write_stops_the_run_before_any_number(client, fake, requests_mock):
-    requests_mock.post(API + '/users/%s/applications' % USER, status_code=400,
-                       json=error_body('invalid-application', 'The incoming call URL is not reachable', 'bad-request'))
+def test_a_failed_application_write_stops_the_run_before_any_number(client, catapult, requests_mock):
+    catapult.fault('status', '/applications$', 'POST', status=400, code='invalid-application',
+                   message='The incoming call URL is not reachable')
     exc = refused(client, **APP_STATE)
     assert calls(requests_mock) == [APPS, LIST, CREATE_APP]
     assert str(exc).startswith('applications[0] (Support IVR): Catapult API error: POST /users/%s/applications returned '
                                'HTTP 400' % USER)
     assert str(exc).endswith('nothing else was written (no number or pool was touched)')
     assert exc.result['applications'][0]['failed'] is True
-    assert fake.enabled() == []
+    assert catapult.numbers() == []
+
+
+def slow_create(catapult):
+    """The create times out; the server applies it only by the listing after the next one (still working on it)."""
+    held = []
+
+    def matcher(request):
+        create = request.method == 'POST' and request.path.endswith('/applications')
+        if create and not held:
+            held.append(request)
+            raise requests.exceptions.ReadTimeout('read timed out')
+        if request.method == 'GET' and request.path.endswith('/applications') and held:
+            held.append(request)
+            if len(held) == 3:
+                catapult.answer(held[0])
+        return None
+
+    return matcher
 
 
 @pytest.mark.parametrize('fault', ['status_after', 'timeout'])
-def test_a_lost_create_answer_is_read_back_by_name_never_created_twice(client, fake, requests_mock, fault):
-    fake.create_faults = [fault]
+def test_a_lost_create_answer_is_read_back_by_name_never_created_twice(client, catapult, requests_mock, fault):
+    if fault == 'status_after':
+        catapult.fault('status_after', '/applications$', 'POST', status=502)
+    else:
+        intercept(requests_mock, slow_create(catapult))
     result = run(client, applications=[{'name': 'Sales', 'incoming_message_url': SMS}],
                  numbers=[{'number': '+19195550100', 'application': 'Sales'}])
-    sales = fake.named('Sales')
+    sales = catapult.applications_named('Sales')
     assert len(sales) == 1
     # after a timeout the listing is read again until the application shows (the server was still working on it)
     lists = [APPS] if fault == 'status_after' else [APPS, APPS]
     assert calls(requests_mock) == [APPS, LIST, CREATE_APP] + lists + [ALLOCATE, LIST]
     assert calls(requests_mock).count(CREATE_APP) == 1
-    assert fake.by_number('+19195550100')['applicationId'] == sales[0]['id']
+    assert catapult.by_number('+19195550100')['applicationId'] == sales[0]['id']
     assert result['applications'] == [{'name': 'Sales', 'id': sales[0]['id'], 'action': 'create'}]
 
 
 # -- 9. prune deletes the applications the state does not list, when no number points at them ---------------
 
-def seed_applications(fake):
+def seed_applications(catapult):
     """Support IVR (listed), Old (unlisted, unused), Legacy (unlisted, a number nothing claims points at it),
     Kept (unlisted, an entry moves its number away), Busy (unlisted, a number an entry keeps points at it)."""
-    fake.applications = []
-    apps = dict((name, fake.add_application(name)) for name in ('Support IVR', 'Old', 'Legacy', 'Kept', 'Busy'))
-    fake.add('+12122260000', name='stray', applicationId=apps['Legacy']['id'])
-    fake.add('+19195550100', name='Main', applicationId=apps['Kept']['id'])
-    fake.add('+19195550101', name='Busy line', applicationId=apps['Busy']['id'])
+    catapult.set_applications([])
+    apps = dict((name, catapult.add_application(name)) for name in ('Support IVR', 'Old', 'Legacy', 'Kept', 'Busy'))
+    catapult.add('+12122260000', name='stray', application_id=apps['Legacy']['id'])
+    catapult.add('+19195550100', name='Main', application_id=apps['Kept']['id'])
+    catapult.add('+19195550101', name='Busy line', application_id=apps['Busy']['id'])
     return apps
 
 
@@ -1235,16 +995,16 @@ PRUNE_APPS = dict(applications=[{'name': 'Support IVR', 'incoming_call_url': 'ht
                            {'number': '+19195550101', 'name': 'Busy line'}])
 
 
-def test_prune_deletes_unlisted_applications_no_number_points_at_after_the_plan(client, fake, requests_mock):
-    apps = seed_applications(fake)
+def test_prune_deletes_unlisted_applications_no_number_points_at_after_the_plan(client, catapult, requests_mock):
+    apps = seed_applications(catapult)
     ids = dict((name, app['id']) for name, app in apps.items())
-    stray, main = fake.by_number('+12122260000'), fake.by_number('+19195550100')
+    stray, main = catapult.by_number('+12122260000'), catapult.by_number('+19195550100')
     result = run(client, prune=True, **PRUNE_APPS)
     # the numbers first (the entry moves Main off Kept, prune releases the stray off Legacy), the account read again,
     # then the applications that nothing points at any more; Busy stays (a number the state keeps points at it)
     assert calls(requests_mock) == [APPS, LIST, update(main['id']), release(stray['id']), LIST, delete_app(ids['Old']),
                                     delete_app(ids['Legacy']), delete_app(ids['Kept'])]
-    assert sorted(app['name'] for app in fake.apps.values()) == ['Busy', 'Support IVR']
+    assert sorted(app['name'] for app in catapult.apps().values()) == ['Busy', 'Support IVR']
     assert result['applications'] == [{'name': 'Support IVR', 'id': ids['Support IVR'], 'action': 'none'},
                                       {'name': 'Old', 'id': ids['Old'], 'action': 'prune'},
                                       {'name': 'Legacy', 'id': ids['Legacy'], 'action': 'prune'},
@@ -1267,20 +1027,20 @@ def test_prune_deletes_unlisted_applications_no_number_points_at_after_the_plan(
     assert again['changed'] is False
 
 
-def test_prune_of_applications_in_check_mode_shows_exactly_what_would_go(client, fake, requests_mock):
-    apps = seed_applications(fake)
+def test_prune_of_applications_in_check_mode_shows_exactly_what_would_go(client, catapult, requests_mock):
+    apps = seed_applications(catapult)
     result = run(client, check_mode=True, diff=True, prune=True, **PRUNE_APPS)
     assert calls(requests_mock) == [APPS, LIST]
     assert [a['name'] for a in result['applications'] if a['action'] == 'prune'] == ['Old', 'Legacy', 'Kept']
     assert [a['name'] for a in result['diff']['after']['applications'] if a['state'] == 'absent'] == ['Old', 'Legacy', 'Kept']
     assert result['summary'][3] == 'prune: 3 applications would be deleted: Old (%s), Legacy (%s), Kept (%s)' % (
         apps['Old']['id'], apps['Legacy']['id'], apps['Kept']['id'])
-    assert len(fake.apps) == 5
+    assert len(catapult.apps()) == 5
 
 
 @pytest.mark.parametrize('check_mode', [False, True])
-def test_the_guard_counts_application_deletions_and_lists_them(client, fake, requests_mock, check_mode):
-    apps = seed_applications(fake)
+def test_the_guard_counts_application_deletions_and_lists_them(client, catapult, requests_mock, check_mode):
+    apps = seed_applications(catapult)
     exc = refused(client, check_mode=check_mode, prune=True, prune_limit=3, **PRUNE_APPS)
     assert calls(requests_mock) == [APPS, LIST]
     assert str(exc) == (
@@ -1292,21 +1052,21 @@ def test_the_guard_counts_application_deletions_and_lists_them(client, fake, req
     assert 'prune: refused: 1 releases and 3 application deletions exceed prune_limit (3); nothing was released or ' \
         'deleted' in exc.result['summary']
     assert exc.result['changed'] is False
-    assert len(fake.apps) == 5 and len(fake.enabled()) == 3
+    assert len(catapult.apps()) == 5 and len(catapult.numbers()) == 3
 
 
-def test_prune_protect_keeps_applications_by_name(client, fake, requests_mock):
-    apps = seed_applications(fake)
+def test_prune_protect_keeps_applications_by_name(client, catapult, requests_mock):
+    apps = seed_applications(catapult)
     result = run(client, prune=True, prune_protect=['Old', 'stray'], **PRUNE_APPS)
-    main = fake.by_number('+19195550100')
+    main = catapult.by_number('+19195550100')
     assert calls(requests_mock) == [APPS, LIST, update(main['id']), LIST, delete_app(apps['Kept']['id'])]
-    assert sorted(a['name'] for a in fake.apps.values()) == ['Busy', 'Legacy', 'Old', 'Support IVR']
+    assert sorted(a['name'] for a in catapult.apps().values()) == ['Busy', 'Legacy', 'Old', 'Support IVR']
     assert [a['name'] for a in result['unmanaged_applications']] == ['Old', 'Legacy', 'Busy']
 
 
 @pytest.mark.parametrize('applications', [None, []])
-def test_a_state_without_applications_never_deletes_applications(client, fake, requests_mock, applications):
-    seed_applications(fake)
+def test_a_state_without_applications_never_deletes_applications(client, catapult, requests_mock, applications):
+    seed_applications(catapult)
     options = {'applications': applications,
                'numbers': [{'number': '+19195550100', 'name': 'Main', 'application_id': 'a-001'},
                            {'number': '+19195550101', 'name': 'Busy line'}]}
@@ -1315,13 +1075,13 @@ def test_a_state_without_applications_never_deletes_applications(client, fake, r
         assert [s['action'] for s in result['plan'] if 'application' in s['action']] == []
         assert result['applications'] == [] and result['unmanaged_applications'] == []
     assert [c for c in calls(requests_mock) if '/applications/' in c[1]] == []
-    assert len(fake.apps) == 5
+    assert len(catapult.apps()) == 5
 
 
-def test_an_absent_application_is_deleted_after_the_numbers_left_it(client, fake, requests_mock):
-    old = fake.add_application('Old IVR')
-    ivr = fake.add_application('Support IVR', incomingCallUrl=CALLS)
-    main = fake.add('+19195550100', name='Main', applicationId=old['id'])
+def test_an_absent_application_is_deleted_after_the_numbers_left_it(client, catapult, requests_mock):
+    old = catapult.add_application('Old IVR')
+    ivr = catapult.add_application('Support IVR', incomingCallUrl=CALLS)
+    main = catapult.add('+19195550100', name='Main', application_id=old['id'])
     desired = dict(applications=[{'name': 'Old IVR', 'state': 'absent'}, {'name': 'Support IVR', 'incoming_call_url': CALLS}],
                    numbers=[{'number': '+19195550100', 'name': 'Main', 'application': 'Support IVR'}])
     result = run(client, **desired)
@@ -1336,10 +1096,10 @@ def test_an_absent_application_is_deleted_after_the_numbers_left_it(client, fake
 
 
 @pytest.mark.parametrize('check_mode', [False, True])
-def test_an_absent_application_still_in_use_is_refused_before_any_write(client, fake, requests_mock, check_mode):
-    old = fake.add_application('Old IVR')
-    fake.add('+19195550100', name='Main', applicationId=old['id'])
-    fake.add('+19195550101', name='Fax', applicationId=old['id'])
+def test_an_absent_application_still_in_use_is_refused_before_any_write(client, catapult, requests_mock, check_mode):
+    old = catapult.add_application('Old IVR')
+    catapult.add('+19195550100', name='Main', application_id=old['id'])
+    catapult.add('+19195550101', name='Fax', application_id=old['id'])
     exc = refused(client, check_mode=check_mode, applications=[{'name': 'Old IVR', 'state': 'absent'}],
                   numbers=[{'number': '+19195550101', 'state': 'absent'}, {'number': '+19195550102', 'name': 'New'}])
     assert str(exc) == ("applications[0] (Old IVR) is state absent, but after this plan 1 number still point at application "
@@ -1348,32 +1108,31 @@ def test_an_absent_application_still_in_use_is_refused_before_any_write(client, 
     assert calls(requests_mock) == [APPS, LIST]
 
 
-def test_an_application_a_number_points_at_after_a_failed_move_is_not_deleted(client, fake, requests_mock):
-    apps = seed_applications(fake)
-    main = fake.by_number('+19195550100')
-    requests_mock.post(NUMBERS + '/' + main['id'], status_code=400,
-                       json=error_body('invalid-number', 'no', 'bad-request'))
+def test_an_application_a_number_points_at_after_a_failed_move_is_not_deleted(client, catapult, requests_mock):
+    apps = seed_applications(catapult)
+    main = catapult.by_number('+19195550100')
+    catapult.fault('status', '/phoneNumbers/' + main['id'], 'POST', status=400, code='invalid-number', message='no')
     exc = refused(client, prune=True, **PRUNE_APPS)
-    stray = fake.numbers[0]
+    stray = catapult.released()[0]
     # Kept was to be deleted once Main left it; Main did not move, so Kept stays and the run says why
     assert calls(requests_mock) == [APPS, LIST, update(main['id']), release(stray['id']), LIST,
                                     delete_app(apps['Old']['id']), delete_app(apps['Legacy']['id'])]
     assert 'application %s (Kept) was not deleted: 1 number still point at it after the run (+19195550100)' % (
         apps['Kept']['id']) in str(exc)
-    assert 'Kept' in [a['name'] for a in fake.apps.values()]
+    assert 'Kept' in [a['name'] for a in catapult.apps().values()]
 
 
-def test_a_rerun_with_applications_stays_within_the_request_ceiling(client, fake, requests_mock):
+def test_a_rerun_with_applications_stays_within_the_request_ceiling(client, catapult, requests_mock):
     entries = [{'number': '+1919600%04d' % i, 'name': 'n%d' % i, 'application': 'Support IVR'} for i in range(1100)]
     desired = dict(applications=[{'name': 'Support IVR', 'incoming_call_url': CALLS}], numbers=entries,
                    pools=[{'name': 'ivr', 'area_code': '984', 'quantity': 20, 'application': 'Support IVR'}],
                    concurrency=16, prune=True)
-    fake.applications = []
-    ivr = fake.add_application('Support IVR', incomingCallUrl=CALLS)
+    catapult.set_applications([])
+    ivr = catapult.add_application('Support IVR', incomingCallUrl=CALLS)
     for entry in entries:
-        fake.add(entry['number'], name=entry['name'], applicationId=ivr['id'])
+        catapult.add(entry['number'], name=entry['name'], application_id=ivr['id'])
     for i in range(20):
-        fake.add('+1984219%04d' % i, name='ivr', applicationId=ivr['id'])
+        catapult.add('+1984219%04d' % i, name='ivr', application_id=ivr['id'])
     for check_mode in (False, True):
         requests_mock.reset_mock()
         result = run(client, check_mode=check_mode, **desired)

@@ -6,7 +6,7 @@
 """catapult_phone_numbers, the module glue: arguments (suboptions, aliases, defaults), validation
 before any request, check mode, diff, warnings, and failures that keep the structured result.
 The engine itself is tested in tests/unit/plugins/module_utils/test_account.py; the same
-scripted Catapult (FakeCatapult) answers here, and every test asserts the exact requests."""
+emulated Catapult (the catapult fixture) answers here, and every test asserts the exact requests."""
 
 from __future__ import annotations
 
@@ -14,14 +14,12 @@ import pytest
 
 from ansible.module_utils import basic
 
-from ansible_collections.bandwidth.catapult.plugins.module_utils import _pool as pool_module
 from ansible_collections.bandwidth.catapult.plugins.modules import catapult_phone_numbers as module
 from ansible_collections.bandwidth.catapult.tests.unit.plugins.module_utils.test_account import (
     ALLOCATE,
     APPS,
     CREATE_APP,
     LIST,
-    FakeCatapult,
     delete_app,
     get_app,
     listed,
@@ -32,18 +30,9 @@ from ansible_collections.bandwidth.catapult.tests.unit.plugins.module_utils.test
 )
 from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import NUMBERS, SECRET, TOKEN, USER, calls
 
+APPLICATIONS = ('a-ivr', 'a-sms')
 RESULT_KEYS = {'changed', 'check_mode', 'allocated', 'updated', 'released', 'unchanged', 'failed_numbers', 'pools',
                'unmanaged', 'plan', 'phone_numbers', 'summary', 'applications', 'unmanaged_applications'}
-
-
-@pytest.fixture
-def fake(requests_mock):
-    return FakeCatapult(requests_mock)
-
-
-@pytest.fixture(autouse=True)
-def no_pool_sleep(monkeypatch):
-    monkeypatch.setattr(pool_module.time, 'sleep', lambda seconds: None)
 
 
 @pytest.fixture
@@ -62,7 +51,7 @@ STATE = dict(numbers=[{'number': '+1 919 555 0100', 'name': 'Main'}],
              pools=[{'name': 'ivr', 'areaCode': '984', 'quantity': 2, 'application_id': 'a-ivr'}])
 
 
-def test_check_mode_then_real_then_an_identical_rerun(run_module, fake, requests_mock):
+def test_check_mode_then_real_then_an_identical_rerun(run_module, catapult, requests_mock):
     preview, failed = run_module(module, args(**STATE), check_mode=True)
     assert not failed, preview
     assert set(preview) >= RESULT_KEYS
@@ -73,7 +62,7 @@ def test_check_mode_then_real_then_an_identical_rerun(run_module, fake, requests
 
     result, failed = run_module(module, args(**STATE))
     assert not failed, result
-    ids = [n['id'] for n in fake.enabled()]
+    ids = [n['id'] for n in catapult.numbers()]
     assert calls(requests_mock) == [APPS, LIST, ALLOCATE, order(2, areaCode='984'), update(ids[1]), update(ids[2]),
                                     listed('ivr'), LIST]
     assert result['pools'][0]['ordered'] == preview['pools'][0]['ordered']
@@ -89,7 +78,7 @@ def test_check_mode_then_real_then_an_identical_rerun(run_module, fake, requests
         requests_mock.reset_mock()
 
 
-def test_diff_covers_the_plan(run_module, fake, requests_mock):
+def test_diff_covers_the_plan(run_module, catapult, requests_mock):
     result, failed = run_module(module, args(**STATE), check_mode=True, diff=True)
     assert not failed, result
     after = dict((view['number'], view) for view in result['diff']['after']['phone_numbers'])
@@ -112,7 +101,7 @@ def test_diff_covers_the_plan(run_module, fake, requests_mock):
     (dict(prune_protect=[19195550100]), 'prune_protect[0] is 19195550100, an E.164 number without its +'),
     (dict(concurrency=65), 'concurrency must be between 1 and 64'),
 ])
-def test_mistakes_fail_before_any_request_with_the_result_keys(run_module, fake, requests_mock, options, text):
+def test_mistakes_fail_before_any_request_with_the_result_keys(run_module, catapult, requests_mock, options, text):
     result, failed = run_module(module, args(**options))
     assert failed
     assert text in result['msg']
@@ -128,14 +117,14 @@ def test_mistakes_fail_before_any_request_with_the_result_keys(run_module, fake,
     (dict(numbers=[{'number': '+19195550100', 'state': 'gone'}]), 'value of state must be one of: present, absent'),
     (dict(numbers=[{'number': '+19195550100', 'label': 'x'}]), 'Unsupported parameters'),
 ])
-def test_the_argument_spec_refuses_before_any_request(run_module, fake, requests_mock, options, text):
+def test_the_argument_spec_refuses_before_any_request(run_module, catapult, requests_mock, options, text):
     result, failed = run_module(module, args(**options))
     assert failed
     assert text in result['msg']
     assert requests_mock.request_history == []
 
 
-def test_an_unknown_application_fails_with_one_listing_and_no_write(run_module, fake, requests_mock):
+def test_an_unknown_application_fails_with_one_listing_and_no_write(run_module, catapult, requests_mock):
     result, failed = run_module(module, args(numbers=[{'number': '+19195550100', 'application_id': 'a-nope'}],
                                              pools=[{'name': 'a', 'state': 'NC', 'quantity': 1}]))
     assert failed
@@ -144,9 +133,9 @@ def test_an_unknown_application_fails_with_one_listing_and_no_write(run_module, 
     assert result['changed'] is False
 
 
-def test_the_prune_guard_fails_before_any_write_and_keeps_the_result(run_module, fake, requests_mock):
+def test_the_prune_guard_fails_before_any_write_and_keeps_the_result(run_module, catapult, requests_mock):
     for number in ('+12122260000', '+12122260001', '+12122260002'):
-        fake.add(number, name='old')
+        catapult.add(number, name='old')
     result, failed = run_module(module, args(numbers=[{'number': '+19195550100'}], prune=True, prune_limit=2))
     assert failed
     assert 'prune would release 3 numbers, more than prune_limit (2)' in result['msg']
@@ -157,10 +146,10 @@ def test_the_prune_guard_fails_before_any_write_and_keeps_the_result(run_module,
     assert 'prune: refused: 3 releases exceed prune_limit (2); nothing was released' in result['summary']
 
 
-def test_prune_with_protection_releases_the_rest(run_module, fake, requests_mock):
-    keep = fake.add('+12122260000', name='Emergency')
-    kept = fake.add('+12122260001')
-    gone = fake.add('+12122260002', name='old')
+def test_prune_with_protection_releases_the_rest(run_module, catapult, requests_mock):
+    keep = catapult.add('+12122260000', name='Emergency')
+    kept = catapult.add('+12122260001')
+    gone = catapult.add('+12122260002', name='old')
     result, failed = run_module(module, args(prune=True, prune_protect=['Emergency', '+1 212 226 0001']))
     assert not failed, result
     assert calls(requests_mock) == [LIST, release(gone['id']), LIST]
@@ -168,7 +157,7 @@ def test_prune_with_protection_releases_the_rest(run_module, fake, requests_mock
     assert result['unmanaged'] == [keep['number'], kept['number']]
 
 
-def test_a_failed_write_keeps_the_failed_numbers_in_the_result(run_module, fake, requests_mock):
+def test_a_failed_write_keeps_the_failed_numbers_in_the_result(run_module, catapult, requests_mock):
     result, failed = run_module(module, args(numbers=[{'number': '+19195559999'}, {'number': '+19195550100'}]))
     assert failed is True and result['failed'] is True
     assert result['failed_numbers'] == ['+19195559999']
@@ -177,7 +166,7 @@ def test_a_failed_write_keeps_the_failed_numbers_in_the_result(run_module, fake,
     assert calls(requests_mock) == [LIST, ALLOCATE, ALLOCATE, LIST]
 
 
-def test_an_api_error_fails_with_the_error_and_the_result_keys(run_module, fake, requests_mock):
+def test_an_api_error_fails_with_the_error_and_the_result_keys(run_module, catapult, requests_mock):
     requests_mock.get(NUMBERS, status_code=401,
                       json={'category': 'authentication', 'code': 'unauthorized', 'message': 'Bad credentials'})
     result, failed = run_module(module, args(numbers=[{'number': '+19195550100'}]))
@@ -188,9 +177,9 @@ def test_an_api_error_fails_with_the_error_and_the_result_keys(run_module, fake,
     assert TOKEN not in str(result) and SECRET not in str(result)
 
 
-def test_a_pool_surplus_without_prune_is_a_warning(run_module, fake, requests_mock, warnings):
+def test_a_pool_surplus_without_prune_is_a_warning(run_module, catapult, requests_mock, warnings):
     for number in ('+19842190000', '+19842190001'):
-        fake.add(number, name='ivr')
+        catapult.add(number, name='ivr')
     result, failed = run_module(module, args(pools=[{'name': 'ivr', 'area_code': '984', 'quantity': 1}]))
     assert not failed, result
     assert calls(requests_mock) == [LIST]
@@ -198,9 +187,9 @@ def test_a_pool_surplus_without_prune_is_a_warning(run_module, fake, requests_mo
     assert warnings == ['The pool ivr holds 2 numbers, 1 more than quantity 1; nothing was released.']
 
 
-def test_the_pool_surplus_released_by_prune_is_no_warning(run_module, fake, requests_mock, warnings):
-    first = fake.add('+19842190000', name='ivr')
-    second = fake.add('+19842190001', name='ivr')
+def test_the_pool_surplus_released_by_prune_is_no_warning(run_module, catapult, requests_mock, warnings):
+    first = catapult.add('+19842190000', name='ivr')
+    second = catapult.add('+19842190001', name='ivr')
     result, failed = run_module(module, args(pools=[{'name': 'ivr', 'area_code': '984', 'quantity': 1}], prune=True))
     assert not failed, result
     assert calls(requests_mock) == [LIST, release(second['id']), LIST]
@@ -208,12 +197,12 @@ def test_the_pool_surplus_released_by_prune_is_no_warning(run_module, fake, requ
     assert result['pools'][0]['numbers'] == [first['number']]
 
 
-def test_defaults_reach_entries_and_pools(run_module, fake, requests_mock):
+def test_defaults_reach_entries_and_pools(run_module, catapult, requests_mock):
     result, failed = run_module(module, args(numbers=[{'number': '+19195550100'}],
                                              pools=[{'name': 'hot', 'type': 'toll_free'}],
                                              default_application_id='a-sms', default_fallback_number='+1 919 555 0000'))
     assert not failed, result
-    new = fake.by_number('+18008260000')
+    new = catapult.by_number('+18008260000')
     assert calls(requests_mock) == [APPS, LIST, ALLOCATE, order(1, kind='tollFree'), update(new['id']), listed('hot'), LIST]
     assert requests_mock.request_history[2].json() == {'number': '+19195550100', 'applicationId': 'a-sms',
                                                        'fallbackNumber': '+19195550000'}
@@ -230,7 +219,7 @@ APP_STATE = dict(applications=[{'name': 'Support IVR', 'incomingCallUrl': 'https
                  default_application='Support IVR')
 
 
-def test_applications_check_mode_then_real_then_an_identical_rerun(run_module, fake, requests_mock):
+def test_applications_check_mode_then_real_then_an_identical_rerun(run_module, catapult, requests_mock):
     preview, failed = run_module(module, args(**APP_STATE), check_mode=True, diff=True)
     assert not failed, preview
     assert calls(requests_mock) == [APPS, LIST, search(2, kind='tollFree')]
@@ -243,13 +232,13 @@ def test_applications_check_mode_then_real_then_an_identical_rerun(run_module, f
 
     result, failed = run_module(module, args(**APP_STATE))
     assert not failed, result
-    app = fake.named('Support IVR')[0]
-    new = fake.by_number('+18008260000')
+    app = catapult.applications_named('Support IVR')[0]
+    new = catapult.by_number('+18008260000')
     assert calls(requests_mock) == [APPS, LIST, CREATE_APP, get_app(app['id']), ALLOCATE, order(1, kind='tollFree'),
                                     update(new['id']), listed('hot'), LIST]
     assert requests_mock.request_history[2].json() == {'name': 'Support IVR', 'incomingCallUrl': 'https://ivr.example.com/calls',
                                                        'callbackHttpMethod': 'get', 'incomingCallUrlCallbackTimeout': 3000}
-    assert [n['applicationId'] for n in fake.enabled()] == [app['id'], app['id']]
+    assert [n['applicationId'] for n in catapult.numbers()] == [app['id'], app['id']]
     assert result['applications'] == [{'name': 'Support IVR', 'id': app['id'], 'action': 'create'}]
     assert result['summary'][0] == 'applications: 1 created, 0 updated, 0 deleted, 0 unchanged'
     requests_mock.reset_mock()
@@ -274,7 +263,7 @@ def test_applications_check_mode_then_real_then_an_identical_rerun(run_module, f
     (dict(applications=[{'name': 'IVR', 'incomingCallUrl': 'https://a.example.com', 'incomingCallUrlCallbackTimeout': 0}]),
      'applications[0].incoming_call_url_callback_timeout must be a whole number of milliseconds from 1 to 10000'),
 ])
-def test_application_mistakes_fail_before_any_request(run_module, fake, requests_mock, options, text):
+def test_application_mistakes_fail_before_any_request(run_module, catapult, requests_mock, options, text):
     result, failed = run_module(module, args(**options))
     assert failed
     assert text in result['msg']
@@ -290,14 +279,14 @@ def test_application_mistakes_fail_before_any_request(run_module, fake, requests
     (dict(applications=[{'name': 'IVR', 'incoming_call_url': 'https://a.example.com', 'callback_http_method': 'put'}]),
      'value of callback_http_method must be one of: get, post'),
 ])
-def test_the_application_argument_spec_refuses_before_any_request(run_module, fake, requests_mock, options, text):
+def test_the_application_argument_spec_refuses_before_any_request(run_module, catapult, requests_mock, options, text):
     result, failed = run_module(module, args(**options))
     assert failed
     assert text in result['msg']
     assert requests_mock.request_history == []
 
 
-def test_an_unknown_application_name_fails_with_one_listing_and_no_write(run_module, fake, requests_mock):
+def test_an_unknown_application_name_fails_with_one_listing_and_no_write(run_module, catapult, requests_mock):
     result, failed = run_module(module, args(numbers=[{'number': '+19195550100', 'application': 'Nope'}],
                                              pools=[{'name': 'a', 'state': 'NC', 'quantity': 1}]))
     assert failed
@@ -307,10 +296,10 @@ def test_an_unknown_application_name_fails_with_one_listing_and_no_write(run_mod
     assert result['changed'] is False
 
 
-def test_prune_deletes_an_unlisted_application_only_with_applications_listed(run_module, fake, requests_mock):
-    fake.applications = []
-    ivr = fake.add_application('Support IVR', incomingCallUrl='https://ivr.example.com/calls')
-    old = fake.add_application('Old')
+def test_prune_deletes_an_unlisted_application_only_with_applications_listed(run_module, catapult, requests_mock):
+    catapult.set_applications([])
+    ivr = catapult.add_application('Support IVR', incomingCallUrl='https://ivr.example.com/calls')
+    old = catapult.add_application('Old')
     result, failed = run_module(module, args(prune=True))
     assert not failed, result
     assert calls(requests_mock) == [LIST]
@@ -321,7 +310,7 @@ def test_prune_deletes_an_unlisted_application_only_with_applications_listed(run
     assert calls(requests_mock) == [APPS, LIST, delete_app(old['id'])]
     assert result['applications'] == [{'name': 'Support IVR', 'id': ivr['id'], 'action': 'none'},
                                       {'name': 'Old', 'id': old['id'], 'action': 'prune'}]
-    assert list(fake.apps) == [ivr['id']]
+    assert list(catapult.apps()) == [ivr['id']]
 
 
 def test_a_release_whose_answer_was_lost_reports_changed(run_module, catapult, requests_mock):
