@@ -7,8 +7,10 @@ file::
         --user-id u-demo --api-token T --api-secret S
 
 It prints its base URL (ending in ``/v1``) as the first line of standard output and
-serves until SIGTERM or Ctrl-C.  Tests may also embed it: ``start_in_thread(argv)``
-returns a running ``EmulatorServer`` (``.base_url``, ``.stop()``).
+serves until SIGTERM or Ctrl-C.  ``--detach`` starts it in the background and returns once
+it serves (``--stop --pid-file F`` ends it); from Python, ``launch(args)`` does the same and
+returns a handle (``.url``, ``.control``, ``.pid``, ``.stop()``).  Tests may also embed it:
+``start_in_thread(argv)`` returns a running ``EmulatorServer`` (``.base_url``, ``.stop()``).
 
 The API facts it follows are in docs/catapult-api-facts.md (incl. its decisions table);
 everything only a test needs lives under ``/_emulator`` (no auth).  It can also play a hostile
@@ -1349,6 +1351,15 @@ class QuietHandler(BaseHTTPRequestHandler):
         if self.server.verbose:
             sys.stderr.write('%s - %s\n' % (self.address_string(), format % args))
 
+    def send_body(self, data):
+        """Content-Length (and Connection: close when the connection ends), the end of the headers, then ``data`` (not for HEAD)."""
+        self.send_header('Content-Length', str(len(data)))
+        if self.close_connection:
+            self.send_header('Connection', 'close')
+        self.end_headers()
+        if self.command != 'HEAD':
+            self.wfile.write(data)
+
     def read_body(self):
         if 'chunked' in (self.headers.get('Transfer-Encoding') or '').lower():
             chunks = []
@@ -1416,12 +1427,7 @@ class CatapultHandler(QuietHandler):
         self.send_response_only(reply.status)
         for key, value in headers:
             self.send_header(key, value)
-        self.send_header('Content-Length', str(len(data)))
-        if self.close_connection:
-            self.send_header('Connection', 'close')
-        self.end_headers()
-        if self.command != 'HEAD':
-            self.wfile.write(data)
+        self.send_body(data)
 
     def header_overrides(self, headers):
         """A rule's 'headers' with {root}, {foreign} and {foreign_localhost} replaced in the values."""
@@ -1590,12 +1596,7 @@ class ForeignHandler(QuietHandler):
         data = b'[]'
         self.send_response(200)
         self.send_header('Content-Type', 'application/json')
-        self.send_header('Content-Length', str(len(data)))
-        if self.close_connection:
-            self.send_header('Connection', 'close')
-        self.end_headers()
-        if self.command != 'HEAD':
-            self.wfile.write(data)
+        self.send_body(data)
 
     def do_GET(self):
         self.answer()

@@ -9,7 +9,6 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 import requests
@@ -32,6 +31,15 @@ def assert_error(response, status, code, message=None):
 
 def detail(body, name):
     return [d['value'] for d in body['details'] if d['name'] == name][0]
+
+
+def created(client, response, collection):
+    """The id at the end of the absolute Location of a 201 with an empty, non-JSON body (a new number or application)."""
+    assert response.status_code == 201 and response.content == b'', response.text
+    assert 'json' not in response.headers.get('Content-Type', '')
+    prefix = client.base + '/users/%s/%s/' % (client.user, collection)
+    assert response.headers['Location'].startswith(prefix)
+    return response.headers['Location'][len(prefix):]
 
 
 # --------------------------------------------------------------------------- auth
@@ -64,14 +72,9 @@ def test_account_and_applications(client):
 
 def test_allocate_returns_absolute_location_and_empty_body(client):
     response = client.allocate('+19195550100', name='front desk', applicationId='a-demo-ivr', fallbackNumber=None)
-    assert response.status_code == 201
-    assert response.content == b''
-    assert 'json' not in response.headers.get('Content-Type', '')
-    location = response.headers['Location']
-    assert location.startswith(client.base + '/users/u-demo/phoneNumbers/n-')
-    number_id = location.rsplit('/', 1)[1]
+    number_id = created(client, response, 'phoneNumbers')
     assert ID_RE.match(number_id)
-    resource = client.session.get(location, timeout=5).json()
+    resource = client.session.get(response.headers['Location'], timeout=5).json()
     assert resource == {
         'id': number_id, 'number': '+19195550100', 'nationalNumber': '(919) 555-0100', 'name': 'front desk',
         'city': 'RALEIGH', 'state': 'NC', 'application': client.base + '/users/u-demo/applications/a-demo-ivr',
@@ -218,9 +221,7 @@ def apps_path(client, path=''):
 
 
 def create_app(client, **body):
-    response = client.api('POST', apps_path(client), json=body)
-    assert response.status_code == 201, response.text
-    return response.headers['Location'].rsplit('/', 1)[1]
+    return created(client, client.api('POST', apps_path(client), json=body), 'applications')
 
 
 def listed_apps(client, **params):
@@ -237,14 +238,10 @@ def test_seeded_applications_are_real_applications(client):
 
 def test_create_answers_201_with_location_and_reads_back(client):
     response = client.api('POST', apps_path(client), json=FULL_APP)
-    assert response.status_code == 201 and response.content == b''
-    assert 'json' not in response.headers.get('Content-Type', '')
-    location = response.headers['Location']
-    assert location.startswith(client.base + '/users/u-demo/applications/a-')
-    app_id = location.rsplit('/', 1)[1]
+    app_id = created(client, response, 'applications')
     assert APP_ID_RE.match(app_id)
     expected = dict(FULL_APP, id=app_id, callbackHttpMethod='get')
-    assert client.session.get(location, timeout=5).json() == expected
+    assert client.session.get(response.headers['Location'], timeout=5).json() == expected
     assert listed_apps(client)[-1] == expected
 
 
@@ -278,54 +275,39 @@ def test_application_ids_are_deterministic_and_leave_number_ids_alone(client):
 
 URL_RULE = 'must be an absolute http or https URL'
 TIMEOUT_RULE = 'must be an integer number of milliseconds from 1 to 10000'
+METHOD_RULE = 'must be one of the following values: get, post'
+REQUIRED = 'is required but was not specified'
+X = 'https://x.example.com'
+# (body, the property the answer names, its rule): 400 missing-property for REQUIRED, validation-error otherwise
 APP_CREATE_ERRORS = [
-    ({'incomingCallUrl': 'https://x.example.com'}, 'missing-property',
-     "The 'application' resource property 'name' is required but was not specified"),
-    ({'name': '', 'incomingCallUrl': 'https://x.example.com'}, 'missing-property',
-     "The 'application' resource property 'name' is required but was not specified"),
-    ({'name': 'x'}, 'missing-property',
-     "The 'application' resource property 'incomingCallUrl' or 'incomingMessageUrl' is required but was not specified"),
-    ({'name': 'x', 'incomingCallUrl': '', 'incomingCallFallbackUrl': 'https://f.example.com'}, 'missing-property',
-     "The 'application' resource property 'incomingCallUrl' or 'incomingMessageUrl' is required but was not specified"),
-    ({'name': 7, 'incomingCallUrl': 'https://x.example.com'}, 'validation-error',
-     "The 'application' resource property 'name' must be a string"),
-    ({'name': '  ', 'incomingCallUrl': 'https://x.example.com'}, 'validation-error',
-     "The 'application' resource property 'name' must not be empty"),
-    ({'name': 'x', 'incomingCallUrl': '/calls'}, 'validation-error', "The 'application' resource property 'incomingCallUrl' " + URL_RULE),
-    ({'name': 'x', 'incomingCallUrl': 'ftp://x.example.com/c'}, 'validation-error',
-     "The 'application' resource property 'incomingCallUrl' " + URL_RULE),
-    ({'name': 'x', 'incomingMessageUrl': 'https://'}, 'validation-error',
-     "The 'application' resource property 'incomingMessageUrl' " + URL_RULE),
-    ({'name': 'x', 'incomingMessageUrl': 'https://a b.example.com'}, 'validation-error',
-     "The 'application' resource property 'incomingMessageUrl' " + URL_RULE),
-    ({'name': 'x', 'incomingCallUrl': 'https://x.example.com:99999/'}, 'validation-error',
-     "The 'application' resource property 'incomingCallUrl' " + URL_RULE),
-    ({'name': 'x', 'incomingCallUrl': 'https://x.example.com', 'incomingCallFallbackUrl': 'fallback'}, 'validation-error',
-     "The 'application' resource property 'incomingCallFallbackUrl' " + URL_RULE),
-    ({'name': 'x', 'incomingCallUrl': 'https://x.example.com', 'incomingMessageFallbackUrl': 3}, 'validation-error',
-     "The 'application' resource property 'incomingMessageFallbackUrl' must be a string"),
-    ({'name': 'x', 'incomingCallUrl': 'https://x.example.com', 'incomingCallUrlCallbackTimeout': 0}, 'validation-error',
-     "The 'application' resource property 'incomingCallUrlCallbackTimeout' " + TIMEOUT_RULE),
-    ({'name': 'x', 'incomingCallUrl': 'https://x.example.com', 'incomingCallUrlCallbackTimeout': 10001}, 'validation-error',
-     "The 'application' resource property 'incomingCallUrlCallbackTimeout' " + TIMEOUT_RULE),
-    ({'name': 'x', 'incomingCallUrl': 'https://x.example.com', 'incomingMessageUrlCallbackTimeout': '5000'}, 'validation-error',
-     "The 'application' resource property 'incomingMessageUrlCallbackTimeout' " + TIMEOUT_RULE),
-    ({'name': 'x', 'incomingCallUrl': 'https://x.example.com', 'incomingMessageUrlCallbackTimeout': 2.5}, 'validation-error',
-     "The 'application' resource property 'incomingMessageUrlCallbackTimeout' " + TIMEOUT_RULE),
-    ({'name': 'x', 'incomingCallUrl': 'https://x.example.com', 'incomingMessageUrlCallbackTimeout': True}, 'validation-error',
-     "The 'application' resource property 'incomingMessageUrlCallbackTimeout' " + TIMEOUT_RULE),
-    ({'name': 'x', 'incomingCallUrl': 'https://x.example.com', 'callbackHttpMethod': 'put'}, 'validation-error',
-     "The 'application' resource property 'callbackHttpMethod' must be one of the following values: get, post"),
-    ({'name': 'x', 'incomingCallUrl': 'https://x.example.com', 'callbackHttpMethod': ''}, 'validation-error',
-     "The 'application' resource property 'callbackHttpMethod' must be one of the following values: get, post"),
-    ({'name': 'x', 'incomingCallUrl': 'https://x.example.com', 'autoAnswer': 'yes'}, 'validation-error',
-     "The 'application' resource property 'autoAnswer' must be true or false"),
+    ({'incomingCallUrl': X}, 'name', REQUIRED),
+    ({'name': '', 'incomingCallUrl': X}, 'name', REQUIRED),
+    ({'name': 'x'}, "incomingCallUrl' or 'incomingMessageUrl", REQUIRED),
+    ({'name': 'x', 'incomingCallUrl': '', 'incomingCallFallbackUrl': 'https://f.example.com'}, "incomingCallUrl' or 'incomingMessageUrl", REQUIRED),
+    ({'name': 7, 'incomingCallUrl': X}, 'name', 'must be a string'),
+    ({'name': '  ', 'incomingCallUrl': X}, 'name', 'must not be empty'),
+    ({'name': 'x', 'incomingCallUrl': '/calls'}, 'incomingCallUrl', URL_RULE),
+    ({'name': 'x', 'incomingCallUrl': 'ftp://x.example.com/c'}, 'incomingCallUrl', URL_RULE),
+    ({'name': 'x', 'incomingMessageUrl': 'https://'}, 'incomingMessageUrl', URL_RULE),
+    ({'name': 'x', 'incomingMessageUrl': 'https://a b.example.com'}, 'incomingMessageUrl', URL_RULE),
+    ({'name': 'x', 'incomingCallUrl': 'https://x.example.com:99999/'}, 'incomingCallUrl', URL_RULE),
+    ({'name': 'x', 'incomingCallUrl': X, 'incomingCallFallbackUrl': 'fallback'}, 'incomingCallFallbackUrl', URL_RULE),
+    ({'name': 'x', 'incomingCallUrl': X, 'incomingMessageFallbackUrl': 3}, 'incomingMessageFallbackUrl', 'must be a string'),
+    ({'name': 'x', 'incomingCallUrl': X, 'incomingCallUrlCallbackTimeout': 0}, 'incomingCallUrlCallbackTimeout', TIMEOUT_RULE),
+    ({'name': 'x', 'incomingCallUrl': X, 'incomingCallUrlCallbackTimeout': 10001}, 'incomingCallUrlCallbackTimeout', TIMEOUT_RULE),
+    ({'name': 'x', 'incomingCallUrl': X, 'incomingMessageUrlCallbackTimeout': '5000'}, 'incomingMessageUrlCallbackTimeout', TIMEOUT_RULE),
+    ({'name': 'x', 'incomingCallUrl': X, 'incomingMessageUrlCallbackTimeout': 2.5}, 'incomingMessageUrlCallbackTimeout', TIMEOUT_RULE),
+    ({'name': 'x', 'incomingCallUrl': X, 'incomingMessageUrlCallbackTimeout': True}, 'incomingMessageUrlCallbackTimeout', TIMEOUT_RULE),
+    ({'name': 'x', 'incomingCallUrl': X, 'callbackHttpMethod': 'put'}, 'callbackHttpMethod', METHOD_RULE),
+    ({'name': 'x', 'incomingCallUrl': X, 'callbackHttpMethod': ''}, 'callbackHttpMethod', METHOD_RULE),
+    ({'name': 'x', 'incomingCallUrl': X, 'autoAnswer': 'yes'}, 'autoAnswer', 'must be true or false'),
 ]
 
 
-@pytest.mark.parametrize('body,code,message', APP_CREATE_ERRORS)
-def test_create_validation(client, body, code, message):
-    assert_error(client.api('POST', apps_path(client), json=body), 400, code, message)
+@pytest.mark.parametrize('body,prop,rule', APP_CREATE_ERRORS)
+def test_create_validation(client, body, prop, rule):
+    assert_error(client.api('POST', apps_path(client), json=body), 400, 'missing-property' if rule == REQUIRED else 'validation-error',
+                 "The 'application' resource property '%s' %s" % (prop, rule))
     assert listed_apps(client) == SEEDED
 
 
@@ -629,8 +611,8 @@ def test_fault_status_after_is_applied(client):
     assert allocated(client) == ['+19195550100']
 
 
-@pytest.mark.parametrize('action,applied', [('drop', []), ('drop_after', ['+19195550100'])])
-def test_fault_drop_is_a_connection_error(client, action, applied):
+@pytest.mark.parametrize('action,applied', [('drop', []), ('drop_after', ['+19195550100']), ('reset', [])])
+def test_fault_drop_or_reset_is_a_connection_error(client, action, applied):
     client.allocate('+19195550105')  # warm the pooled connection first
     client.faults({'method': 'POST', 'path': ALLOCATE_PATH, 'action': action})
     with pytest.raises(requests.exceptions.ConnectionError):
@@ -639,6 +621,7 @@ def test_fault_drop_is_a_connection_error(client, action, applied):
     entry = client.ctl('GET', 'requests')['requests'][-1]
     assert entry['fault'] == action and entry['status'] is None
     assert client.allocate('+19195550106').status_code == 201  # the session recovers
+    assert client.allocate('+19195550100').status_code == (409 if applied else 201)  # applied or not, as the fault says
 
 
 def test_fault_delay_times_out_but_applies(client):
@@ -656,15 +639,6 @@ def test_fault_plain_text(client):
     response = client.api('GET', '/availableNumbers/local', params={'state': 'NC'})
     assert response.status_code == 500 and response.headers['Content-Type'].startswith('text/plain')
     assert response.text == '500 Internal Server Error'
-
-
-def test_fault_reset_is_a_connection_reset(client):
-    client.allocate('+19195550105')
-    client.faults({'method': 'POST', 'path': ALLOCATE_PATH, 'action': 'reset'})
-    with pytest.raises(requests.exceptions.ConnectionError):
-        client.allocate('+19195550100')
-    assert allocated(client) == ['+19195550105']
-    assert client.allocate('+19195550100').status_code == 201
 
 
 def test_fault_echo_is_opt_in(client):
