@@ -173,6 +173,7 @@ class Runner(object):
         self.env = dict(os.environ)
         self.env.update({
             'ANSIBLE_COLLECTIONS_PATH': str(collections),
+            'ANSIBLE_HOME': str(workdir / 'ansible-home'),  # its temporary files there, not in ~/.ansible
             'ANSIBLE_COLLECTIONS_SCAN_SYS_PATH': 'false',
             'ANSIBLE_NOCOLOR': '1',
             'ANSIBLE_RETRY_FILES_ENABLED': 'false',
@@ -401,6 +402,13 @@ def fmt(value, spec='%.2f'):
     return '-' if value is None else spec % value
 
 
+def render(head, lines, left):
+    """A text table: the head, a rule, the lines; the columns numbered in ``left`` flush left, the others right."""
+    widths = [max([len(head[i])] + [len(line[i]) for line in lines]) for i in range(len(head))]
+    return '\n'.join('  '.join(c.ljust(w) if i in left else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+                     for cells in [head, ['-' * w for w in widths]] + lines)
+
+
 def table(rows, previous):
     prev = dict(((r['scenario'], r['n']), r) for r in (previous or {}).get('rows', []))
     head = ['scenario', 'N', 'wall s', 'requests', 'writes', '429s', 'floor s', 'over floor s', 'x bulk', 'previous s', 'note']
@@ -427,12 +435,7 @@ def table(rows, previous):
                       tilde + str(r['writes']), tilde + str(r['status_429']), tilde + '%.2f' % r['floor'],
                       tilde + '%+.2f' % (r['wall'] - r['floor']), tilde + fmt(r.get('x_bulk'), '%.1fx'), old_text,
                       ', '.join(notes)])
-    widths = [max(len(head[i]), *(len(line[i]) for line in lines)) if lines else len(head[i]) for i in range(len(head))]
-    out = ['  '.join(h.ljust(w) if i in (0, 10) else h.rjust(w) for i, (h, w) in enumerate(zip(head, widths))).rstrip()]
-    out.append('  '.join('-' * w for w in widths))
-    for line in lines:
-        out.append('  '.join(c.ljust(w) if i in (0, 10) else c.rjust(w) for i, (c, w) in enumerate(zip(line, widths))).rstrip())
-    return '\n'.join(out)
+    return render(head, lines, (0, 10))
 
 
 def profile_table(rows):
@@ -446,14 +449,7 @@ def profile_table(rows):
         calls = ', '.join('%s %d' % kv for kv in sorted(r['by_call'].items()))
         lines.append([r['scenario'], str(r['n']), '%.2f' % r['wall'], '%.2f' % p['before_first_request'], '%.2f' % p['api_window'],
                       '%.2f' % p['after_last_request'], '%.1f' % p['mean_request_ms'], '%.1f' % p['avg_in_flight'], calls])
-    if not lines:
-        return ''
-    widths = [max(len(head[i]), *(len(line[i]) for line in lines)) for i in range(len(head))]
-    out = ['  '.join(h.ljust(w) if i in (0, 8) else h.rjust(w) for i, (h, w) in enumerate(zip(head, widths))).rstrip(),
-           '  '.join('-' * w for w in widths)]
-    for line in lines:
-        out.append('  '.join(c.ljust(w) if i in (0, 8) else c.rjust(w) for i, (c, w) in enumerate(zip(line, widths))).rstrip())
-    return '\n'.join(out)
+    return render(head, lines, (0, 8)) if lines else ''
 
 
 def previous_results(exclude=None):
