@@ -5,9 +5,12 @@
 
 """Shared harness: run a module's main() with arguments and capture exit_json/fail_json; the emulated Catapult.
 
-``CATAPULT_EMULATOR_FAULTS_OFF=1`` (read here and by the emulator) makes the emulator's fault
-rules never fire: every test that injects a fault must then fail (hack/prove-faults.sh idea,
-in-process): ``CATAPULT_EMULATOR_FAULTS_OFF=1 python -m pytest tests/unit/plugins``.
+The proof that the fault tests test their fault: ``CATAPULT_EMULATOR_FAULTS_OFF=1`` (read here
+and by the emulator) makes the emulator's fault rules never fire; every test that adds a rule
+must then go red, in its own assertions (FAILED) or at the latest at teardown, where the
+``catapult`` fixture refuses a rule that never fired (ERROR)::
+
+    CATAPULT_EMULATOR_FAULTS_OFF=1 python -m pytest -q -rfE tests/unit/plugins
 """
 
 from __future__ import annotations

@@ -532,6 +532,7 @@ def test_applied_order_answered_201_with_a_hostile_body_is_read_back_and_labelle
     result, failed = run_module(module, args())
     assert not failed, result
     assert order_writes(requests_mock) == [order_call(3)]  # never ordered again
+    assert calls(requests_mock)[3] == LIST_ALL  # the read-back
     assert len(catapult.named(POOL)) == 3 and catapult.unnamed() == []
     assert [n['id'] for n in result['ordered']] == catapult.ids()
     assert 'nothing was ordered' not in json.dumps(result)
@@ -613,6 +614,7 @@ def test_lost_order_of_a_zip_pool_recovers_only_its_own_new_numbers(run_module, 
     result, failed = run_module(module, args(state=None, zip='27601', quantity=2))
     assert not failed, result
     assert order_writes(requests_mock) == [order_call(2, zip='27601')]
+    assert calls(requests_mock)[3] == LIST_ALL  # the read-back
     assert [n['id'] for n in result['ordered']] == catapult.ids()[2:]
     assert sorted(n['number'] for n in catapult.unnamed()) == ['+18008260000', old['number']]
     assert len(catapult.named(POOL)) == 2

@@ -123,6 +123,7 @@ def test_lost_order_answer_is_adopted_to_exactly_quantity(run_module, catapult, 
     result, failed = run_module(module, args(quantity=3))
     assert not failed, result
     assert [c for c in writes(requests_mock) if c[1].startswith('/availableNumbers')] == [order_call(3)]
+    assert calls(requests_mock)[3] == LIST_ALL  # the read-back
     assert len(catapult.named(POOL)) == 3
     assert [n['number'] for n in catapult.unnamed()] == ['+19195550150']
     assert len(result['ordered']) == 3
@@ -248,6 +249,7 @@ def test_applied_order_answered_201_with_html_is_read_back_and_labelled(run_modu
     result, failed = run_module(module, args(quantity=2))
     assert not failed, result
     assert [c for c in writes(requests_mock) if c[1].startswith('/availableNumbers')] == [order_call(2)]
+    assert calls(requests_mock)[3] == LIST_ALL  # the read-back
     assert len(catapult.named(POOL)) == 2 and catapult.unnamed() == []
     assert len(result['ordered']) == 2 and no_sleep == []
 
