@@ -11,6 +11,7 @@ emulated Catapult (the catapult fixture) answers here, and every test asserts th
 from __future__ import annotations
 
 import pytest
+import requests_mock as requests_mock_module
 
 from ansible.module_utils import basic
 
@@ -28,6 +29,7 @@ from ansible_collections.bandwidth.catapult.tests.unit.plugins.module_utils.test
     search,
     update,
 )
+from ansible_collections.bandwidth.catapult.tests.unit.plugins.emulated import intercept
 from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import NUMBERS, SECRET, TOKEN, USER, calls
 
 APPLICATIONS = ('a-ivr', 'a-sms')
@@ -320,3 +322,72 @@ def test_a_release_whose_answer_was_lost_reports_changed(run_module, catapult, r
     assert not failed and result['changed']
     assert result['phone_numbers'][0]['changed'] and result['phone_numbers'][0]['action'] == 'release'
     assert [c for c in calls(requests_mock) if c[0] != 'GET'] == [release(gone['id'])] * 2 and catapult.numbers() == []
+
+
+# -- many specific numbers in one task (the former bulk form of catapult_phone_number) ---------------------
+
+def test_lists_once_and_writes_only_what_differs(run_module, catapult, requests_mock):
+    catapult.add('+19195550100', name='Same')
+    other = catapult.add('+19195550101', name='Old')
+    gone = catapult.add('+19195550102')
+    fresh_id = catapult.next_ids(1)[0]
+    entries = [{'number': '+19195550100', 'name': 'Same'}, {'number': other['number'], 'name': 'New'},
+               {'number': gone['number'], 'state': 'absent'}, {'number': '+19195550103', 'name': 'Fresh'}]
+    result, failed = run_module(module, {'numbers': entries, 'concurrency': 4}, diff=True)
+    assert not failed and result['changed']
+    # one listing, the three writes, and the listing that reports what the account holds afterwards
+    sent = calls(requests_mock)
+    assert sent[0] == sent[-1] == LIST
+    assert sorted(sent[1:-1]) == sorted([update(other['id']), release(gone['id']), ALLOCATE])
+    assert [(r['number'], r['action'], r['changed']) for r in result['phone_numbers']] == [
+        ('+19195550100', 'none', False), (other['number'], 'update', True), (gone['number'], 'release', True),
+        ('+19195550103', 'allocate', True)]
+    assert result['phone_numbers'][3]['phone_number']['id'] == fresh_id
+    before = dict((view['number'], view) for view in result['diff']['before']['phone_numbers'])
+    after = dict((view['number'], view) for view in result['diff']['after']['phone_numbers'])
+    assert before[gone['number']]['state'] == 'present' and after[gone['number']]['state'] == 'absent'
+    assert result['failed_numbers'] == []
+    assert catapult.names() == {'+19195550100': 'Same', other['number']: 'New', '+19195550103': 'Fresh'}
+
+
+def test_one_failure_does_not_hide_the_others(run_module, catapult, requests_mock):
+    catapult.keep_stock('+19195550100')  # +19195550101 cannot be had
+    new_id = catapult.next_ids(1)[0]
+    result, failed = run_module(module, {'numbers': [{'number': '+19195550100'}, {'number': '+19195550101'}]})
+    assert failed
+    assert result['failed_numbers'] == ['+19195550101']
+    assert result['msg'].startswith('+19195550101: Catapult API error: POST /users/%s/phoneNumbers returned HTTP 404' % USER)
+    assert result['phone_numbers'][0]['changed'] and result['phone_numbers'][0]['phone_number']['id'] == new_id
+    assert result['changed']
+
+
+def test_order_answered_without_location_is_read_back_by_number(run_module, catapult, requests_mock):
+    def no_location(request):
+        answer = catapult.answer(request)
+        if request.method == 'POST' and request.url == NUMBERS:
+            answer = requests_mock_module.create_response(request, status_code=answer.status_code, content=b'')
+        return answer
+
+    intercept(requests_mock, no_location)
+    new_id = catapult.next_ids(1)[0]
+    result, failed = run_module(module, {'numbers': [{'number': '+19195550100', 'name': 'A'}]})
+    assert not failed, result
+    assert calls(requests_mock) == [LIST, ALLOCATE, ('GET', '/users/%s/phoneNumbers/%%2B19195550100' % USER), LIST]
+    assert result['phone_numbers'][0]['phone_number']['id'] == new_id
+
+
+def test_stops_every_worker_once_the_controller_is_gone(run_module, catapult, requests_mock, monkeypatch):
+    from ansible_collections.bandwidth.catapult.plugins.module_utils import _common as common  # pylint: disable=import-outside-toplevel
+    checks = []
+
+    def gone(self):
+        checks.append(1)
+        return None if len(checks) == 1 else 'the Ansible controller that started this task is gone'
+
+    monkeypatch.setattr(common.ControllerWatch, '__call__', gone)
+    entries = [{'number': '+1919555%04d' % i} for i in range(100, 106)]
+    result, failed = run_module(module, {'numbers': entries, 'concurrency': 1})
+    assert failed
+    assert [c for c in calls(requests_mock) if c[0] != 'GET'] == [ALLOCATE]
+    assert len(checks) == 2  # the others never started
+    assert result['failed_numbers'] == [e['number'] for e in entries[1:]]
