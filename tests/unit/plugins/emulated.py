@@ -77,6 +77,16 @@ class Catapult(object):
                 headers.append((name, value))
         return requests_mock_module.create_response(request, status_code=reply.status, content=data, headers=dict(headers))
 
+    def without_location(self, requests_mock):
+        """Allocations (POST /users/{u}/phoneNumbers) are answered 201 without the Location header."""
+        def answer(request):
+            reply = self.answer(request)
+            if request.method == 'POST' and urlsplit(request.url).path == '/v1/users/%s/phoneNumbers' % USER:
+                reply = requests_mock_module.create_response(request, status_code=reply.status_code, content=b'')
+            return reply
+
+        intercept(requests_mock, answer)
+
     # ----- the control API, in-process
 
     def control(self, method, name, body=None, **query):

@@ -11,7 +11,6 @@ emulated Catapult (the catapult fixture) answers here, and every test asserts th
 from __future__ import annotations
 
 import pytest
-import requests_mock as requests_mock_module
 
 from ansible.module_utils import basic
 
@@ -29,7 +28,6 @@ from ansible_collections.bandwidth.catapult.tests.unit.plugins.module_utils.test
     search,
     update,
 )
-from ansible_collections.bandwidth.catapult.tests.unit.plugins.emulated import intercept
 from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import NUMBERS, SECRET, TOKEN, USER, calls
 
 APPLICATIONS = ('a-ivr', 'a-sms')
@@ -362,13 +360,7 @@ def test_one_failure_does_not_hide_the_others(run_module, catapult, requests_moc
 
 
 def test_order_answered_without_location_is_read_back_by_number(run_module, catapult, requests_mock):
-    def no_location(request):
-        answer = catapult.answer(request)
-        if request.method == 'POST' and request.url == NUMBERS:
-            answer = requests_mock_module.create_response(request, status_code=answer.status_code, content=b'')
-        return answer
-
-    intercept(requests_mock, no_location)
+    catapult.without_location(requests_mock)
     new_id = catapult.next_ids(1)[0]
     result, failed = run_module(module, {'numbers': [{'number': '+19195550100', 'name': 'A'}]})
     assert not failed, result

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 
 import pytest
-import requests_mock as requests_mock_module
 
 from ansible_collections.bandwidth.catapult.plugins.modules import catapult_tollfree_number_order as module
 from ansible_collections.bandwidth.catapult.tests.unit.plugins.emulated import intercept
@@ -261,12 +260,12 @@ def test_hostile_pool_listing_fails_and_orders_nothing(run_module, catapult, req
     assert writes(requests_mock) == []
 
 
-@pytest.mark.parametrize('pattern', [None, '8883*'])
+WITH_AND_WITHOUT_PATTERN = pytest.mark.parametrize('pattern', [{}, {'pattern': '8883*'}], ids=['search-and-order', 'pattern'])
+
+
+@WITH_AND_WITHOUT_PATTERN
 def test_unknown_application_fails_before_any_order(run_module, catapult, requests_mock, pattern):
-    options = args(quantity=2, application_id='a-nope')
-    if pattern:
-        options['pattern'] = pattern
-    result, failed = run_module(module, options)
+    result, failed = run_module(module, args(quantity=2, application_id='a-nope', **pattern))
     assert failed and 'application_id a-nope does not exist on account %s' % USER in result['msg']
     assert calls(requests_mock) == [LIST_POOL, app_call('a-nope')]
 
@@ -299,13 +298,7 @@ def test_pattern_order_workers_stop_once_the_controller_is_gone(run_module, cata
 
 
 def test_pattern_order_answered_without_location_reads_the_number_back(run_module, catapult, requests_mock):
-    def no_location(request):
-        answer = catapult.answer(request)
-        if request.method == 'POST' and request.url == NUMBERS:
-            answer = requests_mock_module.create_response(request, status_code=answer.status_code, content=b'')
-        return answer
-
-    intercept(requests_mock, no_location)
+    catapult.without_location(requests_mock)
     first_id = catapult.next_ids(1)[0]
     result, failed = run_module(module, args(quantity=1, pattern='8883*'))
     assert not failed, result
@@ -319,26 +312,20 @@ def test_pattern_order_answered_without_location_reads_the_number_back(run_modul
 LIST_APPS = ('GET', '/users/%s/applications?size=1000' % USER)
 
 
-@pytest.mark.parametrize('pattern', [None, '8883*'])
+@WITH_AND_WITHOUT_PATTERN
 def test_application_by_name_labels_every_new_number(run_module, catapult, requests_mock, pattern):
     catapult.name_applications(('a-ivr', 'Hotline IVR'))
-    options = args(quantity=2, application='Hotline IVR')
-    if pattern:
-        options['pattern'] = pattern
-    result, failed = run_module(module, options)
+    result, failed = run_module(module, args(quantity=2, application='Hotline IVR', **pattern))
     assert not failed, result
     assert calls(requests_mock)[:2] == [LIST_APPS, LIST_POOL]
     assert calls(requests_mock).count(LIST_APPS) == 1
     assert [n['applicationId'] for n in catapult.named(POOL)] == ['a-ivr', 'a-ivr']
 
 
-@pytest.mark.parametrize('pattern', [None, '8883*'])
+@WITH_AND_WITHOUT_PATTERN
 def test_unknown_application_name_fails_before_any_order(run_module, catapult, requests_mock, pattern):
     catapult.name_applications(('a-ivr', 'Hotline IVR'))
-    options = args(quantity=2, application='Nope')
-    if pattern:
-        options['pattern'] = pattern
-    result, failed = run_module(module, options)
+    result, failed = run_module(module, args(quantity=2, application='Nope', **pattern))
     assert failed and result['msg'].startswith("application 'Nope': no application of that name on account %s" % USER)
     assert calls(requests_mock) == [LIST_APPS]
 
