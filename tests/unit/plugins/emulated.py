@@ -77,11 +77,11 @@ class Catapult(object):
                 headers.append((name, value))
         return requests_mock_module.create_response(request, status_code=reply.status, content=data, headers=dict(headers))
 
-    def without_location(self, requests_mock):
-        """Allocations (POST /users/{u}/phoneNumbers) are answered 201 without the Location header."""
+    def without_location(self, requests_mock, collection='phoneNumbers'):
+        """Creates (POST /users/{u}/phoneNumbers or /applications) are answered 201 without the Location header."""
         def answer(request):
             reply = self.answer(request)
-            if request.method == 'POST' and urlsplit(request.url).path == '/v1/users/%s/phoneNumbers' % USER:
+            if request.method == 'POST' and urlsplit(request.url).path == '/v1/users/%s/%s' % (USER, collection):
                 reply = requests_mock_module.create_response(request, status_code=reply.status_code, content=b'')
             return reply
 
@@ -123,6 +123,12 @@ class Catapult(object):
             ids.append(emulator.Emulator.new_id(probe))
             probe.numbers[ids[-1]] = None
         return ids
+
+    def next_app_id(self):
+        """The ID the next application created will get."""
+        probe = types.SimpleNamespace(users=self.emulator.users, app_id_rng=random.Random())
+        probe.app_id_rng.setstate(self.emulator.app_id_rng.getstate())
+        return emulator.Emulator.new_application_id(probe)
 
     def keep_stock(self, *numbers):
         """Only ``numbers`` are left to order or search (every other number of the inventory is taken)."""

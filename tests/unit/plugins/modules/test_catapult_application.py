@@ -3,39 +3,34 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""catapult_application with HTTP scripted at the requests layer: every test asserts the
-exact requests sent, in order, so a missing or extra call fails (an unscripted URL raises)."""
+"""catapult_application against the emulated Catapult (the catapult fixture, an account without
+applications): every test asserts the exact requests sent, in order, so a missing or extra call fails."""
 
 from __future__ import annotations
 
 import pytest
-import requests
 
 from ansible_collections.bandwidth.catapult.plugins.modules import catapult_application as module
+from ansible_collections.bandwidth.catapult.tests.unit.plugins.emulated import intercept
 from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import API, NUMBERS, USER, calls
 
+APPLICATIONS = ()
 APPS = API + '/users/' + USER + '/applications'
 APPS_PATH = '/users/u-unit/applications'
 LIST = ('GET', APPS_PATH + '?size=1000')
+CREATE = ('POST', APPS_PATH)
 IN_USE = ('GET', '/users/u-unit/phoneNumbers?applicationId=a-1&size=1000')
 CALL_URL = 'https://ivr.example.com/calls'
-NOT_FOUND = {'status_code': 404, 'json': {'category': 'not-found', 'code': 'application-not-found',
-                                          'message': 'The application a-1 could not be found'}}
+CREATE_PATH = '^/users/u-unit/applications$'
 
 
-def app(app_id='a-1', name='Support', **fields):
-    resource = {'id': app_id, 'name': name, 'incomingCallUrl': CALL_URL, 'callbackHttpMethod': 'post', 'autoAnswer': True}
-    resource.update(fields)
-    return dict((key, value) for key, value in resource.items() if value is not None)
+def at(app_id, method='GET'):
+    return (method, APPS_PATH + '/' + app_id)
 
 
-def listing(requests_mock, *apps):
-    requests_mock.get(APPS, json=list(apps))
-
-
-def numbers_using(requests_mock, *numbers):
-    requests_mock.get(NUMBERS, json=[{'id': 'n-%s' % n[-4:], 'number': n, 'applicationId': 'a-1', 'numberState': 'enabled'}
-                                     for n in numbers])
+def support(catapult, app_id='a-1', name='Support', **fields):
+    """An application on the account (API fields; incomingCallUrl CALL_URL unless given)."""
+    return catapult.add_application(name, app_id, **dict({'incomingCallUrl': CALL_URL}, **fields))
 
 
 def view(**fields):
@@ -49,35 +44,34 @@ def view(**fields):
 
 # -- create --------------------------------------------------------------------------
 
-def test_check_mode_create_reads_once_and_writes_nothing(requests_mock, run_module):
-    listing(requests_mock, app('a-9', 'Other'))
+def test_check_mode_create_reads_once_and_writes_nothing(catapult, requests_mock, run_module):
+    support(catapult, 'a-9', 'Other')
     result, failed = run_module(module, {'name': 'Support', 'incoming_call_url': CALL_URL}, check_mode=True, diff=True)
     assert not failed and result['changed']
     assert calls(requests_mock) == [LIST]
     assert result['application']['id'] is None and result['application']['name'] == 'Support'
     assert result['application']['incoming_call_url'] == CALL_URL
     assert result['diff'] == {'before': {'state': 'absent', 'name': 'Support'}, 'after': view()}
+    assert list(catapult.apps()) == ['a-9']
 
 
-def test_create_sends_the_given_fields_and_reads_the_application_back(requests_mock, run_module):
-    listing(requests_mock)
-    create = requests_mock.post(APPS, status_code=201, headers={'Location': APPS + '/a-new'})
-    requests_mock.get(APPS + '/a-new', json=app('a-new', incomingCallUrlCallbackTimeout=3000, callbackHttpMethod='get'))
+def test_create_sends_the_given_fields_and_reads_the_application_back(catapult, requests_mock, run_module):
+    new_id = catapult.next_app_id()
     result, failed = run_module(module, {'name': 'Support', 'incomingCallUrl': CALL_URL, 'incoming_call_url_callback_timeout': 3000,
                                          'callback_http_method': 'get', 'incoming_call_fallback_url': ''}, diff=True)
     assert not failed and result['changed']
-    assert calls(requests_mock) == [LIST, ('POST', APPS_PATH), ('GET', APPS_PATH + '/a-new')]
-    assert create.last_request.json() == {'name': 'Support', 'incomingCallUrl': CALL_URL, 'incomingCallUrlCallbackTimeout': 3000,
-                                          'callbackHttpMethod': 'get'}
+    assert calls(requests_mock) == [LIST, CREATE, at(new_id)]
+    assert requests_mock.request_history[1].json() == {'name': 'Support', 'incomingCallUrl': CALL_URL,
+                                                       'incomingCallUrlCallbackTimeout': 3000, 'callbackHttpMethod': 'get'}
     assert result['application'] == {
-        'id': 'a-new', 'name': 'Support', 'incoming_call_url': CALL_URL, 'incoming_call_url_callback_timeout': 3000,
+        'id': new_id, 'name': 'Support', 'incoming_call_url': CALL_URL, 'incoming_call_url_callback_timeout': 3000,
         'incoming_call_fallback_url': None, 'incoming_message_url': None, 'incoming_message_url_callback_timeout': None,
         'incoming_message_fallback_url': None, 'callback_http_method': 'get', 'auto_answer': True}
     assert result['diff']['after'] == view(incoming_call_url_callback_timeout=3000, callback_http_method='get')
 
 
-def test_identical_rerun_reads_once_and_changes_nothing(requests_mock, run_module):
-    listing(requests_mock, app(incomingMessageUrl='https://sms.example.com', incomingMessageUrlCallbackTimeout=2000))
+def test_identical_rerun_reads_once_and_changes_nothing(catapult, requests_mock, run_module):
+    support(catapult, incomingMessageUrl='https://sms.example.com', incomingMessageUrlCallbackTimeout=2000)
     for check_mode in (False, True):
         requests_mock.reset_mock()
         result, failed = run_module(module, {'name': 'Support', 'incoming_call_url': CALL_URL,
@@ -89,29 +83,25 @@ def test_identical_rerun_reads_once_and_changes_nothing(requests_mock, run_modul
         assert result['diff']['before'] == result['diff']['after']
 
 
-def test_missing_fields_read_as_their_documented_defaults(requests_mock, run_module):
+@pytest.mark.parametrize('resource, args', [
     # a server that leaves out callbackHttpMethod, autoAnswer and the timeouts when they were never set
-    listing(requests_mock, {'id': 'a-1', 'name': 'Support', 'incomingCallUrl': CALL_URL})
-    result, failed = run_module(module, {'name': 'Support', 'incoming_call_url': CALL_URL, 'callback_http_method': 'post',
-                                         'auto_answer': True, 'incoming_call_url_callback_timeout': 10000,
-                                         'incoming_message_fallback_url': ''})
-    assert not failed and not result['changed']
-    assert calls(requests_mock) == [LIST]
-
-
-def test_camel_case_values_from_the_server_compare_equal(requests_mock, run_module):
-    listing(requests_mock, app(callbackHttpMethod='GET', autoAnswer='false', incomingCallUrlCallbackTimeout='4000'))
-    result, failed = run_module(module, {'name': 'Support', 'incoming_call_url': CALL_URL, 'callback_http_method': 'get',
-                                         'auto_answer': False, 'incoming_call_url_callback_timeout': 4000})
+    ({}, {'callback_http_method': 'post', 'auto_answer': True, 'incoming_call_url_callback_timeout': 10000,
+          'incoming_message_fallback_url': ''}),
+    # values from the server in other spellings
+    ({'callbackHttpMethod': 'GET', 'autoAnswer': 'false', 'incomingCallUrlCallbackTimeout': '4000'},
+     {'callback_http_method': 'get', 'auto_answer': False, 'incoming_call_url_callback_timeout': 4000}),
+])
+def test_missing_fields_and_other_spellings_read_as_the_same_values(requests_mock, run_module, resource, args):
+    requests_mock.get(APPS, json=[dict({'id': 'a-1', 'name': 'Support', 'incomingCallUrl': CALL_URL}, **resource)])
+    result, failed = run_module(module, dict({'name': 'Support', 'incoming_call_url': CALL_URL}, **args))
     assert not failed and not result['changed']
     assert calls(requests_mock) == [LIST]
 
 
 # -- update --------------------------------------------------------------------------
 
-def test_update_sends_only_the_field_that_differs(requests_mock, run_module):
-    listing(requests_mock, app(incomingCallFallbackUrl='https://old.example.com'))
-    update = requests_mock.post(APPS + '/a-1', status_code=200)
+def test_update_sends_only_the_field_that_differs(catapult, requests_mock, run_module):
+    support(catapult, incomingCallFallbackUrl='https://old.example.com')
     args = {'name': 'Support', 'incoming_call_url': 'https://ivr2.example.com/calls', 'incoming_call_fallback_url': '',
             'auto_answer': True}
     check, failed = run_module(module, args, check_mode=True, diff=True)
@@ -119,57 +109,58 @@ def test_update_sends_only_the_field_that_differs(requests_mock, run_module):
     requests_mock.reset_mock()
     result, failed = run_module(module, args, diff=True)
     assert not failed and result['changed']
-    assert calls(requests_mock) == [LIST, ('POST', APPS_PATH + '/a-1')]
-    assert update.last_request.json() == {'incomingCallUrl': 'https://ivr2.example.com/calls', 'incomingCallFallbackUrl': ''}
+    assert calls(requests_mock) == [LIST, at('a-1', 'POST')]
+    assert requests_mock.request_history[1].json() == {'incomingCallUrl': 'https://ivr2.example.com/calls',
+                                                       'incomingCallFallbackUrl': ''}
     assert result['diff'] == check['diff']
     assert result['diff']['before'] == view(incoming_call_fallback_url='https://old.example.com')
     assert result['diff']['after'] == view(incoming_call_url='https://ivr2.example.com/calls')
     assert result['application']['incoming_call_url'] == 'https://ivr2.example.com/calls'
     assert result['application']['incoming_call_fallback_url'] is None
     assert result['application']['id'] == 'a-1'
+    assert catapult.app('a-1') == {'id': 'a-1', 'name': 'Support', 'incomingCallUrl': 'https://ivr2.example.com/calls',
+                                   'callbackHttpMethod': 'post', 'autoAnswer': True}
 
 
-def test_by_id_renames_without_listing(requests_mock, run_module):
-    requests_mock.get(APPS + '/a-1', json=app(name='Old'))
-    update = requests_mock.post(APPS + '/a-1', status_code=200)
+def test_by_id_renames_without_listing(catapult, requests_mock, run_module):
+    support(catapult, name='Old')
     result, failed = run_module(module, {'id': 'a-1', 'name': 'New'})
     assert not failed and result['changed'] and result['application']['name'] == 'New'
-    assert calls(requests_mock) == [('GET', APPS_PATH + '/a-1'), ('POST', APPS_PATH + '/a-1')]
-    assert update.last_request.json() == {'name': 'New'}
+    assert calls(requests_mock) == [at('a-1'), at('a-1', 'POST')]
+    assert requests_mock.request_history[1].json() == {'name': 'New'}
+    assert catapult.app('a-1')['name'] == 'New'
 
 
-def test_by_id_that_does_not_exist_fails_without_writing(requests_mock, run_module):
-    requests_mock.get(APPS + '/a-1', **NOT_FOUND)
+def test_by_id_that_does_not_exist_fails_without_writing(catapult, requests_mock, run_module):
     result, failed = run_module(module, {'id': 'a-1', 'name': 'New', 'incoming_call_url': CALL_URL})
     assert failed
     assert result['msg'] == ('application a-1 does not exist on account u-unit (GET /users/u-unit/applications/a-1 answered 404 '
                              'application-not-found); an ID cannot be created: leave id out and give name to create the '
                              'application')
-    assert calls(requests_mock) == [('GET', APPS_PATH + '/a-1')]
+    assert calls(requests_mock) == [at('a-1')]
 
 
-def test_removing_the_last_incoming_url_fails_before_writing(requests_mock, run_module):
-    requests_mock.get(APPS + '/a-1', json=app())
+def test_removing_the_last_incoming_url_fails_before_writing(catapult, requests_mock, run_module):
+    support(catapult)
     result, failed = run_module(module, {'id': 'a-1', 'incoming_call_url': ''})
     assert failed and 'would be left without incoming_call_url and incoming_message_url' in result['msg']
-    assert calls(requests_mock) == [('GET', APPS_PATH + '/a-1')]
+    assert calls(requests_mock) == [at('a-1')]
 
 
-def test_an_api_error_on_update_is_reported(requests_mock, run_module):
-    listing(requests_mock, app())
-    requests_mock.post(APPS + '/a-1', status_code=400,
-                       json={'category': 'bad-request', 'code': 'validation-error', 'message': 'nope'})
+def test_an_api_error_on_update_is_reported(catapult, requests_mock, run_module):
+    support(catapult)
+    catapult.fault('status', '/applications/a-1$', 'POST', status=400, code='validation-error', message='nope')
     result, failed = run_module(module, {'name': 'Support', 'incoming_call_url': CALL_URL, 'auto_answer': False})
     assert failed and 'POST /users/u-unit/applications/a-1 returned HTTP 400 (validation-error): nope' in result['msg']
     assert result['error']['code'] == 'validation-error'
-    assert calls(requests_mock) == [LIST, ('POST', APPS_PATH + '/a-1')]
+    assert calls(requests_mock) == [LIST, at('a-1', 'POST')]
 
 
 # -- names -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize('state', ['present', 'absent'])
-def test_a_name_on_several_applications_is_an_error_listing_their_ids(requests_mock, run_module, state):
-    listing(requests_mock, app('a-1'), app('a-2', 'Sales'), app('a-3'))
+def test_a_name_on_several_applications_is_an_error_listing_their_ids(catapult, requests_mock, run_module, state):
+    support(catapult, 'a-1'), support(catapult, 'a-2', 'Sales'), support(catapult, 'a-3')
     result, failed = run_module(module, {'name': 'Support', 'incoming_call_url': CALL_URL, 'state': state})
     assert failed
     assert result['msg'] == ("name 'Support' matches 2 applications on account u-unit (a-1, a-3), so it does not say which one "
@@ -178,37 +169,31 @@ def test_a_name_on_several_applications_is_an_error_listing_their_ids(requests_m
     assert calls(requests_mock) == [LIST]
 
 
-def test_names_match_exactly(requests_mock, run_module):
-    listing(requests_mock, app('a-1', 'support'), app('a-2', 'Support '))
+def test_names_match_exactly(catapult, requests_mock, run_module):
+    support(catapult, 'a-1', 'support'), support(catapult, 'a-2', 'Support ')
     result, failed = run_module(module, {'name': 'Support', 'incoming_call_url': CALL_URL}, check_mode=True)
     assert not failed and result['changed'] and result['application']['id'] is None
 
 
 # -- delete ------------------------------------------------------------------------------
 
-def test_delete_checks_the_numbers_then_deletes(requests_mock, run_module):
-    listing(requests_mock, app())
-    numbers_using(requests_mock)
-    requests_mock.delete(APPS + '/a-1', status_code=200)
-    result, failed = run_module(module, {'name': 'Support', 'state': 'absent'}, diff=True)
+@pytest.mark.parametrize('check_mode', [False, True])
+def test_delete_checks_the_numbers_then_deletes(catapult, requests_mock, run_module, check_mode):
+    support(catapult)
+    catapult.add('+19195550100', application_id='a-9')  # another application's number
+    result, failed = run_module(module, {'name': 'Support', 'state': 'absent'}, check_mode=check_mode, diff=True)
     assert not failed and result['changed']
-    assert calls(requests_mock) == [LIST, IN_USE, ('DELETE', APPS_PATH + '/a-1')]
+    assert calls(requests_mock) == [LIST, IN_USE] + ([] if check_mode else [at('a-1', 'DELETE')])
     assert result['application']['id'] == 'a-1'
     assert result['diff'] == {'before': view(), 'after': {'state': 'absent', 'name': 'Support'}}
-
-
-def test_check_mode_delete_reads_and_writes_nothing(requests_mock, run_module):
-    listing(requests_mock, app())
-    numbers_using(requests_mock)
-    result, failed = run_module(module, {'name': 'Support', 'state': 'absent'}, check_mode=True)
-    assert not failed and result['changed']
-    assert calls(requests_mock) == [LIST, IN_USE]
+    assert list(catapult.apps()) == (['a-1'] if check_mode else [])
 
 
 @pytest.mark.parametrize('check_mode', [False, True])
-def test_delete_refuses_an_application_numbers_point_at(requests_mock, run_module, check_mode):
-    listing(requests_mock, app())
-    numbers_using(requests_mock, '+19195550100', '+19195550101')
+def test_delete_refuses_an_application_numbers_point_at(catapult, requests_mock, run_module, check_mode):
+    support(catapult)
+    catapult.add('+19195550100', application_id='a-1')
+    catapult.add('+19195550101', application_id='a-1')
     result, failed = run_module(module, {'name': 'Support', 'state': 'absent'}, check_mode=check_mode)
     assert failed
     assert result['msg'] == (
@@ -219,96 +204,97 @@ def test_delete_refuses_an_application_numbers_point_at(requests_mock, run_modul
     assert calls(requests_mock) == [LIST, IN_USE]
 
 
-def test_numbers_of_another_application_do_not_block(requests_mock, run_module):
+def test_numbers_of_another_application_do_not_block(catapult, requests_mock, run_module):
     # a server that ignored the applicationId filter: the client checks each number itself
-    listing(requests_mock, app())
+    support(catapult)
     requests_mock.get(NUMBERS, json=[{'id': 'n-1', 'number': '+19195550100', 'application': APPS + '/a-2'}])
-    requests_mock.delete(APPS + '/a-1', status_code=200)
     result, failed = run_module(module, {'name': 'Support', 'state': 'absent'})
     assert not failed and result['changed']
-    assert calls(requests_mock) == [LIST, IN_USE, ('DELETE', APPS_PATH + '/a-1')]
+    assert calls(requests_mock) == [LIST, IN_USE, at('a-1', 'DELETE')]
 
 
-def test_force_deletes_without_reading_the_numbers(requests_mock, run_module):
-    requests_mock.get(APPS + '/a-1', json=app())
-    requests_mock.delete(APPS + '/a-1', status_code=200)
+def test_force_deletes_without_reading_the_numbers(catapult, requests_mock, run_module):
+    support(catapult)
+    catapult.add('+19195550100', application_id='a-1')
     result, failed = run_module(module, {'id': 'a-1', 'state': 'absent', 'force': True})
     assert not failed and result['changed']
-    assert calls(requests_mock) == [('GET', APPS_PATH + '/a-1'), ('DELETE', APPS_PATH + '/a-1')]
+    assert calls(requests_mock) == [at('a-1'), at('a-1', 'DELETE')]
 
 
 @pytest.mark.parametrize('args', [{'name': 'Support', 'state': 'absent'}, {'id': 'a-1', 'state': 'absent'}])
-def test_delete_of_an_absent_application_is_unchanged(requests_mock, run_module, args):
-    listing(requests_mock, app('a-2', 'Sales'))
-    requests_mock.get(APPS + '/a-1', **NOT_FOUND)
+def test_delete_of_an_absent_application_is_unchanged(catapult, requests_mock, run_module, args):
+    support(catapult, 'a-2', 'Sales')
     result, failed = run_module(module, args, diff=True)
     assert not failed and not result['changed'] and result['application'] is None
     assert len(calls(requests_mock)) == 1
     assert result['diff']['before'] == result['diff']['after']
 
 
-def test_delete_whose_answer_was_lost_reports_changed(requests_mock, run_module):
-    listing(requests_mock, app())
-    numbers_using(requests_mock)
-    requests_mock.delete(APPS + '/a-1', [{'status_code': 502, 'json': {'message': 'applied, then a gateway error'}},
-                                         NOT_FOUND])
+def test_delete_whose_answer_was_lost_reports_changed(catapult, requests_mock, run_module):
+    support(catapult)
+    catapult.fault('status_after', '/applications/a-1$', 'DELETE', status=502)  # applied; the retry gets 404
     result, failed = run_module(module, {'name': 'Support', 'state': 'absent'})
     assert not failed and result['changed']
-    assert calls(requests_mock) == [LIST, IN_USE, ('DELETE', APPS_PATH + '/a-1'), ('DELETE', APPS_PATH + '/a-1')]
+    assert calls(requests_mock) == [LIST, IN_USE, at('a-1', 'DELETE'), at('a-1', 'DELETE')]
 
 
 # -- lost answers to a create --------------------------------------------------------------
 
-def test_lost_create_answer_is_resolved_by_reading_back_by_name(requests_mock, run_module):
-    requests_mock.get(APPS, [{'json': []}, {'json': [app('a-landed')]}])
-    requests_mock.post(APPS, exc=requests.exceptions.ConnectionError('Connection aborted.'))
+def test_lost_create_answer_is_resolved_by_reading_back_by_name(catapult, requests_mock, run_module):
+    new_id = catapult.next_app_id()
+    catapult.fault('drop_after', CREATE_PATH, 'POST')
     result, failed = run_module(module, {'name': 'Support', 'incoming_call_url': CALL_URL})
-    assert not failed and result['changed'] and result['application']['id'] == 'a-landed'
-    assert calls(requests_mock) == [LIST, ('POST', APPS_PATH), LIST]
+    assert not failed and result['changed'] and result['application']['id'] == new_id
+    assert calls(requests_mock) == [LIST, CREATE, LIST]
+    assert list(catapult.apps()) == [new_id]
 
 
-def test_lost_create_answer_with_a_differing_field_is_updated_not_recreated(requests_mock, run_module):
-    requests_mock.get(APPS, [{'json': []}, {'json': [app('a-landed', autoAnswer=True)]}])
-    requests_mock.post(APPS, status_code=504, json={'message': 'gateway timeout'})
-    update = requests_mock.post(APPS + '/a-landed', status_code=200)
+def test_lost_create_answer_with_a_differing_field_is_updated_not_recreated(catapult, requests_mock, run_module):
+    new_id = catapult.next_app_id()
+    catapult.fault('status_after', CREATE_PATH, 'POST', status=504)
+
+    def landed_differently(request):  # the application landed with autoAnswer true (say, a server default)
+        reply = catapult.answer(request)
+        if request.method == 'POST' and request.path.endswith('/applications'):
+            catapult.emulator.users[USER]['applications'][new_id]['autoAnswer'] = True
+        return reply
+
+    intercept(requests_mock, landed_differently)
     result, failed = run_module(module, {'name': 'Support', 'incoming_call_url': CALL_URL, 'auto_answer': False})
     assert not failed and result['changed'] and result['application']['auto_answer'] is False
-    assert calls(requests_mock) == [LIST, ('POST', APPS_PATH), LIST, ('POST', APPS_PATH + '/a-landed')]
-    assert update.last_request.json() == {'autoAnswer': False}
+    assert calls(requests_mock) == [LIST, CREATE, LIST, at(new_id, 'POST')]
+    assert requests_mock.request_history[3].json() == {'autoAnswer': False}
+    assert list(catapult.apps()) == [new_id] and catapult.app(new_id)['autoAnswer'] is False
 
 
-def test_create_is_sent_again_only_after_a_listing_shows_it_did_not_land(requests_mock, run_module):
-    requests_mock.get(APPS, json=[])
-    requests_mock.post(APPS, [{'status_code': 503, 'json': {'message': 'not applied'}},
-                              {'status_code': 201, 'headers': {'Location': APPS + '/a-new'}}])
-    requests_mock.get(APPS + '/a-new', json=app('a-new'))
+def test_create_is_sent_again_only_after_a_listing_shows_it_did_not_land(catapult, requests_mock, run_module):
+    new_id = catapult.next_app_id()
+    catapult.fault('status', CREATE_PATH, 'POST', status=503)  # not applied
     result, failed = run_module(module, {'name': 'Support', 'incoming_call_url': CALL_URL})
-    assert not failed and result['application']['id'] == 'a-new'
-    assert calls(requests_mock) == [LIST, ('POST', APPS_PATH), LIST, ('POST', APPS_PATH), ('GET', APPS_PATH + '/a-new')]
+    assert not failed and result['application']['id'] == new_id
+    assert calls(requests_mock) == [LIST, CREATE, LIST, CREATE, at(new_id)]
 
 
-def test_create_that_never_lands_stops_after_three_attempts(requests_mock, run_module):
-    requests_mock.get(APPS, json=[])
-    requests_mock.post(APPS, status_code=503, json={'message': 'not applied'})
+def test_create_that_never_lands_stops_after_three_attempts(catapult, requests_mock, run_module):
+    catapult.fault('status', CREATE_PATH, 'POST', status=503, count=0)
     result, failed = run_module(module, {'name': 'Support', 'incoming_call_url': CALL_URL})
     assert failed and "'Support' was not on the account after 3 create attempts" in result['msg']
-    assert calls(requests_mock) == [LIST] + [('POST', APPS_PATH), LIST] * 3
+    assert calls(requests_mock) == [LIST] + [CREATE, LIST] * 3
 
 
-def test_create_without_location_is_found_by_name(requests_mock, run_module):
-    requests_mock.get(APPS, [{'json': []}, {'json': [app('a-found')]}])
-    requests_mock.post(APPS, status_code=201)
+def test_create_without_location_is_found_by_name(catapult, requests_mock, run_module):
+    catapult.without_location(requests_mock, 'applications')
+    new_id = catapult.next_app_id()
     result, failed = run_module(module, {'name': 'Support', 'incoming_call_url': CALL_URL})
-    assert not failed and result['application']['id'] == 'a-found'
-    assert calls(requests_mock) == [LIST, ('POST', APPS_PATH), LIST]
+    assert not failed and result['application']['id'] == new_id
+    assert calls(requests_mock) == [LIST, CREATE, LIST]
 
 
-def test_a_rejected_create_is_not_resent(requests_mock, run_module):
-    listing(requests_mock)
-    requests_mock.post(APPS, status_code=400, json={'category': 'bad-request', 'code': 'missing-property', 'message': 'no'})
+def test_a_rejected_create_is_not_resent(catapult, requests_mock, run_module):
+    catapult.fault('status', CREATE_PATH, 'POST', status=400, code='missing-property', message='no')
     result, failed = run_module(module, {'name': 'Support', 'incoming_call_url': CALL_URL})
     assert failed and result['error']['status'] == 400
-    assert calls(requests_mock) == [LIST, ('POST', APPS_PATH)]
+    assert calls(requests_mock) == [LIST, CREATE]
 
 
 # -- validation before any request ----------------------------------------------------
@@ -354,14 +340,13 @@ def test_every_problem_is_reported_at_once(requests_mock, run_module):
     assert requests_mock.request_history == []
 
 
-def test_an_id_task_needs_no_incoming_url(requests_mock, run_module):
-    requests_mock.get(APPS + '/a-1', json=app())
+def test_an_id_task_needs_no_incoming_url(catapult, requests_mock, run_module):
+    support(catapult)
     result, failed = run_module(module, {'id': 'a-1', 'auto_answer': True})
     assert not failed and not result['changed']
     assert calls(requests_mock) == [('GET', APPS_PATH + '/a-1')]
 
 
-def test_absent_by_name_needs_no_incoming_url(requests_mock, run_module):
-    listing(requests_mock)
+def test_absent_by_name_needs_no_incoming_url(catapult, requests_mock, run_module):
     result, failed = run_module(module, {'name': 'Support', 'state': 'absent'})
     assert not failed and not result['changed']
