@@ -24,7 +24,7 @@ from ansible_collections.bandwidth.catapult.plugins.module_utils._account import
 )
 from ansible_collections.bandwidth.catapult.plugins.module_utils._client import CatapultClient
 from ansible_collections.bandwidth.catapult.tests.unit.plugins.emulated import intercept
-from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import API, NUMBERS, SECRET, TOKEN, USER, calls
+from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import API, SECRET, TOKEN, USER, calls
 
 # the applications on the account (the catapult fixture); numbers come from the emulator's inventory
 APPLICATIONS = ('a-ivr', 'a-sms')
@@ -416,7 +416,7 @@ def test_check_mode_previews_never_collide_and_the_real_run_orders_them(client, 
     real = run(client, **desired)
     assert [p['ordered'] for p in real['pools']] == previews
     assert catapult.names() == {'+19195550101': 'Main', '+19195550100': 'a', '+19195550102': 'a', '+19195550103': 'a',
-                            '+19195550104': 'b', '+19195550105': 'b'}
+                                '+19195550104': 'b', '+19195550105': 'b'}
 
 
 def test_check_mode_previews_skip_adopted_and_member_numbers(client, catapult, requests_mock):
