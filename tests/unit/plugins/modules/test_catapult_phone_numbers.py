@@ -100,6 +100,16 @@ def test_diff_covers_the_plan(run_module, catapult, requests_mock):
     (dict(prune_protect=['']), 'prune_protect[0] must be a number name or an E.164 number'),
     (dict(prune_protect=[19195550100]), 'prune_protect[0] is 19195550100, an E.164 number without its +'),
     (dict(concurrency=65), 'concurrency must be between 1 and 64'),
+    (dict(numbers=[{'number': '+19195550100', 'application': 'Sales', 'application_id': 'a-sms'}]),
+     'numbers[0].application and numbers[0].application_id are mutually exclusive'),
+    (dict(pools=[{'name': 'a', 'state': 'NC', 'application': 'Sales', 'application_id': 'a-sms'}]),
+     'pools[0] (a).application and pools[0] (a).application_id are mutually exclusive'),
+    (dict(default_application='Sales', default_application_id='a-sms'),
+     'default_application and default_application_id are mutually exclusive'),
+    (dict(applications=[{'name': 'IVR'}]), 'applications[0].incoming_call_url or applications[0].incoming_message_url is '
+     'required'),
+    (dict(applications=[{'name': 'IVR', 'incomingCallUrl': 'https://a.example.com', 'incomingCallUrlCallbackTimeout': 0}]),
+     'applications[0].incoming_call_url_callback_timeout must be a whole number of milliseconds from 1 to 10000'),
 ])
 def test_mistakes_fail_before_any_request_with_the_result_keys(run_module, catapult, requests_mock, options, text):
     result, failed = run_module(module, args(**options))
@@ -116,6 +126,12 @@ def test_mistakes_fail_before_any_request_with_the_result_keys(run_module, catap
     (dict(pools=[{'name': 'a', 'type': 'mobile'}]), 'value of type must be one of: local, toll_free'),
     (dict(numbers=[{'number': '+19195550100', 'state': 'gone'}]), 'value of state must be one of: present, absent'),
     (dict(numbers=[{'number': '+19195550100', 'label': 'x'}]), 'Unsupported parameters'),
+    (dict(applications=[{'incoming_call_url': 'https://a.example.com'}]), 'missing required arguments: name'),
+    (dict(applications=[{'name': 'IVR', 'id': 'a-1'}]), 'Unsupported parameters'),
+    (dict(applications=[{'name': 'IVR', 'incoming_call_url': 'https://a.example.com', 'state': 'gone'}]),
+     'value of state must be one of: present, absent'),
+    (dict(applications=[{'name': 'IVR', 'incoming_call_url': 'https://a.example.com', 'callback_http_method': 'put'}]),
+     'value of callback_http_method must be one of: get, post'),
 ])
 def test_the_argument_spec_refuses_before_any_request(run_module, catapult, requests_mock, options, text):
     result, failed = run_module(module, args(**options))
@@ -249,41 +265,6 @@ def test_applications_check_mode_then_real_then_an_identical_rerun(run_module, c
         assert again['changed'] is False and again['plan'] == []
         assert calls(requests_mock) == [APPS, LIST]
         requests_mock.reset_mock()
-
-
-@pytest.mark.parametrize('options, text', [
-    (dict(numbers=[{'number': '+19195550100', 'application': 'Sales', 'application_id': 'a-sms'}]),
-     'numbers[0].application and numbers[0].application_id are mutually exclusive'),
-    (dict(pools=[{'name': 'a', 'state': 'NC', 'application': 'Sales', 'application_id': 'a-sms'}]),
-     'pools[0] (a).application and pools[0] (a).application_id are mutually exclusive'),
-    (dict(default_application='Sales', default_application_id='a-sms'),
-     'default_application and default_application_id are mutually exclusive'),
-    (dict(applications=[{'name': 'IVR'}]), 'applications[0].incoming_call_url or applications[0].incoming_message_url is '
-     'required'),
-    (dict(applications=[{'name': 'IVR', 'incomingCallUrl': 'https://a.example.com', 'incomingCallUrlCallbackTimeout': 0}]),
-     'applications[0].incoming_call_url_callback_timeout must be a whole number of milliseconds from 1 to 10000'),
-])
-def test_application_mistakes_fail_before_any_request(run_module, catapult, requests_mock, options, text):
-    result, failed = run_module(module, args(**options))
-    assert failed
-    assert text in result['msg']
-    assert set(result) >= RESULT_KEYS
-    assert requests_mock.request_history == []
-
-
-@pytest.mark.parametrize('options, text', [
-    (dict(applications=[{'incoming_call_url': 'https://a.example.com'}]), 'missing required arguments: name'),
-    (dict(applications=[{'name': 'IVR', 'id': 'a-1'}]), 'Unsupported parameters'),
-    (dict(applications=[{'name': 'IVR', 'incoming_call_url': 'https://a.example.com', 'state': 'gone'}]),
-     'value of state must be one of: present, absent'),
-    (dict(applications=[{'name': 'IVR', 'incoming_call_url': 'https://a.example.com', 'callback_http_method': 'put'}]),
-     'value of callback_http_method must be one of: get, post'),
-])
-def test_the_application_argument_spec_refuses_before_any_request(run_module, catapult, requests_mock, options, text):
-    result, failed = run_module(module, args(**options))
-    assert failed
-    assert text in result['msg']
-    assert requests_mock.request_history == []
 
 
 def test_an_unknown_application_name_fails_with_one_listing_and_no_write(run_module, catapult, requests_mock):
