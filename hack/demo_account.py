@@ -1,9 +1,7 @@
-"""The demo's view of its account on the emulator (hack/emulator.sh demo):
+"""The demo's (hack/emulator.sh demo) view of its account on the emulator:
 
-    python hack/demo_account.py table CONTROL_URL HOSTVARS_JSON USER_ID
-        the numbers on the account as a table (the inventory's hostvars say which names are pools)
-    python hack/demo_account.py add API_URL USER_ID API_TOKEN API_SECRET
-        add +19195552599 "by hand" (as someone outside the inventory would)
+    python hack/demo_account.py table CONTROL_URL HOSTVARS_JSON USER_ID   the numbers as a table
+    python hack/demo_account.py add API_URL USER_ID API_TOKEN API_SECRET  add +19195552599 by hand
 """
 
 from __future__ import annotations
@@ -39,9 +37,9 @@ def table(control_url, hostvars_file, user_id):
             ('location', location)]
     # specific numbers first, then each pool in inventory order
     numbers.sort(key=lambda n: (pools.index(n['name']) + 1 if n.get('name') in pools else 0))
-    rows = [[str(get(n) or '-') for _, get in cols] for n in numbers]
-    widths = [max([len(title)] + [len(r[i]) for r in rows]) for i, (title, _) in enumerate(cols)]
-    for row in [[title for title, _ in cols], ['-' * w for w in widths]] + rows:
+    rows = [[str(get(n) or '-') for dummy, get in cols] for n in numbers]
+    widths = [max([len(title)] + [len(r[i]) for r in rows]) for i, (title, dummy) in enumerate(cols)]
+    for row in [[title for title, dummy in cols], ['-' * w for w in widths]] + rows:
         print('  '.join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
     in_pools = sum(1 for n in numbers if kind(n) == 'pool')
     print('\n%d numbers on account %s: %d specific, %d in %d pools'

@@ -32,7 +32,7 @@ export PATH="$VENV/bin:$PATH"
 
 # the value following OPTION in the emulator's arguments
 arg() {
-  local want="$1" prev= word
+  local want="$1" prev='' word
   shift
   for word in "$@"; do
     [ "$prev" != "$want" ] || { printf '%s' "$word"; return; }
@@ -68,6 +68,7 @@ demo() {
   [ -x "$VENV/bin/ansible-playbook" ] || die "no ansible-playbook in $VENV (run: make venv)"
   mkdir -p "$BUILD"
   WORK="$(mktemp -d "$BUILD/demo.XXXXXX")"   # per run: two demos at once do not collide
+  export ANSIBLE_HOME="$WORK/ansible-home"    # ansible's caches and temporary files there, not in ~/.ansible
   trap demo_cleanup EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM

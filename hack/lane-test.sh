@@ -55,21 +55,9 @@ if [ -z "$py" ] || ! "$py" -c "import sys; sys.exit(not (3, $lo) <= sys.version_
 fi
 PYV="$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
 
-# One virtualenv per lane, rebuilt when the spec or the interpreter changes; a lock keeps
-# two suites of one lane from installing at once.
+# One virtualenv per lane, made anew when the spec or the interpreter changes.
 venv="$BUILD/venv-$SERIES"
-want="$spec $("$py" -c 'import sys; print(sys.executable, sys.version.split()[0])')"
-mkdir -p "$BUILD"
-(
-  flock 9
-  if [ "$(cat "$venv/.stamp" 2>/dev/null)" != "$want" ]; then
-    echo "lane $SERIES: creating $venv ($spec, Python $PYV: $py)"
-    rm -rf "$venv"
-    "$py" -m venv "$venv"
-    "$venv/bin/python" -m pip install -q --disable-pip-version-check "$spec" requests || exit 1
-    printf '%s\n' "$want" > "$venv/.stamp"
-  fi
-) 9>"$BUILD/.lock-venv-$SERIES" || die "cannot install $spec into $venv"
+fresh_venv "$venv" "$py" "$spec" requests
 
 export PATH="$venv/bin:$PATH"
 unset VIRTUAL_ENV

@@ -30,6 +30,53 @@ install_collection() {
   echo "installed $tarball into $WORK/collections"
 }
 
+# build_home: a HOME of its own under $BUILD (absolute), so that nothing outside the checkout
+# and $BUILD changes: ansible-test keeps its sanity venvs and get-pip script in ~/.ansible/test,
+# ansible its temporary files in ~/.ansible/tmp, pip and ansible-lint their caches in
+# ~/.cache, rustup (which builds of Python packages may probe) its settings in ~/.rustup.
+# What is only read from the real home stays in reach: pip's configuration (indexes,
+# certificates) and pyenv's interpreters (REAL_HOME, for find_python).
+build_home() {
+  local conf
+  export REAL_HOME="${REAL_HOME:-$HOME}"
+  if [ -z "${PIP_CONFIG_FILE:-}" ]; then
+    for conf in "${XDG_CONFIG_HOME:-$REAL_HOME/.config}/pip/pip.conf" "$REAL_HOME/.pip/pip.conf"; do
+      [ ! -f "$conf" ] || { export PIP_CONFIG_FILE="$conf"; break; }
+    done
+  fi
+  [ -n "${PYENV_ROOT:-}" ] || [ ! -d "$REAL_HOME/.pyenv" ] || export PYENV_ROOT="$REAL_HOME/.pyenv"
+  export HOME="$BUILD/home"
+  mkdir -p "$HOME"
+}
+
+# fresh_venv DIR PYTHON PIP-ARGS...: a virtualenv of test tools in DIR, made with PYTHON, with
+# PIP-ARGS installed; made anew (under a lock) only when DIR/.stamp records another PYTHON or
+# other PIP-ARGS. The install's output is in DIR.log.
+fresh_venv() {
+  local dir="$1" py="$2" want
+  shift 2
+  want="$("$py" -c 'import sys; print(sys.executable, sys.version.split()[0])') $*"
+  mkdir -p "$(dirname "$dir")"
+  (
+    flock 9
+    if [ "$(cat "$dir/.stamp" 2>/dev/null)" != "$want" ]; then
+      echo "creating $dir: $want"
+      { rm -rf "$dir" && "$py" -m venv "$dir" && "$dir/bin/python" -m pip install -q --disable-pip-version-check "$@"; } \
+        >"$dir.log" 2>&1 || { cat "$dir.log"; exit 1; }
+      printf '%s\n' "$want" > "$dir/.stamp"
+    fi
+  ) 9>"$dir.lock" || die "cannot install $* into $dir"
+}
+
+# export_tree DEST: the files a clone of this git tree would hold (tracked, and untracked but
+# not ignored, as they are in the working tree) copied into DEST.
+export_tree() {
+  mkdir -p "$1"
+  git ls-files -z --cached --others --exclude-standard \
+    | while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done \
+    | tar --null -T - -cf - | tar -xf - -C "$1"
+}
+
 # start_emulator DIR LIFETIME [EMULATOR ARGS...]: the Catapult emulator in the background through
 # its own launcher (tests/emulator/catapult_emulator.py --detach), pid file and output in DIR
 # (emulator.pid, emulator.log); it exits by itself after LIFETIME seconds (0: never), a safety
@@ -81,13 +128,13 @@ PYEOF
 }
 
 # find_python MIN MAX: the newest CPython 3.MIN .. 3.MAX on this machine that can make a
-# virtualenv: python3.N on PATH, then pyenv's versions ($PYENV_ROOT, ~/.pyenv, /root/.pyenv,
+# virtualenv: python3.N on PATH, then pyenv's versions ($PYENV_ROOT, ~/.pyenv of $REAL_HOME or $HOME, /root/.pyenv,
 # where pyenv keeps interpreters it does not put on PATH), /usr/local/bin and /usr/bin.
 # Prints its path; prints nothing and returns 1 when there is none.
 find_python() {
   local minor cand roots=() root
   [ -z "${PYENV_ROOT:-}" ] || roots+=("$PYENV_ROOT")
-  roots+=("$HOME/.pyenv" /root/.pyenv /opt/pyenv)
+  roots+=("${REAL_HOME:-$HOME}/.pyenv" /root/.pyenv /opt/pyenv)
   for ((minor = $2; minor >= $1; minor--)); do
     local cands=()
     cand="$(command -v "python3.$minor" 2>/dev/null || true)"

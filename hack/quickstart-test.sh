@@ -39,25 +39,12 @@ cleanup() {
 trap cleanup EXIT
 
 step "the quick start block of README.md"
-python3 - README.md "$WORK/quickstart.sh" <<'PYEOF'
-import re
-import sys
-
-readme, out = sys.argv[1:3]
-text = open(readme, encoding='utf-8').read()
-m = re.search(r'<!-- quickstart:begin -->\s*```(?:bash|sh)\n(.*?)```\s*<!-- quickstart:end -->', text, re.S)
-if not m:
-    sys.exit('README.md has no ```bash block between <!-- quickstart:begin --> and <!-- quickstart:end -->')
-with open(out, 'w', encoding='utf-8') as f:
-    f.write(m.group(1))
-PYEOF
+python3 hack/readme_check.py extract README.md "$WORK/quickstart.sh"
 cat "$WORK/quickstart.sh"
 
 step "a fresh copy of the repository and a fresh HOME"
-mkdir -p "$repo" "$WORK/home"
-git ls-files -z --cached --others --exclude-standard \
-  | while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done \
-  | tar --null -T - -cf - | tar -xf - -C "$repo"
+mkdir -p "$WORK/home"
+export_tree "$repo"
 echo "$(find "$repo" -type f | wc -l) files in $repo"
 
 # What the caller's environment must not lend the quick start.
@@ -87,37 +74,5 @@ rc=0
 [ "$rc" -eq 0 ] || die "the quick start failed (exit status $rc)"
 
 step "what it did"
-python3 - "$WORK/quickstart.log" "$WORK/home" <<'PYEOF'
-import os
-import re
-import sys
-
-log, home = sys.argv[1:3]
-text = re.sub(r'\x1b\[[0-9;]*m', '', open(log, encoding='utf-8', errors='replace').read())
-recaps = [dict((k, int(v)) for k, v in re.findall(r'\b(ok|changed|unreachable|failed)=(\d+)', m))
-          for m in re.findall(r'^localhost\s*:\s*(ok=.*)$', text, re.M)]
-problems = []
-if len(recaps) != 3:
-    problems.append('expected 3 play recaps (--check --diff, run, rerun), found %d' % len(recaps))
-else:
-    check, run, rerun = recaps
-    for name, recap in (('--check --diff', check), ('run', run), ('rerun', rerun)):
-        if recap.get('failed') or recap.get('unreachable'):
-            problems.append('the %s recap shows failures: %s' % (name, recap))
-    if not run.get('changed'):
-        problems.append('the run changed nothing on a fresh emulator: %s' % run)
-    if rerun.get('changed') != 0:
-        problems.append('the rerun must report changed=0: %s' % rerun)
-    if not check.get('changed'):
-        problems.append('--check --diff showed no change on a fresh emulator: %s' % check)
-    print('recaps: check %s; run %s; rerun %s' % (check, run, rerun))
-installed = os.path.join(home, '.ansible', 'collections', 'ansible_collections', 'bandwidth', 'catapult', 'MANIFEST.json')
-if not os.path.exists(installed):
-    problems.append('the collection was not installed into ~/.ansible/collections (%s missing)' % installed)
-if 'emulator: stopped' not in text:
-    problems.append('the quick start did not stop its emulator')
-for p in problems:
-    print('FAIL: ' + p)
-sys.exit(1 if problems else 0)
-PYEOF
+python3 hack/readme_check.py check "$WORK/quickstart.log" "$WORK/home"
 echo "ok: the README's quick start works word for word on a fresh copy (rerun changed=0)"

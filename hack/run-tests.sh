@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run test suites against a copy of the working tree laid out as
 # $BUILD/ansible_collections/<namespace>/<name> (ansible-test needs that layout and a
-# git repository). Uncommitted and untracked files are tested as they are.
+# git repository). Uncommitted and untracked (not ignored) files are tested as they are.
 #
 #   hack/run-tests.sh SUITE...
 #
@@ -49,43 +49,22 @@ if ! flock -n 9; then
 fi
 
 step "collection tree: $COLL"
-# Excluded: local tooling and output; the build dir and venv too when they live in the checkout.
-# (paths from the top of the checkout; __pycache__ and *.pyc are dropped everywhere)
-excludes=(.venv .build .ansible tests/output tests/integration/inventory '.git/*.lock' .pytest_cache .benchmarks)
-for d in "$VENV" "$BUILD"; do
-  case "$d/" in "$REPO"/*) rel="${d#"$REPO"/}"; excludes+=("$rel") ;; esac
-done
-mkdir -p "$COLL"
-if command -v rsync >/dev/null 2>&1; then
-  rsync_ex=()
-  for e in "${excludes[@]}"; do rsync_ex+=(--exclude "/$e"); done
-  rsync_ex+=(--exclude __pycache__ --exclude '*.pyc')
-  rsync -a --delete "${rsync_ex[@]}" "$REPO/" "$COLL/" || die "rsync failed"
-else
-  # cp -a of each top-level entry, minus the excluded ones, into a fresh copy
-  find "$COLL" -mindepth 1 -maxdepth 1 ! -name tests -exec rm -rf {} +
-  find "$COLL/tests" -mindepth 1 -maxdepth 1 ! -name output -exec rm -rf {} + 2>/dev/null
-  shopt -s dotglob nullglob
-  for entry in "$REPO"/*; do
-    base="${entry##*/}"
-    case " ${excludes[*]} " in *" $base "*) continue ;; esac
-    cp -a "$entry" "$COLL/" || die "copy of $entry failed"
-  done
-  shopt -u dotglob nullglob
-  rm -rf "$COLL/tests/integration/inventory" "$COLL"/.git/*.lock
-  find "$COLL" -name __pycache__ -prune -exec rm -rf {} +
-fi
+# A fresh copy of what a clone would hold (tracked files, and untracked ones git does not
+# ignore, as they are in the working tree), committed to a git repository of its own:
+# ansible-test lists files with `git ls-files`.
+rm -rf "$COLL"
+export_tree "$COLL"
 cd "$COLL" || die "cd $COLL"
-# ansible-test lists files with `git ls-files --cached --others --exclude-standard`:
-# untracked files count, ignored ones do not, deleted ones are dropped.
-if [ ! -d .git ]; then
-  git init -q && git add -A && git -c user.name=ci -c user.email=ci@localhost commit -qm snapshot >/dev/null
-fi
-mkdir -p .git/info
-grep -qxF 'tests/output/' .git/info/exclude 2>/dev/null || printf 'tests/output/\n.ansible/\n' >> .git/info/exclude
+{ git init -q && git add -A --force && git -c user.name=ci -c user.email=ci@localhost commit -qm snapshot; } >/dev/null \
+  || die "cannot make a git repository of $COLL"
+printf 'tests/output/\n.ansible/\n' >> .git/info/exclude
+
+# A HOME of the run's own in $BUILD (hack/lib.sh: build_home).
+build_home
 
 # ansible-test bootstraps pip in every new sanity venv with a script it downloads from a
-# host that is unreachable offline; hack/lib.sh writes a stand-in where it looks first.
+# host that is unreachable offline; hack/lib.sh writes a stand-in where it looks first
+# (in the HOME above).
 getpip_standin "$PY"
 
 run_suite() {
