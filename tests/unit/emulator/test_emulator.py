@@ -469,15 +469,15 @@ def test_search_validation(client, params, message):
     assert_error(client.api('GET', '/availableNumbers/local', params=params), 400, 'invalid-available-number-search', message)
 
 
-def test_search_quantity_zip_and_rate_center_errors(client):
-    for quantity in ('0', '-1'):
-        assert_error(client.api('GET', '/availableNumbers/local', params={'state': 'NC', 'quantity': quantity}),
-                     400, 'validation-error', 'Quantity must be greater than zero.')
-    assert_error(client.api('GET', '/availableNumbers/local', params={'zip': '99999'}), 400, 'invalid-zip-code',
-                 'The ZIP code 99999 did not map to a location where telephone numbers are available')
-    assert_error(client.api('GET', '/availableNumbers/local', params={'state': 'NC', 'city': 'Nowhere'}), 403, 'invalid-rate-center',
-                 'The city NOWHERE in the state NC was not found')
-    assert_error(client.api('GET', '/availableNumbers/local', params={'state': 'ZZ'}), 403, 'invalid-rate-center')
+@pytest.mark.parametrize('params,status,code,message', [
+    ({'state': 'NC', 'quantity': '0'}, 400, 'validation-error', 'Quantity must be greater than zero.'),
+    ({'state': 'NC', 'quantity': '-1'}, 400, 'validation-error', 'Quantity must be greater than zero.'),
+    ({'zip': '99999'}, 400, 'invalid-zip-code', 'The ZIP code 99999 did not map to a location where telephone numbers are available'),
+    ({'state': 'NC', 'city': 'Nowhere'}, 403, 'invalid-rate-center', 'The city NOWHERE in the state NC was not found'),
+    ({'state': 'ZZ'}, 403, 'invalid-rate-center', None),
+])
+def test_search_quantity_zip_and_rate_center_errors(client, params, status, code, message):
+    assert_error(client.api('GET', '/availableNumbers/local', params=params), status, code, message)
 
 
 def search(client, **params):
@@ -597,18 +597,13 @@ def allocated(client):
 ALLOCATE_PATH = r'^/users/[^/]+/phoneNumbers$'
 
 
-def test_fault_status_is_not_applied(client):
-    client.faults({'method': 'POST', 'path': ALLOCATE_PATH, 'action': 'status', 'status': 503})
-    body = assert_error(client.allocate('+19195550100'), 503, 'service-unavailable')
-    assert body['category'] == 'unavailable'
-    assert allocated(client) == []
-    assert client.allocate('+19195550100').status_code == 201  # count 1 = one hit only
-
-
-def test_fault_status_after_is_applied(client):
-    client.faults({'method': 'POST', 'path': ALLOCATE_PATH, 'action': 'status_after', 'status': 502})
-    assert_error(client.allocate('+19195550100'), 502, 'bad-gateway')
-    assert allocated(client) == ['+19195550100']
+@pytest.mark.parametrize('action,status,code,applied', [
+    ('status', 503, 'service-unavailable', []), ('status_after', 502, 'bad-gateway', ['+19195550100'])])
+def test_fault_status_is_applied_only_after(client, action, status, code, applied):
+    client.faults({'method': 'POST', 'path': ALLOCATE_PATH, 'action': action, 'status': status})
+    assert assert_error(client.allocate('+19195550100'), status, code)['category'] == 'unavailable'
+    assert allocated(client) == applied
+    assert client.allocate('+19195550100').status_code == (409 if applied else 201)  # count 1 = one hit only
 
 
 @pytest.mark.parametrize('action,applied', [('drop', []), ('drop_after', ['+19195550100']), ('reset', [])])
