@@ -24,64 +24,12 @@ from ansible_collections.bandwidth.catapult.plugins.module_utils._account import
 )
 from ansible_collections.bandwidth.catapult.plugins.module_utils._client import CatapultClient
 from ansible_collections.bandwidth.catapult.tests.unit.plugins.emulated import intercept
-from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import API, SECRET, TOKEN, USER, calls
+from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import (
+    ALLOCATE, API, APPS, CREATE_APP, LIST, SECRET, TOKEN, USER, app_call, calls, listed, order, page, release, search, update, writes,
+)
 
 # the applications on the account (the catapult fixture); numbers come from the emulator's inventory
 APPLICATIONS = ('a-ivr', 'a-sms')
-
-# The requests, as utils.calls() shows them
-APPS = ('GET', '/users/%s/applications?size=1000' % USER)
-CREATE_APP = ('POST', '/users/%s/applications' % USER)
-LIST = ('GET', '/users/%s/phoneNumbers?size=1000' % USER)
-ALLOCATE = ('POST', '/users/%s/phoneNumbers' % USER)
-
-
-def listed(name):
-    return ('GET', '/users/%s/phoneNumbers?name=%s&size=1000' % (USER, name))
-
-
-def page(number):
-    return ('GET', '/users/%s/phoneNumbers?page=%d&size=1000' % (USER, number))
-
-
-def update(number_id):
-    return ('POST', '/users/%s/phoneNumbers/%s' % (USER, number_id))
-
-
-def release(number_id):
-    return ('DELETE', '/users/%s/phoneNumbers/%s' % (USER, number_id))
-
-
-def get_app(app_id):
-    return ('GET', '/users/%s/applications/%s' % (USER, app_id))
-
-
-def update_app(app_id):
-    return ('POST', '/users/%s/applications/%s' % (USER, app_id))
-
-
-def delete_app(app_id):
-    return ('DELETE', '/users/%s/applications/%s' % (USER, app_id))
-
-
-def _query(params):
-    return '&'.join('%s=%s' % (k, v) for k, v in params)
-
-
-def search(quantity, kind='local', **query):
-    return ('GET', '/availableNumbers/%s?%s' % (kind, _query(list(query.items()) + [('quantity', quantity)])))
-
-
-def order(quantity, kind='local', **query):
-    return ('POST', '/availableNumbers/%s?%s' % (kind, _query(list(query.items()) + [('quantity', quantity)])))
-
-
-def writes(requests_mock):
-    return [c for c in calls(requests_mock) if c[0] != 'GET']
-
-
-def error_body(code, message, category):
-    return {'category': category, 'code': code, 'message': message, 'details': []}
 
 
 @pytest.fixture
@@ -844,7 +792,7 @@ def test_applications_are_created_first_then_the_numbers_point_at_them(client, c
                  pools=[{'name': 'ivr', 'area_code': '984', 'quantity': 1, 'application': 'Support IVR'}])
     ivr, sales = catapult.applications_named('Support IVR')[0], catapult.applications_named('Sales')[0]
     new = catapult.by_number('+19842190000')
-    assert calls(requests_mock) == [APPS, LIST, CREATE_APP, get_app(ivr['id']), CREATE_APP, get_app(sales['id']),
+    assert calls(requests_mock) == [APPS, LIST, CREATE_APP, app_call(ivr['id']), CREATE_APP, app_call(sales['id']),
                                     ALLOCATE, order(1, areaCode='984'), update(new['id']), listed('ivr'), LIST]
     assert requests_mock.request_history[2].json() == {'name': 'Support IVR', 'incomingCallUrl': CALLS, 'autoAnswer': False}
     assert requests_mock.request_history[4].json() == {'name': 'Sales', 'incomingMessageUrl': SMS}
@@ -868,7 +816,7 @@ def test_an_application_is_updated_only_where_it_differs(client, catapult, reque
     result = run(client, applications=[{'name': 'Support IVR', 'incoming_call_url': CALLS, 'callback_http_method': 'get',
                                         'incoming_call_url_callback_timeout': 10000},
                                        {'name': 'Sales', 'incoming_message_url': SMS, 'auto_answer': True}])
-    assert calls(requests_mock) == [APPS, LIST, update_app(ivr['id'])]
+    assert calls(requests_mock) == [APPS, LIST, app_call(ivr['id'], 'POST')]
     assert requests_mock.request_history[2].json() == {'callbackHttpMethod': 'get'}
     assert result['applications'] == [{'name': 'Support IVR', 'id': ivr['id'], 'action': 'update'},
                                       {'name': 'Sales', 'id': same['id'], 'action': 'none'}]
@@ -1002,8 +950,8 @@ def test_prune_deletes_unlisted_applications_no_number_points_at_after_the_plan(
     result = run(client, prune=True, **PRUNE_APPS)
     # the numbers first (the entry moves Main off Kept, prune releases the stray off Legacy), the account read again,
     # then the applications that nothing points at any more; Busy stays (a number the state keeps points at it)
-    assert calls(requests_mock) == [APPS, LIST, update(main['id']), release(stray['id']), LIST, delete_app(ids['Old']),
-                                    delete_app(ids['Legacy']), delete_app(ids['Kept'])]
+    assert calls(requests_mock) == [APPS, LIST, update(main['id']), release(stray['id']), LIST, app_call(ids['Old'], 'DELETE'),
+                                    app_call(ids['Legacy'], 'DELETE'), app_call(ids['Kept'], 'DELETE')]
     assert sorted(app['name'] for app in catapult.apps().values()) == ['Busy', 'Support IVR']
     assert result['applications'] == [{'name': 'Support IVR', 'id': ids['Support IVR'], 'action': 'none'},
                                       {'name': 'Old', 'id': ids['Old'], 'action': 'prune'},
@@ -1059,7 +1007,7 @@ def test_prune_protect_keeps_applications_by_name(client, catapult, requests_moc
     apps = seed_applications(catapult)
     result = run(client, prune=True, prune_protect=['Old', 'stray'], **PRUNE_APPS)
     main = catapult.by_number('+19195550100')
-    assert calls(requests_mock) == [APPS, LIST, update(main['id']), LIST, delete_app(apps['Kept']['id'])]
+    assert calls(requests_mock) == [APPS, LIST, update(main['id']), LIST, app_call(apps['Kept']['id'], 'DELETE')]
     assert sorted(a['name'] for a in catapult.apps().values()) == ['Busy', 'Legacy', 'Old', 'Support IVR']
     assert [a['name'] for a in result['unmanaged_applications']] == ['Old', 'Legacy', 'Busy']
 
@@ -1085,7 +1033,7 @@ def test_an_absent_application_is_deleted_after_the_numbers_left_it(client, cata
     desired = dict(applications=[{'name': 'Old IVR', 'state': 'absent'}, {'name': 'Support IVR', 'incoming_call_url': CALLS}],
                    numbers=[{'number': '+19195550100', 'name': 'Main', 'application': 'Support IVR'}])
     result = run(client, **desired)
-    assert calls(requests_mock) == [APPS, LIST, update(main['id']), LIST, delete_app(old['id'])]
+    assert calls(requests_mock) == [APPS, LIST, update(main['id']), LIST, app_call(old['id'], 'DELETE')]
     assert result['applications'] == [{'name': 'Old IVR', 'id': old['id'], 'action': 'delete'},
                                       {'name': 'Support IVR', 'id': ivr['id'], 'action': 'none'}]
     assert result['plan'][-1] == {'action': 'delete_application', 'application': 'Old IVR', 'id': old['id']}
@@ -1116,7 +1064,7 @@ def test_an_application_a_number_points_at_after_a_failed_move_is_not_deleted(cl
     stray = catapult.released()[0]
     # Kept was to be deleted once Main left it; Main did not move, so Kept stays and the run says why
     assert calls(requests_mock) == [APPS, LIST, update(main['id']), release(stray['id']), LIST,
-                                    delete_app(apps['Old']['id']), delete_app(apps['Legacy']['id'])]
+                                    app_call(apps['Old']['id'], 'DELETE'), app_call(apps['Legacy']['id'], 'DELETE')]
     assert 'application %s (Kept) was not deleted: 1 number still point at it after the run (+19195550100)' % (
         apps['Kept']['id']) in str(exc)
     assert 'Kept' in [a['name'] for a in catapult.apps().values()]

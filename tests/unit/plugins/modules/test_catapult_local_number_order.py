@@ -15,21 +15,12 @@ from ansible.module_utils import basic
 
 from ansible_collections.bandwidth.catapult.plugins.modules import catapult_local_number_order as module
 from ansible_collections.bandwidth.catapult.tests.unit.plugins.emulated import intercept
-from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import NUMBERS, SECRET, USER, calls
+from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import (
+    APPS, LIST, NUMBERS, SECRET, USER, app_call, calls, listed, number_call, order, update, writes,
+)
 
 POOL = 'support-pool'
-LIST_POOL = ('GET', '/users/%s/phoneNumbers?name=%s&size=1000' % (USER, POOL))
-LIST_ALL = ('GET', '/users/%s/phoneNumbers?size=1000' % USER)
-
-
-def app_call(app_id):
-    return ('GET', '/users/%s/applications/%s' % (USER, app_id))
-
-
-def error_body(code, message, category='bad-request'):
-    return {'category': category, 'code': code, 'message': message, 'details': []}
-
-
+LIST_POOL = listed(POOL)
 STOCK = ['+1919555%04d' % i for i in range(100, 2600)]  # the emulator's Raleigh numbers, in the order it sells them
 ORDER_PATH = '^/availableNumbers/local$'
 UPDATE_PATH = '^/users/%s/phoneNumbers/[^/]+$' % USER
@@ -49,18 +40,7 @@ def args(**overrides):
 
 
 def order_call(quantity, **query):
-    params = dict(query or {'state': 'NC'})
-    params['quantity'] = quantity
-    encoded = '&'.join('%s=%s' % (k, v) for k, v in params.items())
-    return ('POST', '/availableNumbers/local?' + encoded)
-
-
-def update_call(resource_id):
-    return ('POST', '/users/%s/phoneNumbers/%s' % (USER, resource_id))
-
-
-def writes(requests_mock):
-    return [c for c in calls(requests_mock) if c[0] != 'GET']
+    return order(quantity, **(query or {'state': 'NC'}))
 
 
 def bodies(requests_mock):
@@ -141,7 +121,7 @@ def test_orders_the_pool_and_labels_every_new_number(run_module, catapult, reque
     result, failed = run_module(module, args(application_id='a-ivr', fallback_number='+1 919 555 0000'), diff=True)
     assert not failed, result
     ids = catapult.ids()
-    expected = [LIST_POOL, app_call('a-ivr'), LIST_ALL, order_call(3)] + [update_call(i) for i in ids] + [LIST_POOL]
+    expected = [LIST_POOL, app_call('a-ivr'), LIST, order_call(3)] + [update(i) for i in ids] + [LIST_POOL]
     assert calls(requests_mock) == expected
     assert bodies(requests_mock) == [(i, {'name': POOL, 'applicationId': 'a-ivr', 'fallbackNumber': '+19195550000'})
                                      for i in ids]
@@ -182,7 +162,7 @@ def test_grows_the_pool_by_the_shortfall_only(run_module, catapult, requests_moc
     labelled(catapult, 2)
     result, failed = run_module(module, args(quantity=5))
     assert not failed
-    assert calls(requests_mock)[:3] == [LIST_POOL, LIST_ALL, order_call(3)]
+    assert calls(requests_mock)[:3] == [LIST_POOL, LIST, order_call(3)]
     assert result['shortfall'] == 3
     assert len(result['ordered']) == 3
     assert len(result['phone_numbers']) == 5
@@ -194,7 +174,7 @@ def test_reconciles_application_and_fallback_of_existing_members(run_module, cat
     catapult.record(wrong['id'])['applicationId'] = 'a-old'
     result, failed = run_module(module, args(quantity=2, application_id='a-ivr', fallback_number='+19195550000'))
     assert not failed
-    assert calls(requests_mock) == [LIST_POOL, app_call('a-ivr'), update_call(good['id']), update_call(wrong['id']), LIST_POOL]
+    assert calls(requests_mock) == [LIST_POOL, app_call('a-ivr'), update(good['id']), update(wrong['id']), LIST_POOL]
     assert bodies(requests_mock) == [(good['id'], {'fallbackNumber': '+19195550000'}),
                                      (wrong['id'], {'applicationId': 'a-ivr', 'fallbackNumber': '+19195550000'})]
     assert result['changed'] is True
@@ -273,7 +253,7 @@ def test_lost_order_answer_is_read_back_and_adopted_never_resent(run_module, cat
     assert not failed, result
     new = catapult.numbers()[2:]
     # the re-count lists the whole account after a lost answer
-    expected = [LIST_POOL, LIST_ALL, order_call(2), LIST_ALL] + [update_call(n['id']) for n in new] + [LIST_ALL]
+    expected = [LIST_POOL, LIST, order_call(2), LIST] + [update(n['id']) for n in new] + [LIST]
     assert calls(requests_mock) == expected
     assert [n['id'] for n in result['ordered']] == [n['id'] for n in new]
     assert len(catapult.named(POOL)) == 3
@@ -286,8 +266,8 @@ def test_lost_order_that_was_not_applied_is_sent_again_after_the_read(run_module
     catapult.fault('status', ORDER_PATH, 'POST', status=503)
     result, failed = run_module(module, args())
     assert not failed
-    settle = [LIST_ALL] * 6  # read at once, then after 0.5, 1, 2, 4 and 2.5 s (10 s in all)
-    assert calls(requests_mock)[:10] == [LIST_POOL, LIST_ALL, order_call(3)] + settle + [order_call(3)]
+    settle = [LIST] * 6  # read at once, then after 0.5, 1, 2, 4 and 2.5 s (10 s in all)
+    assert calls(requests_mock)[:10] == [LIST_POOL, LIST, order_call(3)] + settle + [order_call(3)]
     assert no_sleep == [0.5, 1.0, 2.0, 4.0, 2.5]
     assert len(catapult.named(POOL)) == 3 and len(catapult.numbers()) == 3
 
@@ -320,7 +300,7 @@ def test_timeout_with_nothing_visible_yet_fails_without_resending(run_module, ca
     assert 'timed out' in result['msg'] and 'nothing was ordered again' in result['msg'] and 'rerun' in result['msg'].lower()
     assert 'over 2s' in result['msg']
     # reads after 0, 0.5, 1.5 and 2 s (the timeout bounds the wait), then one listing for what it left behind
-    assert calls(requests_mock) == [LIST_POOL, LIST_ALL, order_call(3)] + [LIST_ALL] * 4 + [LIST_ALL]
+    assert calls(requests_mock) == [LIST_POOL, LIST, order_call(3)] + [LIST] * 4 + [LIST]
     assert no_sleep == [0.5, 1.0, 0.5]
     # the order lands later: the rerun adopts it and orders nothing
     landed = [catapult.add(number) for number in STOCK[:3]]
@@ -328,7 +308,7 @@ def test_timeout_with_nothing_visible_yet_fails_without_resending(run_module, ca
     result, failed = run_module(module, args())
     assert not failed
     assert len(result['adopted']) == 3 and result['ordered'] == []
-    assert writes(requests_mock) == [update_call(n['id']) for n in landed]
+    assert writes(requests_mock) == [update(n['id']) for n in landed]
 
 
 def test_gives_up_after_repeated_lost_answers_that_ordered_nothing(run_module, catapult, requests_mock):
@@ -360,7 +340,7 @@ def test_not_enough_numbers_fails_saying_none_were_ordered(run_module, catapult,
     assert 'asked for 5 numbers' in result['msg']
     assert 'none were ordered' in result['msg']
     # one read (a refusal is an answer: no waiting), then the re-count of the whole account
-    assert calls(requests_mock) == [LIST_POOL, LIST_ALL, order_call(5), LIST_ALL, LIST_ALL]
+    assert calls(requests_mock) == [LIST_POOL, LIST, order_call(5), LIST, LIST]
     assert result['ordered'] == []
     assert catapult.numbers() == []
 
@@ -381,7 +361,7 @@ def test_partial_fulfilment_kept_by_the_server_is_adopted_and_reported(run_modul
 # -- labelling ---------------------------------------------------------------------------------------
 
 def test_transient_labelling_failure_is_retried_in_the_same_run(run_module, catapult, requests_mock, no_sleep):
-    second = update_call(catapult.next_ids(2)[1])
+    second = update(catapult.next_ids(2)[1])
     catapult.fault('status', second[1], 'POST', status=500, count=2)
     result, failed = run_module(module, args())
     assert not failed, result
@@ -407,7 +387,7 @@ def test_labelling_failure_lists_every_ordered_number_and_the_rerun_adopts(run_m
     requests_mock.reset_mock()
     result, failed = run_module(module, args(application_id='a-ivr'))
     assert not failed, result
-    assert calls(requests_mock) == [LIST_POOL, app_call('a-ivr'), LIST_ALL, update_call(second['id']), LIST_POOL]
+    assert calls(requests_mock) == [LIST_POOL, app_call('a-ivr'), LIST, update(second['id']), LIST_POOL]
     assert [n['id'] for n in result['adopted']] == [second['id']]
     assert result['ordered'] == []
     assert result['shortfall'] == 1
@@ -422,7 +402,7 @@ def test_label_errors_are_read_back_before_reporting(run_module, catapult, reque
     catapult.fault('status_after', UPDATE_PATH, 'POST', status=500, count=0)  # applied, then a gateway error
     result, failed = run_module(module, args())
     assert not failed, result
-    assert calls(requests_mock)[-2:] == [LIST_ALL, LIST_POOL]  # the read-back, then the re-count
+    assert calls(requests_mock)[-2:] == [LIST, LIST_POOL]  # the read-back, then the re-count
     assert len(writes(requests_mock)) == 1 + 3 * 3
     assert all(n['name'] == POOL for n in result['ordered'])
 
@@ -436,7 +416,7 @@ def test_adoption_only_takes_unassigned_matching_numbers(run_module, catapult, r
     result, failed = run_module(module, args(quantity=2))
     assert not failed
     assert [n['id'] for n in result['adopted']] == [orphan['id']]
-    assert calls(requests_mock)[:4] == [LIST_POOL, LIST_ALL, update_call(orphan['id']), order_call(1)]
+    assert calls(requests_mock)[:4] == [LIST_POOL, LIST, update(orphan['id']), order_call(1)]
     assert len(catapult.named(POOL)) == 2
 
 
@@ -459,7 +439,7 @@ def test_check_mode_searches_and_predicts_without_writing(run_module, catapult, 
     labelled(catapult, 1)
     result, failed = run_module(module, args(quantity=4, application_id='a-ivr'), check_mode=True, diff=True)
     assert not failed, result
-    assert calls(requests_mock) == [LIST_POOL, app_call('a-ivr'), LIST_ALL,
+    assert calls(requests_mock) == [LIST_POOL, app_call('a-ivr'), LIST,
                                     ('GET', '/availableNumbers/local?state=NC&quantity=3')]
     assert result['changed'] is True
     assert result['shortfall'] == 3
@@ -532,7 +512,7 @@ def test_applied_order_answered_201_with_a_hostile_body_is_read_back_and_labelle
     result, failed = run_module(module, args())
     assert not failed, result
     assert order_writes(requests_mock) == [order_call(3)]  # never ordered again
-    assert calls(requests_mock)[3] == LIST_ALL  # the read-back
+    assert calls(requests_mock)[3] == LIST  # the read-back
     assert len(catapult.named(POOL)) == 3 and catapult.unnamed() == []
     assert [n['id'] for n in result['ordered']] == catapult.ids()
     assert 'nothing was ordered' not in json.dumps(result)
@@ -546,7 +526,7 @@ def test_order_answered_201_with_a_hostile_body_that_ordered_nothing_is_not_rese
     assert not failed, result
     assert order_writes(requests_mock) == [order_call(3), order_call(3)]
     # between the two orders: six reads over 10 s showed nothing new
-    assert calls(requests_mock)[3:9] == [LIST_ALL] * 6 and sum(no_sleep) == 10.0
+    assert calls(requests_mock)[3:9] == [LIST] * 6 and sum(no_sleep) == 10.0
     assert len(catapult.named(POOL)) == 3 and catapult.unnamed() == []
 
 
@@ -614,7 +594,7 @@ def test_lost_order_of_a_zip_pool_recovers_only_its_own_new_numbers(run_module, 
     result, failed = run_module(module, args(state=None, zip='27601', quantity=2))
     assert not failed, result
     assert order_writes(requests_mock) == [order_call(2, zip='27601')]
-    assert calls(requests_mock)[3] == LIST_ALL  # the read-back
+    assert calls(requests_mock)[3] == LIST  # the read-back
     assert [n['id'] for n in result['ordered']] == catapult.ids()[2:]
     assert sorted(n['number'] for n in catapult.unnamed()) == ['+18008260000', old['number']]
     assert len(catapult.named(POOL)) == 2
@@ -729,7 +709,7 @@ def test_dead_controller_stops_labelling_at_once_and_lists_what_was_ordered(
     assert result['msg'].startswith('stopped: Stopped before POST /users/%s/phoneNumbers/' % USER)
     assert writes(requests_mock) == [order_call(3)]
     assert no_sleep == []                      # no second labelling round
-    assert calls(requests_mock) == [LIST_POOL, LIST_ALL, order_call(3)]  # no read-back, no re-count
+    assert calls(requests_mock) == [LIST_POOL, LIST, order_call(3)]  # no read-back, no re-count
     for resource in catapult.numbers():
         assert '%s (%s, ordered, NOT labelled)' % (resource['number'], resource['id']) in result['msg']
     assert sorted(u['id'] for u in result['unlabelled']) == sorted(catapult.ids())
@@ -756,7 +736,7 @@ def test_dead_controller_stops_waiting_for_a_lost_order(run_module, catapult, re
     assert 'The answer to an order of this run was lost' in result['msg']
     assert no_sleep == []
     assert writes(requests_mock) == [order_call(2)]
-    assert calls(requests_mock) == [LIST_POOL, LIST_ALL, order_call(2), LIST_ALL]
+    assert calls(requests_mock) == [LIST_POOL, LIST, order_call(2), LIST]
 
 
 # -- the result is what the account holds after the task ----------------------------------------------
@@ -797,7 +777,7 @@ def test_numbers_another_task_renamed_meanwhile_are_not_reported(run_module, cat
     assert 'holds 2 of 3 numbers' in result['msg']
     assert "%s (%s, now named 'other-pool')" % (first['number'], first['id']) in result['msg']
     assert sorted(n['id'] for n in result['phone_numbers']) == sorted(catapult.ids()[1:])
-    assert calls(requests_mock)[-2:] == [LIST_POOL, ('GET', '/users/%s/phoneNumbers/%s' % (USER, first['id']))]
+    assert calls(requests_mock)[-2:] == [LIST_POOL, number_call(first['id'])]
 
 
 def test_a_lagging_listing_after_the_writes_is_completed_by_reading_each_number(run_module, catapult, requests_mock):
@@ -807,7 +787,7 @@ def test_a_lagging_listing_after_the_writes_is_completed_by_reading_each_number(
     ids = catapult.ids()
     assert sorted(n['id'] for n in result['phone_numbers']) == sorted(ids)
     assert 'surplus' not in result
-    assert calls(requests_mock)[-3:] == [LIST_POOL] + [('GET', '/users/%s/phoneNumbers/%s' % (USER, i)) for i in ids]
+    assert calls(requests_mock)[-3:] == [LIST_POOL] + [number_call(i) for i in ids]
 
 
 # -- a stale read after a failed write ----------------------------------------------------------------
@@ -852,9 +832,9 @@ def test_order_items_without_location_are_looked_up_by_number(run_module, catapu
     result, failed = run_module(module, args(quantity=3))
     assert not failed, result
     assert not [c for c in calls(requests_mock) if c[1].endswith('/None')]
-    lookups = [('GET', '/users/%s/phoneNumbers/%s' % (USER, n.replace('+', '%2B'))) for n in STOCK[:3]]
+    lookups = [number_call(n.replace('+', '%2B')) for n in STOCK[:3]]
     assert calls(requests_mock)[3:6] == lookups
-    assert writes(requests_mock)[1:] == [update_call(i) for i in catapult.ids()]
+    assert writes(requests_mock)[1:] == [update(i) for i in catapult.ids()]
     assert len(catapult.named(POOL)) == 3 and catapult.unnamed() == []
 
 
@@ -878,21 +858,18 @@ def test_order_item_without_location_that_cannot_be_found_is_reported_never_gues
 
 # -- the application by name: resolved once, before any write -----------------------------------------
 
-LIST_APPS = ('GET', '/users/%s/applications?size=1000' % USER)
-
-
 @pytest.mark.parametrize('check_mode', [False, True])
 def test_application_by_name_is_resolved_once_before_any_write(run_module, catapult, requests_mock, check_mode):
     catapult.name_applications(('a-other', 'Other'), ('a-ivr', 'Support IVR'))
     result, failed = run_module(module, args(application='Support IVR'), check_mode=check_mode)
     assert not failed, result
     if check_mode:
-        assert calls(requests_mock) == [LIST_APPS, LIST_POOL, LIST_ALL, ('GET', '/availableNumbers/local?state=NC&quantity=3')]
+        assert calls(requests_mock) == [APPS, LIST_POOL, LIST, ('GET', '/availableNumbers/local?state=NC&quantity=3')]
         assert writes(requests_mock) == []
     else:
         ids = catapult.ids()
         # the listing proved the application exists: no GET of it by ID
-        assert calls(requests_mock) == [LIST_APPS, LIST_POOL, LIST_ALL, order_call(3)] + [update_call(i) for i in ids] + [
+        assert calls(requests_mock) == [APPS, LIST_POOL, LIST, order_call(3)] + [update(i) for i in ids] + [
             LIST_POOL]
         assert bodies(requests_mock) == [(i, {'name': POOL, 'applicationId': 'a-ivr'}) for i in ids]
     requests_mock.reset_mock()
@@ -909,7 +886,7 @@ def test_an_unknown_application_name_fails_before_any_order(run_module, catapult
                              "/users/%s/applications lists the account's applications; names match exactly). Create it "
                              'first, for example with bandwidth.catapult.catapult_application; nothing was ordered or '
                              'changed.' % (USER, USER))
-    assert calls(requests_mock) == [LIST_APPS]
+    assert calls(requests_mock) == [APPS]
     assert result['changed'] is False and catapult.numbers() == []
 
 
@@ -919,7 +896,7 @@ def test_an_application_name_on_several_applications_fails_listing_their_ids(run
     assert failed
     assert result['msg'].startswith("application 'Sales' matches 2 applications on account %s (a-one, a-two)" % USER)
     assert result['error']['application_ids'] == ['a-one', 'a-two']
-    assert calls(requests_mock) == [LIST_APPS]
+    assert calls(requests_mock) == [APPS]
 
 
 def test_a_failed_listing_of_the_applications_fails_before_any_order(run_module, catapult, requests_mock):
@@ -929,7 +906,7 @@ def test_a_failed_listing_of_the_applications_fails_before_any_order(run_module,
     assert result['msg'].startswith("listing the applications to find application 'Support IVR' failed: Catapult API "
                                     'error: GET /users/%s/applications returned HTTP 401' % USER)
     assert result['msg'].endswith('; nothing was ordered or changed.')
-    assert calls(requests_mock) == [LIST_APPS]
+    assert calls(requests_mock) == [APPS]
 
 
 @pytest.mark.parametrize('overrides, expected', [

@@ -14,29 +14,20 @@ import pytest
 
 from ansible_collections.bandwidth.catapult.plugins.modules import catapult_phone_number as module
 from ansible_collections.bandwidth.catapult.tests.unit.plugins.emulated import intercept
-from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import NUMBERS, SECRET, TOKEN, calls
+from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import ALLOCATE, NUMBERS, SECRET, TOKEN, app_call, calls, number_call
 
 APPLICATIONS = ('a-1',)
 NUM = '+19195550100'
 ENC = '/users/u-unit/phoneNumbers/%2B19195550100'
 GET = ('GET', ENC)
-ALLOCATE = ('POST', '/users/u-unit/phoneNumbers')
 ALLOCATE_PATH = '^/users/u-unit/phoneNumbers$'
-
-
-def by_id(number_id, method='GET'):
-    return (method, '/users/u-unit/phoneNumbers/' + number_id)
-
-
-def app_call(app_id):
-    return ('GET', '/users/u-unit/applications/%s' % app_id)
 
 
 def test_allocates_a_missing_number_with_its_fields(catapult, requests_mock, run_module):
     new_id = catapult.next_ids(1)[0]
     result, failed = run_module(module, {'number': '+1 (919) 555-0100', 'name': 'Support', 'application_id': 'a-1'})
     assert not failed and result['changed']
-    assert calls(requests_mock) == [GET, app_call('a-1'), ALLOCATE, by_id(new_id)]
+    assert calls(requests_mock) == [GET, app_call('a-1'), ALLOCATE, number_call(new_id)]
     assert requests_mock.request_history[2].json() == {'number': NUM, 'name': 'Support', 'applicationId': 'a-1'}
     assert result['phone_number']['id'] == new_id
     assert result['phone_number']['application_id'] == 'a-1'
@@ -62,7 +53,7 @@ def test_updates_only_the_field_that_differs(catapult, requests_mock, run_module
     number = catapult.add(NUM, **current)
     result, failed = run_module(module, dict(task, number=NUM), diff=True)
     assert not failed and result['changed']
-    assert calls(requests_mock) == [GET, by_id(number['id'], 'POST')]
+    assert calls(requests_mock) == [GET, number_call(number['id'], 'POST')]
     assert requests_mock.request_history[1].json() == sent
     for option, value in task.items():
         assert result['phone_number'][option] == (value or None)
@@ -91,7 +82,7 @@ def test_release(catapult, requests_mock, run_module):
     number = catapult.add(NUM, name='Support')
     result, dummy = run_module(module, {'number': NUM, 'state': 'absent'}, diff=True)
     assert result['changed'] and result['phone_number']['number_state'] == 'released'
-    assert calls(requests_mock) == [GET, by_id(number['id'], 'DELETE')]
+    assert calls(requests_mock) == [GET, number_call(number['id'], 'DELETE')]
     assert result['diff']['after'] == {'number': NUM, 'state': 'absent'}
     assert catapult.numbers() == []
 
@@ -115,7 +106,7 @@ def test_release_whose_answer_was_lost_reports_changed(catapult, requests_mock, 
     assert not failed
     assert result['changed'], 'the task released the number, so it changed something'
     assert result['phone_number']['number_state'] == 'released'
-    assert calls(requests_mock) == [GET] + [by_id(gone['id'], 'DELETE')] * 2
+    assert calls(requests_mock) == [GET] + [number_call(gone['id'], 'DELETE')] * 2
     assert catapult.numbers() == []
 
 
@@ -137,10 +128,10 @@ def test_order_is_sent_again_only_after_a_read_shows_it_did_not_land(catapult, r
     result, failed = run_module(module, {'number': NUM})
     assert not failed and result['changed']
     if fault['status'] == 429:
-        assert calls(requests_mock) == [GET, ALLOCATE, ALLOCATE, by_id(new_id)]
+        assert calls(requests_mock) == [GET, ALLOCATE, ALLOCATE, number_call(new_id)]
         assert no_sleep and 2.5 < no_sleep[0] <= 3.0
     else:
-        assert calls(requests_mock) == [GET, ALLOCATE, GET, ALLOCATE, by_id(new_id)]
+        assert calls(requests_mock) == [GET, ALLOCATE, GET, ALLOCATE, number_call(new_id)]
     assert len(catapult.numbers()) == 1
 
 

@@ -11,13 +11,12 @@ import pytest
 
 from ansible_collections.bandwidth.catapult.plugins.modules import catapult_tollfree_number_order as module
 from ansible_collections.bandwidth.catapult.tests.unit.plugins.emulated import intercept
-from ansible_collections.bandwidth.catapult.tests.unit.plugins.modules.test_catapult_local_number_order import app_call
-from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import NUMBERS, SECRET, USER, calls
+from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import (
+    ALLOCATE, APPS, LIST, NUMBERS, SECRET, USER, app_call, calls, listed, number_call, order, update, writes,
+)
 
 POOL = 'hotline'
-LIST_POOL = ('GET', '/users/%s/phoneNumbers?name=%s&size=1000' % (USER, POOL))
-LIST_ALL = ('GET', '/users/%s/phoneNumbers?size=1000' % USER)
-ALLOCATE = ('POST', '/users/%s/phoneNumbers' % USER)
+LIST_POOL = listed(POOL)
 ORDER_PATH = '^/availableNumbers/tollFree$'
 ALLOCATE_PATH = '^/users/%s/phoneNumbers$' % USER
 STOCK = ['+1800826%04d' % i for i in range(1000)]  # the emulator's first toll-free numbers, in the order it sells them
@@ -35,11 +34,7 @@ def args(**overrides):
 
 
 def order_call(quantity):
-    return ('POST', '/availableNumbers/tollFree?quantity=%d' % quantity)
-
-
-def writes(requests_mock):
-    return [c for c in calls(requests_mock) if c[0] != 'GET']
+    return order(quantity, kind='tollFree')
 
 
 def allocation_bodies(requests_mock):
@@ -70,8 +65,8 @@ def test_default_is_one_number_ordered_and_labelled(run_module, catapult, reques
     result, failed = run_module(module, args(application_id='a-ivr'))
     assert not failed, result
     number_id = catapult.named(POOL)[0]['id']
-    assert calls(requests_mock) == [LIST_POOL, app_call('a-ivr'), LIST_ALL, order_call(1),
-                                    ('POST', '/users/%s/phoneNumbers/%s' % (USER, number_id)), LIST_POOL]
+    assert calls(requests_mock) == [LIST_POOL, app_call('a-ivr'), LIST, order_call(1),
+                                    update(number_id), LIST_POOL]
     assert result['changed'] and result['shortfall'] == 1
     assert [n['number'] for n in result['ordered']] == ['+18008260000']
     assert result['phone_numbers'][0]['name'] == POOL and result['phone_numbers'][0]['application_id'] == 'a-ivr'
@@ -122,7 +117,7 @@ def test_lost_order_answer_is_adopted_to_exactly_quantity(run_module, catapult, 
     result, failed = run_module(module, args(quantity=3))
     assert not failed, result
     assert [c for c in writes(requests_mock) if c[1].startswith('/availableNumbers')] == [order_call(3)]
-    assert calls(requests_mock)[3] == LIST_ALL  # the read-back
+    assert calls(requests_mock)[3] == LIST  # the read-back
     assert len(catapult.named(POOL)) == 3
     assert [n['number'] for n in catapult.unnamed()] == ['+19195550150']
     assert len(result['ordered']) == 3
@@ -164,7 +159,7 @@ def test_check_mode_searches_and_predicts_without_writing(run_module, catapult, 
 def test_pattern_searches_then_orders_each_number_with_its_label(run_module, catapult, requests_mock):
     result, failed = run_module(module, args(quantity=2, pattern='8883*', application_id='a-ivr'))
     assert not failed, result
-    assert calls(requests_mock) == [LIST_POOL, app_call('a-ivr'), LIST_ALL,
+    assert calls(requests_mock) == [LIST_POOL, app_call('a-ivr'), LIST,
                                     ('GET', '/availableNumbers/tollFree?pattern=8883%2A&quantity=2'), ALLOCATE, ALLOCATE,
                                     LIST_POOL]
     assert allocation_bodies(requests_mock) == [
@@ -204,7 +199,7 @@ def test_pattern_lost_answer_is_read_back_never_resent(run_module, catapult, req
     catapult.fault('drop_after', ALLOCATE_PATH, 'POST')
     result, failed = run_module(module, args(quantity=1, pattern='8883*'))
     assert not failed, result
-    assert calls(requests_mock)[-3:] == [ALLOCATE, ('GET', '/users/%s/phoneNumbers/%%2B18883430000' % USER), LIST_POOL]
+    assert calls(requests_mock)[-3:] == [ALLOCATE, number_call('%2B18883430000'), LIST_POOL]
     assert [n['number'] for n in catapult.named(POOL)] == ['+18883430000']
     assert [n['number'] for n in result['ordered']] == ['+18883430000']
 
@@ -230,7 +225,7 @@ def test_pattern_adoption_takes_only_matching_numbers(run_module, catapult, requ
     result, failed = run_module(module, args(quantity=1, pattern='*FLOW'))
     assert not failed, result
     assert [n['number'] for n in result['adopted']] == [match['number']]
-    assert writes(requests_mock) == [('POST', '/users/%s/phoneNumbers/%s' % (USER, match['id']))]
+    assert writes(requests_mock) == [update(match['id'])]
 
 
 def test_pattern_check_mode_searches_with_the_pattern(run_module, catapult, requests_mock):
@@ -248,7 +243,7 @@ def test_applied_order_answered_201_with_html_is_read_back_and_labelled(run_modu
     result, failed = run_module(module, args(quantity=2))
     assert not failed, result
     assert [c for c in writes(requests_mock) if c[1].startswith('/availableNumbers')] == [order_call(2)]
-    assert calls(requests_mock)[3] == LIST_ALL  # the read-back
+    assert calls(requests_mock)[3] == LIST  # the read-back
     assert len(catapult.named(POOL)) == 2 and catapult.unnamed() == []
     assert len(result['ordered']) == 2 and no_sleep == []
 
@@ -302,23 +297,20 @@ def test_pattern_order_answered_without_location_reads_the_number_back(run_modul
     first_id = catapult.next_ids(1)[0]
     result, failed = run_module(module, args(quantity=1, pattern='8883*'))
     assert not failed, result
-    assert calls(requests_mock)[-3:] == [ALLOCATE, ('GET', '/users/%s/phoneNumbers/%%2B18883430000' % USER), LIST_POOL]
+    assert calls(requests_mock)[-3:] == [ALLOCATE, number_call('%2B18883430000'), LIST_POOL]
     assert result['ordered'][0]['id'] == first_id
     assert not [c for c in calls(requests_mock) if c[1].endswith('/None')]
 
 
 # -- the application by name ---------------------------------------------------------------------------
 
-LIST_APPS = ('GET', '/users/%s/applications?size=1000' % USER)
-
-
 @WITH_AND_WITHOUT_PATTERN
 def test_application_by_name_labels_every_new_number(run_module, catapult, requests_mock, pattern):
     catapult.name_applications(('a-ivr', 'Hotline IVR'))
     result, failed = run_module(module, args(quantity=2, application='Hotline IVR', **pattern))
     assert not failed, result
-    assert calls(requests_mock)[:2] == [LIST_APPS, LIST_POOL]
-    assert calls(requests_mock).count(LIST_APPS) == 1
+    assert calls(requests_mock)[:2] == [APPS, LIST_POOL]
+    assert calls(requests_mock).count(APPS) == 1
     assert [n['applicationId'] for n in catapult.named(POOL)] == ['a-ivr', 'a-ivr']
 
 
@@ -327,7 +319,7 @@ def test_unknown_application_name_fails_before_any_order(run_module, catapult, r
     catapult.name_applications(('a-ivr', 'Hotline IVR'))
     result, failed = run_module(module, args(quantity=2, application='Nope', **pattern))
     assert failed and result['msg'].startswith("application 'Nope': no application of that name on account %s" % USER)
-    assert calls(requests_mock) == [LIST_APPS]
+    assert calls(requests_mock) == [APPS]
 
 
 def test_application_and_application_id_are_mutually_exclusive(run_module, requests_mock):
