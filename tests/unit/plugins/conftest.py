@@ -89,6 +89,36 @@ def no_sleep(monkeypatch):
 
 
 @pytest.fixture
+def rejected(run_module, requests_mock):
+    """``rejected(module, args, *texts)``: the module fails, its message holds every text, and no request was sent."""
+    def run(module, args, *texts):
+        result, failed = run_module(module, args)
+        assert failed, result
+        for text in texts:
+            assert text in result['msg'], (text, result['msg'])
+        assert requests_mock.request_history == []
+        return result
+    return run
+
+
+@pytest.fixture
+def controller(monkeypatch):
+    """The Ansible controller dies after ``alive_writes`` writes (default 1): the client then raises CatapultAborted
+    before each write; ``checks`` counts the checks."""
+    from ansible_collections.bandwidth.catapult.plugins.module_utils import _common as common
+    state = {'alive_writes': 1, 'checks': 0}
+
+    def gone(dummy_self):
+        state['checks'] += 1
+        if state['checks'] <= state['alive_writes']:
+            return None
+        return 'the Ansible controller that started this task is gone (test)'
+
+    monkeypatch.setattr(common.ControllerWatch, '__call__', gone)
+    return state
+
+
+@pytest.fixture
 def catapult(request, requests_mock, no_sleep):
     """The emulator answering every request to the unit tests' API (see emulated.py); the account owns the
     applications the test module's ``APPLICATIONS`` lists (default: emulated.APPLICATIONS).

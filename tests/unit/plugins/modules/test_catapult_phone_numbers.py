@@ -36,6 +36,16 @@ def args(**options):
     return options
 
 
+def rerun_changes_nothing(run_module, requests_mock, state):
+    """An identical rerun, real and in check mode: the applications and the account read, no write, no change."""
+    for check_mode in (False, True):
+        requests_mock.reset_mock()
+        again, failed = run_module(module, args(**state), check_mode=check_mode)
+        assert not failed, again
+        assert again['changed'] is False and again['plan'] == []
+        assert calls(requests_mock) == [APPS, LIST]
+
+
 STATE = dict(numbers=[{'number': '+1 919 555 0100', 'name': 'Main'}],
              pools=[{'name': 'ivr', 'areaCode': '984', 'quantity': 2, 'application_id': 'a-ivr'}])
 
@@ -57,14 +67,7 @@ def test_check_mode_then_real_then_an_identical_rerun(run_module, catapult, requ
     assert result['pools'][0]['ordered'] == preview['pools'][0]['ordered']
     assert result['summary'] == ['numbers: 1 allocated, 0 updated, 0 released, 0 unchanged, 0 failed',
                                  'pool ivr: 2 of 2, 2 ordered', 'drift: none']
-    requests_mock.reset_mock()
-
-    for check_mode in (False, True):
-        again, failed = run_module(module, args(**STATE), check_mode=check_mode)
-        assert not failed, again
-        assert again['changed'] is False and again['plan'] == []
-        assert calls(requests_mock) == [APPS, LIST]
-        requests_mock.reset_mock()
+    rerun_changes_nothing(run_module, requests_mock, STATE)
 
 
 def test_diff_covers_the_plan(run_module, catapult, requests_mock):
@@ -100,14 +103,11 @@ def test_diff_covers_the_plan(run_module, catapult, requests_mock):
     (dict(applications=[{'name': 'IVR', 'incomingCallUrl': 'https://a.example.com', 'incomingCallUrlCallbackTimeout': 0}]),
      'applications[0].incoming_call_url_callback_timeout must be a whole number of milliseconds from 1 to 10000'),
 ])
-def test_mistakes_fail_before_any_request_with_the_result_keys(run_module, catapult, requests_mock, options, text):
-    result, failed = run_module(module, args(**options))
-    assert failed
-    assert text in result['msg']
+def test_mistakes_fail_before_any_request_with_the_result_keys(rejected, options, text):
+    result = rejected(module, args(**options), text)
     assert set(result) >= RESULT_KEYS
     assert result['changed'] is False
     assert result['summary'][-1] == 'drift: not known (the account was not read)'
-    assert requests_mock.request_history == []
 
 
 @pytest.mark.parametrize('options, text', [
@@ -122,11 +122,8 @@ def test_mistakes_fail_before_any_request_with_the_result_keys(run_module, catap
     (dict(applications=[{'name': 'IVR', 'incoming_call_url': 'https://a.example.com', 'callback_http_method': 'put'}]),
      'value of callback_http_method must be one of: get, post'),
 ])
-def test_the_argument_spec_refuses_before_any_request(run_module, catapult, requests_mock, options, text):
-    result, failed = run_module(module, args(**options))
-    assert failed
-    assert text in result['msg']
-    assert requests_mock.request_history == []
+def test_the_argument_spec_refuses_before_any_request(rejected, options, text):
+    rejected(module, args(**options), text)
 
 
 def test_an_unknown_application_fails_with_one_listing_and_no_write(run_module, catapult, requests_mock):
@@ -246,14 +243,7 @@ def test_applications_check_mode_then_real_then_an_identical_rerun(run_module, c
     assert [n['applicationId'] for n in catapult.numbers()] == [app['id'], app['id']]
     assert result['applications'] == [{'name': 'Support IVR', 'id': app['id'], 'action': 'create'}]
     assert result['summary'][0] == 'applications: 1 created, 0 updated, 0 deleted, 0 unchanged'
-    requests_mock.reset_mock()
-
-    for check_mode in (False, True):
-        again, failed = run_module(module, args(**APP_STATE), check_mode=check_mode)
-        assert not failed, again
-        assert again['changed'] is False and again['plan'] == []
-        assert calls(requests_mock) == [APPS, LIST]
-        requests_mock.reset_mock()
+    rerun_changes_nothing(run_module, requests_mock, APP_STATE)
 
 
 def test_an_unknown_application_name_fails_with_one_listing_and_no_write(run_module, catapult, requests_mock):
@@ -338,18 +328,10 @@ def test_order_answered_without_location_is_read_back_by_number(run_module, cata
     assert result['phone_numbers'][0]['phone_number']['id'] == new_id
 
 
-def test_stops_every_worker_once_the_controller_is_gone(run_module, catapult, requests_mock, monkeypatch):
-    from ansible_collections.bandwidth.catapult.plugins.module_utils import _common as common  # pylint: disable=import-outside-toplevel
-    checks = []
-
-    def gone(self):
-        checks.append(1)
-        return None if len(checks) == 1 else 'the Ansible controller that started this task is gone'
-
-    monkeypatch.setattr(common.ControllerWatch, '__call__', gone)
+def test_stops_every_worker_once_the_controller_is_gone(run_module, catapult, requests_mock, controller):
     entries = [{'number': '+1919555%04d' % i} for i in range(100, 106)]
     result, failed = run_module(module, {'numbers': entries, 'concurrency': 1})
     assert failed
     assert writes(requests_mock) == [ALLOCATE]
-    assert len(checks) == 2  # the others never started
+    assert controller['checks'] == 2  # the others never started
     assert result['failed_numbers'] == [e['number'] for e in entries[1:]]
