@@ -79,10 +79,8 @@ def test_by_id(requests_mock, run_module):
     ({'id': 'a-1/x'}, 'id must be the ID of an application'),
     ({'id': 'a-1', 'name': 'x'}, 'parameters are mutually exclusive: name|id'),
 ])
-def test_bad_options_fail_before_any_request(requests_mock, run_module, args, message):
-    result, failed = run_module(module, args)
-    assert failed and message in result['msg']
-    assert requests_mock.request_history == []
+def test_bad_options_fail_before_any_request(rejected, args, message):
+    rejected(module, args, message)
 
 
 def test_a_list_that_is_not_json_is_an_error(requests_mock, run_module):

@@ -58,25 +58,18 @@ def test_one_missing_number_is_an_empty_list(requests_mock, run_module):
     assert not failed and result['phone_numbers'] == [] and result['catapult_phone_numbers'] == []
 
 
-def test_bad_number_fails_before_any_request(requests_mock, run_module):
-    result, failed = run_module(module, {'number': 'front desk'})
-    assert failed and 'number must be an E.164 phone number' in result['msg']
-    assert requests_mock.request_history == []
-
-
-def test_number_and_filters_are_exclusive(requests_mock, run_module):
-    result, failed = run_module(module, {'number': '+19195550101', 'name': 'IVR'})
-    assert failed and 'mutually exclusive' in result['msg']
-    assert requests_mock.request_history == []
+@pytest.mark.parametrize('args, text', [
+    ({'number': 'front desk'}, 'number must be an E.164 phone number'),
+    ({'number': '+19195550101', 'name': 'IVR'}, 'mutually exclusive'),
+], ids=['bad_number', 'number_and_filters_are_exclusive'])
+def test_bad_options_fail_before_any_request(rejected, args, text):
+    rejected(module, args, text)
 
 
 @pytest.mark.parametrize('value', ['', '   ', 'n-a/b'])
-def test_empty_or_bad_id_fails_naming_the_option_before_any_request(requests_mock, run_module, value):
-    result, failed = run_module(module, {'id': value})
-    assert failed
+def test_empty_or_bad_id_fails_naming_the_option_before_any_request(rejected, value):
+    result = rejected(module, {'id': value}, repr(value))
     assert result['msg'].startswith('id must be the ID of a number')
-    assert repr(value) in result['msg']
-    assert requests_mock.request_history == []
 
 
 def test_id_is_read_without_surrounding_blanks(requests_mock, run_module):
