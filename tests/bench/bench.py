@@ -89,7 +89,7 @@ class Emulator(object):
         args = ['--host', '127.0.0.1', '--port', '0', '--user-id', USER_ID, '--api-token', API_TOKEN, '--api-secret', API_SECRET,
                 '--latency-ms', latency_ms, '--lifetime', 14400]
         try:
-            self.launched = catapult_emulator.launch(args, python=python, output=str(self.log_path))
+            self.launched = catapult_emulator.launch(args, python=python, url_file=str(workdir / 'emulator.url'), output=str(self.log_path))
         except catapult_emulator.LaunchError as exc:
             raise SystemExit('bench: %s' % exc)
         self.api_url = self.launched.url

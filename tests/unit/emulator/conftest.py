@@ -113,6 +113,7 @@ def launched(tmp_path):
     started = []
 
     def start(*args, **kwargs):
+        kwargs.setdefault('url_file', str(tmp_path / 'url'))
         started.append(CATAPULT_EMULATOR.launch(['--port', '0'] + list(args), output=str(tmp_path / 'output'), **kwargs))
         return started[-1]
 
