@@ -48,11 +48,9 @@ def bodies(requests_mock):
             if r.method == 'POST' and '/phoneNumbers/' in r.url]
 
 
-# -- validation: every rule fails before any request ------------------------------------------------
+# -- validation (the rules both pool modules share: test_pool_orders.py) ------------------------------
 
 @pytest.mark.parametrize('overrides, option, rule', [
-    (dict(name=''), 'name', 'must not be empty'),
-    (dict(name='   '), 'name', 'must not be empty'),
     (dict(state=None), 'state, zip and area_code', 'none was set'),
     (dict(zip='27601'), 'exactly one of state, zip and area_code', 'state and zip'),
     (dict(state=None, zip='27601', area_code='919'), 'exactly one of state, zip and area_code', 'zip and area_code'),
@@ -71,11 +69,6 @@ def bodies(requests_mock):
     (dict(local_number='555'), 'local_number requires area_code', ''),
     (dict(state=None, area_code='919', in_local_calling_area=True), 'in_local_calling_area can only be used with local_number', ''),
     (dict(inLocalCallingArea=True), 'in_local_calling_area can only be used with local_number', ''),
-    (dict(pattern='9#9'), 'pattern may contain only letters, digits, ?', '9#9'),
-    (dict(quantity=0), 'quantity must be between 1 and 5000', 'got 0'),
-    (dict(quantity=5001), 'quantity must be between 1 and 5000', 'got 5001'),
-    (dict(fallback_number='919-555'), 'fallback_number must be an E.164 phone number', '919-555'),
-    (dict(concurrency=0), 'concurrency must be between 1 and 64', 'got 0'),
 ])
 def test_every_rule_fails_before_any_request(rejected, overrides, option, rule):
     rejected(module, args(**overrides), option, rule)
@@ -128,18 +121,6 @@ def test_orders_the_pool_and_labels_every_new_number(run_module, catapult, reque
     assert result['diff']['after']['phone_numbers'][0] == {
         'number': STOCK[0], 'state': 'present', 'name': POOL, 'application_id': 'a-ivr', 'fallback_number': '+19195550000'}
     assert len(catapult.named(POOL)) == 3
-
-
-def test_second_run_reads_once_and_writes_nothing(run_module, catapult, requests_mock):
-    labelled(catapult, 3, application_id='a-ivr')
-    result, failed = run_module(module, args(application_id='a-ivr'), diff=True)
-    assert not failed
-    assert calls(requests_mock) == [LIST_POOL]
-    assert result['changed'] is False
-    assert result['shortfall'] == 0
-    assert result['ordered'] == []
-    assert len(result['phone_numbers']) == 3
-    assert result['diff']['before'] == result['diff']['after']
 
 
 def test_name_filter_is_exact_on_our_side(run_module, catapult, requests_mock):
@@ -337,19 +318,6 @@ def test_not_enough_numbers_fails_saying_none_were_ordered(run_module, catapult,
     assert catapult.numbers() == []
 
 
-def test_partial_fulfilment_kept_by_the_server_is_adopted_and_reported(run_module, catapult, requests_mock):
-    catapult.configure(partial_fulfilment='keep')
-    catapult.keep_stock(*STOCK[:2])
-    result, failed = run_module(module, args(quantity=5))
-    assert failed
-    assert 'could only fulfil 2' in result['msg']
-    assert 'The pool holds 2 of 5' in result['msg']
-    assert [n['number'] for n in result['ordered']] == STOCK[:2]
-    assert all(n['name'] == POOL for n in result['ordered'])
-    assert len(catapult.named(POOL)) == 2 and catapult.unnamed() == []
-    assert len(order_writes(requests_mock)) == 1
-
-
 # -- labelling ---------------------------------------------------------------------------------------
 
 def test_transient_labelling_failure_is_retried_in_the_same_run(run_module, catapult, requests_mock, no_sleep):
@@ -427,29 +395,13 @@ def test_adoption_respects_area_code_and_can_be_turned_off(run_module, catapult,
 
 # -- check mode --------------------------------------------------------------------------------------
 
-def test_check_mode_searches_and_predicts_without_writing(run_module, catapult, requests_mock):
-    labelled(catapult, 1)
-    result, failed = run_module(module, args(quantity=4, application_id='a-ivr'), check_mode=True, diff=True)
-    assert not failed, result
-    assert calls(requests_mock) == [LIST_POOL, app_call('a-ivr'), LIST,
-                                    ('GET', '/availableNumbers/local?state=NC&quantity=3')]
-    assert result['changed'] is True
-    assert result['shortfall'] == 3
-    assert result['ordered'] == []
-    assert [a['number'] for a in result['available']] == STOCK[1:4]
-    assert result['available'][0]['rate_center'] == 'RALEIGH'
-    after = result['diff']['after']['phone_numbers']
-    assert len(after) == 4 and all(v['name'] == POOL and v['application_id'] == 'a-ivr' for v in after)
-    assert len(result['diff']['before']['phone_numbers']) == 1
-    assert len(catapult.numbers()) == 1
-
-
 def test_check_mode_counts_adoptable_numbers(run_module, catapult, requests_mock):
     catapult.add('+19195550104')
     result, failed = run_module(module, args(quantity=3), check_mode=True)
     assert not failed
     assert calls(requests_mock)[-1] == ('GET', '/availableNumbers/local?state=NC&quantity=2')
     assert [n['number'] for n in result['adopted']] == ['+19195550104']
+    assert result['available'][0]['rate_center'] == 'RALEIGH'
     assert result['shortfall'] == 3
     assert catapult.unnamed()
 
@@ -473,43 +425,6 @@ def test_check_mode_with_a_full_pool_reads_once(run_module, catapult, requests_m
 
 
 # -- a success answer whose body is not the JSON expected ----------------------------------------------
-
-HOSTILE_BODIES = [
-    ('<html><body><h1>Down for maintenance</h1></body></html>', 'text/html'),
-    ('null', 'application/json'),
-    ('', 'application/json'),
-    ('"ok"', 'application/json'),
-]
-
-
-@pytest.mark.parametrize('body, content_type', HOSTILE_BODIES)
-@pytest.mark.parametrize('skip, message', [(0, 'not the JSON expected'),
-                                           (1, 'listing the account before ordering failed')])
-def test_hostile_listing_before_ordering_fails_and_orders_nothing(run_module, catapult, requests_mock, body, content_type,
-                                                                  skip, message):
-    catapult.fault('raw', LIST_PATH, 'GET', skip=skip, body=body, content_type=content_type)
-    result, failed = run_module(module, args())
-    assert failed
-    assert message in result['msg'] and 'not the JSON expected' in result['msg']
-    assert writes(requests_mock) == []
-    assert catapult.numbers() == []
-
-
-@pytest.mark.parametrize('body, content_type', [('<html><body>Accepted</body></html>', 'text/html'), ('null', 'text/html'),
-                                                ('', 'text/html'), ('{"status": "ok"}', 'text/html'),
-                                                ('[]', 'application/json')])
-def test_applied_order_answered_201_with_a_hostile_body_is_read_back_and_labelled(run_module, catapult, requests_mock,
-                                                                                  no_sleep, body, content_type):
-    catapult.fault('raw_after', ORDER_PATH, 'POST', body=body, content_type=content_type)
-    result, failed = run_module(module, args())
-    assert not failed, result
-    assert order_writes(requests_mock) == [order_call(3)]  # never ordered again
-    assert calls(requests_mock)[3] == LIST  # the read-back
-    assert len(catapult.named(POOL)) == 3 and catapult.unnamed() == []
-    assert [n['id'] for n in result['ordered']] == catapult.ids()
-    assert 'nothing was ordered' not in json.dumps(result)
-    assert no_sleep == []
-
 
 def test_order_answered_201_with_a_hostile_body_that_ordered_nothing_is_not_resent_blindly(
         run_module, catapult, requests_mock, no_sleep):
@@ -641,17 +556,6 @@ def test_match_verdict_table(resource, kind, crit_overrides, verdict):
 
 
 # -- the application is checked before any write ------------------------------------------------------
-
-@pytest.mark.parametrize('check_mode', [False, True])
-def test_unknown_application_fails_before_any_order(run_module, catapult, requests_mock, check_mode):
-    result, failed = run_module(module, args(application_id='a-nope'), check_mode=check_mode)
-    assert failed
-    assert result['msg'] == ('application_id a-nope does not exist on account %s (GET /users/%s/applications/a-nope '
-                             'answered 404 application-not-found); nothing was ordered or changed.' % (USER, USER))
-    assert calls(requests_mock) == [LIST_POOL, app_call('a-nope')]
-    assert catapult.numbers() == []
-    assert result['changed'] is False
-
 
 def test_unknown_application_fails_before_reconciling_a_full_pool(run_module, catapult, requests_mock):
     labelled(catapult, 3, application_id='a-ivr')
@@ -853,19 +757,6 @@ def test_application_by_name_is_resolved_once_before_any_write(run_module, catap
     assert not failed and again['changed'] is (check_mode is True)
 
 
-@pytest.mark.parametrize('check_mode', [False, True])
-def test_an_unknown_application_name_fails_before_any_order(run_module, catapult, requests_mock, check_mode):
-    catapult.name_applications(('a-ivr', 'Support IVR'))
-    result, failed = run_module(module, args(application='support ivr'), check_mode=check_mode)
-    assert failed
-    assert result['msg'] == ("application 'support ivr': no application of that name on account %s (GET "
-                             "/users/%s/applications lists the account's applications; names match exactly). Create it "
-                             'first, for example with bandwidth.catapult.catapult_application; nothing was ordered or '
-                             'changed.' % (USER, USER))
-    assert calls(requests_mock) == [APPS]
-    assert result['changed'] is False and catapult.numbers() == []
-
-
 def test_an_application_name_on_several_applications_fails_listing_their_ids(run_module, catapult, requests_mock):
     catapult.name_applications(('a-one', 'Sales'), ('a-ivr', 'Support IVR'), ('a-two', 'Sales'))
     result, failed = run_module(module, args(application='Sales'))
@@ -884,10 +775,3 @@ def test_a_failed_listing_of_the_applications_fails_before_any_order(run_module,
     assert result['msg'].endswith('; nothing was ordered or changed.')
     assert calls(requests_mock) == [APPS]
 
-
-@pytest.mark.parametrize('overrides, expected', [
-    (dict(application='Support IVR', application_id='a-ivr'), 'parameters are mutually exclusive: application|application_id'),
-    (dict(application=' '), "application must be the name of an application; got ' '"),
-])
-def test_application_and_application_id_fail_before_any_request(rejected, overrides, expected):
-    rejected(module, args(**overrides), expected)

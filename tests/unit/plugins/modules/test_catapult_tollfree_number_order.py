@@ -12,7 +12,7 @@ import pytest
 from ansible_collections.bandwidth.catapult.plugins.modules import catapult_tollfree_number_order as module
 from ansible_collections.bandwidth.catapult.tests.unit.plugins.emulated import intercept
 from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import (
-    ALLOCATE, APPS, LIST, NUMBERS, SECRET, USER, app_call, calls, listed, number_call, order, update, writes,
+    ALLOCATE, LIST, NUMBERS, SECRET, USER, app_call, calls, listed, number_call, order, update, writes,
 )
 
 POOL = 'hotline'
@@ -41,20 +41,12 @@ def allocation_bodies(requests_mock):
     return [json.loads(r.text) for r in requests_mock.request_history if r.method == 'POST' and r.url == NUMBERS]
 
 
-# -- validation: every rule fails before any request ------------------------------------------------
+# -- validation: local criteria are refused before any request ------------------------------------
 
-@pytest.mark.parametrize('overrides, expected', [
-    (dict(name=' '), 'name must not be empty'),
-    (dict(pattern='800-FLOWER'), 'pattern may contain only letters, digits, ?'),
-    (dict(quantity=0), 'quantity must be between 1 and 5000; got 0'),
-    (dict(quantity=5001), 'quantity must be between 1 and 5000; got 5001'),
-    (dict(fallback_number='919-555'), 'fallback_number must be an E.164 phone number'),
-    (dict(concurrency=65), 'concurrency must be between 1 and 64; got 65'),
-    (dict(state='NC'), 'Unsupported parameters'),
-    (dict(application='Hotline IVR', application_id='a-ivr'), 'parameters are mutually exclusive: application|application_id'),
-])
-def test_every_rule_fails_before_any_request(rejected, overrides, expected):
-    rejected(module, args(**overrides), expected)
+# (the rules both pool modules share: test_pool_orders.py)
+
+def test_local_criteria_fail_before_any_request(rejected):
+    rejected(module, args(state='NC'), 'Unsupported parameters')
 
 
 # -- search-and-order (no pattern) ------------------------------------------------------------------
@@ -89,15 +81,6 @@ def test_a_smaller_cap_named_by_the_server_is_used(run_module, catapult, request
     assert len(catapult.named(POOL)) == 9
 
 
-def test_second_run_reads_once_and_writes_nothing(run_module, catapult, requests_mock):
-    labelled(catapult, 3)
-    result, failed = run_module(module, args(quantity=3), diff=True)
-    assert not failed
-    assert calls(requests_mock) == [LIST_POOL]
-    assert result['changed'] is False and result['shortfall'] == 0
-    assert result['diff']['before'] == result['diff']['after']
-
-
 def test_grows_by_the_shortfall_and_reconciles_members(run_module, catapult, requests_mock):
     old = labelled(catapult, 2)
     result, failed = run_module(module, args(quantity=3, fallback_number='+19195550000'))
@@ -121,16 +104,6 @@ def test_lost_order_answer_is_adopted_to_exactly_quantity(run_module, catapult, 
     assert len(result['ordered']) == 3
 
 
-def test_partial_fulfilment_kept_by_the_server_is_labelled_and_reported(run_module, catapult, requests_mock):
-    catapult.configure(partial_fulfilment='keep')
-    catapult.keep_stock(STOCK[0])
-    result, failed = run_module(module, args(quantity=3))
-    assert failed
-    assert 'could only fulfil 1' in result['msg']
-    assert len(catapult.named(POOL)) == 1 and not catapult.unnamed()
-    assert len(result['ordered']) == 1
-
-
 def test_adopts_unlabelled_toll_free_numbers_before_ordering(run_module, catapult, requests_mock):
     leftover = catapult.add('+18332220000')
     catapult.add('+18332220001', application_id='a-other')
@@ -139,17 +112,6 @@ def test_adopts_unlabelled_toll_free_numbers_before_ordering(run_module, catapul
     assert [n['number'] for n in result['adopted']] == [leftover['number']]
     assert order_call(1) in calls(requests_mock)
     assert len(catapult.named(POOL)) == 2
-
-
-def test_check_mode_searches_and_predicts_without_writing(run_module, catapult, requests_mock):
-    labelled(catapult, 1)
-    result, failed = run_module(module, args(quantity=3), check_mode=True, diff=True)
-    assert not failed, result
-    assert calls(requests_mock)[-1] == ('GET', '/availableNumbers/tollFree?quantity=2')
-    assert writes(requests_mock) == []
-    assert result['changed'] and result['shortfall'] == 2 and result['ordered'] == []
-    assert len(result['available']) == 2
-    assert len(result['diff']['after']['phone_numbers']) == 3
 
 
 # -- with a pattern: search, then order the numbers found -------------------------------------------
@@ -234,34 +196,7 @@ def test_pattern_check_mode_searches_with_the_pattern(run_module, catapult, requ
     assert [n['number'] for n in result['available']] == ['+18883430000', '+18883430001']
 
 
-# -- hostile bodies, unknown applications, dead controllers, missing locations -------------------------
-
-def test_applied_order_answered_201_with_html_is_read_back_and_labelled(run_module, catapult, requests_mock, no_sleep):
-    catapult.fault('raw_after', ORDER_PATH, 'POST', body='<html><body>OK</body></html>', content_type='text/html')
-    result, failed = run_module(module, args(quantity=2))
-    assert not failed, result
-    assert [c for c in writes(requests_mock) if c[1].startswith('/availableNumbers')] == [order_call(2)]
-    assert calls(requests_mock)[3] == LIST  # the read-back
-    assert len(catapult.named(POOL)) == 2 and catapult.unnamed() == []
-    assert len(result['ordered']) == 2 and no_sleep == []
-
-
-def test_hostile_pool_listing_fails_and_orders_nothing(run_module, catapult, requests_mock):
-    catapult.fault('raw', '^/users/%s/phoneNumbers$' % USER, 'GET', body='<html>maintenance</html>', content_type='text/html')
-    result, failed = run_module(module, args(quantity=2))
-    assert failed and 'not the JSON expected' in result['msg']
-    assert writes(requests_mock) == []
-
-
-WITH_AND_WITHOUT_PATTERN = pytest.mark.parametrize('pattern', [{}, {'pattern': '8883*'}], ids=['search-and-order', 'pattern'])
-
-
-@WITH_AND_WITHOUT_PATTERN
-def test_unknown_application_fails_before_any_order(run_module, catapult, requests_mock, pattern):
-    result, failed = run_module(module, args(quantity=2, application_id='a-nope', **pattern))
-    assert failed and 'application_id a-nope does not exist on account %s' % USER in result['msg']
-    assert calls(requests_mock) == [LIST_POOL, app_call('a-nope')]
-
+# -- dead controllers, missing locations ---------------------------------------------------------------
 
 def test_local_numbers_are_never_adopted_into_a_toll_free_pool(run_module, catapult, requests_mock):
     catapult.add('+19195550150')
@@ -290,23 +225,3 @@ def test_pattern_order_answered_without_location_reads_the_number_back(run_modul
     assert calls(requests_mock)[-3:] == [ALLOCATE, number_call('%2B18883430000'), LIST_POOL]
     assert result['ordered'][0]['id'] == first_id
     assert not [c for c in calls(requests_mock) if c[1].endswith('/None')]
-
-
-# -- the application by name ---------------------------------------------------------------------------
-
-@WITH_AND_WITHOUT_PATTERN
-def test_application_by_name_labels_every_new_number(run_module, catapult, requests_mock, pattern):
-    catapult.name_applications(('a-ivr', 'Hotline IVR'))
-    result, failed = run_module(module, args(quantity=2, application='Hotline IVR', **pattern))
-    assert not failed, result
-    assert calls(requests_mock)[:2] == [APPS, LIST_POOL]
-    assert calls(requests_mock).count(APPS) == 1
-    assert [n['applicationId'] for n in catapult.named(POOL)] == ['a-ivr', 'a-ivr']
-
-
-@WITH_AND_WITHOUT_PATTERN
-def test_unknown_application_name_fails_before_any_order(run_module, catapult, requests_mock, pattern):
-    catapult.name_applications(('a-ivr', 'Hotline IVR'))
-    result, failed = run_module(module, args(quantity=2, application='Nope', **pattern))
-    assert failed and result['msg'].startswith("application 'Nope': no application of that name on account %s" % USER)
-    assert calls(requests_mock) == [APPS]

@@ -1,0 +1,195 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, bandwidth.catapult contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The pool engine (module_utils/_pool.py) through both pool modules: catapult_local_number_order and
+catapult_tollfree_number_order differ here only in the module, its search criteria and its stock.
+What only one of them does is tested in its own file."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.bandwidth.catapult.plugins.modules import catapult_local_number_order as local_module
+from ansible_collections.bandwidth.catapult.plugins.modules import catapult_tollfree_number_order as tollfree_module
+from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import (
+    APPS, LIST, USER, app_call, calls, listed, order, search, writes,
+)
+
+
+class Pool(object):
+    """One pool module with the criteria of its pool; ``pattern`` makes the toll-free module search, then order each number."""
+
+    def __init__(self, module, name, kind, stock, criteria):
+        self.module, self.name, self.kind, self.stock, self.criteria = module, name, kind, stock, criteria
+        self.list_pool = listed(name)
+        self.order_path = '^/availableNumbers/%s$' % kind
+
+    def args(self, **overrides):
+        return dict(dict(self.criteria, name=self.name, concurrency=1), **overrides)
+
+    def order_call(self, quantity):
+        return order(quantity, kind=self.kind, **dict((k, v) for k, v in self.criteria.items() if k != 'pattern'))
+
+    def search_call(self, quantity):
+        return search(quantity, kind=self.kind, **dict((k, v) for k, v in self.criteria.items() if k != 'pattern'))
+
+    def labelled(self, catapult, count, **fields):
+        """``count`` numbers of the pool already on the account (the first ones of the stock still free)."""
+        free = [n for n in self.stock if catapult.emulator.inventory.is_available(n)]
+        return [catapult.add(number, name=self.name, **fields) for number in free[:count]]
+
+
+POOLS = {
+    'local': Pool(local_module, 'support-pool', 'local', ['+1919555%04d' % i for i in range(100, 2600)], {'state': 'NC'}),
+    'toll-free': Pool(tollfree_module, 'hotline', 'tollFree', ['+1800826%04d' % i for i in range(1000)], {}),
+    'toll-free-pattern': Pool(tollfree_module, 'hotline', 'tollFree', ['+1888343%04d' % i for i in range(1000)], {'pattern': '8883*'}),
+}
+SEARCH_AND_ORDER = ['local', 'toll-free']
+
+
+def pools(*names):
+    return pytest.mark.parametrize('pool', [POOLS[name] for name in names], ids=names)
+
+
+# -- validation shared by both modules -----------------------------------------------------------------
+
+@pools(*SEARCH_AND_ORDER)
+@pytest.mark.parametrize('overrides, texts', [
+    (dict(name=''), ['name must not be empty']),
+    (dict(name='   '), ['name must not be empty']),
+    (dict(pattern='9#9'), ['pattern may contain only letters, digits, ?', '9#9']),
+    (dict(pattern='800-FLOWER'), ['pattern may contain only letters, digits, ?']),
+    (dict(quantity=0), ['quantity must be between 1 and 5000; got 0']),
+    (dict(quantity=5001), ['quantity must be between 1 and 5000; got 5001']),
+    (dict(fallback_number='919-555'), ['fallback_number must be an E.164 phone number', '919-555']),
+    (dict(concurrency=0), ['concurrency must be between 1 and 64; got 0']),
+    (dict(concurrency=65), ['concurrency must be between 1 and 64; got 65']),
+    (dict(application='Hotline IVR', application_id='a-ivr'), ['parameters are mutually exclusive: application|application_id']),
+    (dict(application=' '), ["application must be the name of an application; got ' '"]),
+], ids=['empty-name', 'blank-name', 'pattern-hash', 'pattern-dash', 'quantity-0', 'quantity-5001', 'fallback', 'concurrency-0',
+        'concurrency-65', 'application-and-id', 'blank-application'])
+def test_every_shared_rule_fails_before_any_request(rejected, pool, overrides, texts):
+    rejected(pool.module, pool.args(**overrides), *texts)
+
+
+# -- the pool ------------------------------------------------------------------------------------------
+
+@pools(*SEARCH_AND_ORDER)
+def test_second_run_reads_once_and_writes_nothing(run_module, catapult, requests_mock, pool):
+    pool.labelled(catapult, 3, application_id='a-ivr')
+    result, failed = run_module(pool.module, pool.args(quantity=3, application_id='a-ivr'), diff=True)
+    assert not failed
+    assert calls(requests_mock) == [pool.list_pool]
+    assert result['changed'] is False and result['shortfall'] == 0 and result['ordered'] == []
+    assert len(result['phone_numbers']) == 3
+    assert result['diff']['before'] == result['diff']['after']
+
+
+@pools(*SEARCH_AND_ORDER)
+def test_check_mode_searches_and_predicts_without_writing(run_module, catapult, requests_mock, pool):
+    pool.labelled(catapult, 1)
+    result, failed = run_module(pool.module, pool.args(quantity=4, application_id='a-ivr'), check_mode=True, diff=True)
+    assert not failed, result
+    assert calls(requests_mock) == [pool.list_pool, app_call('a-ivr'), LIST, pool.search_call(3)]
+    assert result['changed'] is True and result['shortfall'] == 3 and result['ordered'] == []
+    assert [a['number'] for a in result['available']] == pool.stock[1:4]
+    after = result['diff']['after']['phone_numbers']
+    assert len(after) == 4 and all(v['name'] == pool.name and v['application_id'] == 'a-ivr' for v in after)
+    assert len(result['diff']['before']['phone_numbers']) == 1
+    assert len(catapult.numbers()) == 1
+
+
+@pools(*SEARCH_AND_ORDER)
+def test_partial_fulfilment_kept_by_the_server_is_adopted_and_reported(run_module, catapult, requests_mock, pool):
+    catapult.configure(partial_fulfilment='keep')
+    catapult.keep_stock(*pool.stock[:2])
+    result, failed = run_module(pool.module, pool.args(quantity=5))
+    assert failed
+    assert 'could only fulfil 2' in result['msg'] and 'The pool holds 2 of 5' in result['msg']
+    assert [n['number'] for n in result['ordered']] == pool.stock[:2]
+    assert all(n['name'] == pool.name for n in result['ordered'])
+    assert len(catapult.named(pool.name)) == 2 and catapult.unnamed() == []
+    assert [c for c in writes(requests_mock) if c[1].startswith('/availableNumbers')] == [pool.order_call(5)]
+
+
+# -- a success answer whose body is not the JSON expected ----------------------------------------------
+
+@pools(*SEARCH_AND_ORDER)
+@pytest.mark.parametrize('body, content_type', [
+    ('<html><body><h1>Down for maintenance</h1></body></html>', 'text/html'),
+    ('null', 'application/json'),
+    ('', 'application/json'),
+    ('"ok"', 'application/json'),
+], ids=['html', 'null', 'empty', 'string'])
+@pytest.mark.parametrize('skip, message', [(0, 'not the JSON expected'), (1, 'listing the account before ordering failed')],
+                         ids=['pool-listing', 'account-listing'])
+def test_hostile_listing_before_ordering_fails_and_orders_nothing(run_module, catapult, requests_mock, pool, body, content_type,
+                                                                  skip, message):
+    catapult.fault('raw', '^/users/%s/phoneNumbers$' % USER, 'GET', skip=skip, body=body, content_type=content_type)
+    result, failed = run_module(pool.module, pool.args(quantity=3))
+    assert failed
+    assert message in result['msg'] and 'not the JSON expected' in result['msg']
+    assert writes(requests_mock) == []
+    assert catapult.numbers() == []
+
+
+@pools(*SEARCH_AND_ORDER)
+@pytest.mark.parametrize('body, content_type', [
+    ('<html><body>Accepted</body></html>', 'text/html'),
+    ('null', 'text/html'),
+    ('', 'text/html'),
+    ('{"status": "ok"}', 'text/html'),
+    ('[]', 'application/json'),
+], ids=['html', 'null', 'empty', 'object', 'empty-list'])
+def test_applied_order_answered_201_with_a_hostile_body_is_read_back_and_labelled(run_module, catapult, requests_mock, no_sleep,
+                                                                                  pool, body, content_type):
+    catapult.fault('raw_after', pool.order_path, 'POST', body=body, content_type=content_type)
+    result, failed = run_module(pool.module, pool.args(quantity=3))
+    assert not failed, result
+    assert [c for c in writes(requests_mock) if c[1].startswith('/availableNumbers')] == [pool.order_call(3)]  # never ordered again
+    assert calls(requests_mock)[3] == LIST  # the read-back
+    assert len(catapult.named(pool.name)) == 3 and catapult.unnamed() == []
+    assert [n['id'] for n in result['ordered']] == catapult.ids()
+    assert 'nothing was ordered' not in str(result)
+    assert no_sleep == []
+
+
+# -- the application is checked before any write ------------------------------------------------------
+
+@pools('local', 'toll-free', 'toll-free-pattern')
+@pytest.mark.parametrize('check_mode', [False, True], ids=['run', 'check'])
+def test_unknown_application_fails_before_any_order(run_module, catapult, requests_mock, pool, check_mode):
+    result, failed = run_module(pool.module, pool.args(quantity=2, application_id='a-nope'), check_mode=check_mode)
+    assert failed
+    assert result['msg'] == ('application_id a-nope does not exist on account %s (GET /users/%s/applications/a-nope '
+                             'answered 404 application-not-found); nothing was ordered or changed.' % (USER, USER))
+    assert calls(requests_mock) == [pool.list_pool, app_call('a-nope')]
+    assert catapult.numbers() == []
+    assert result['changed'] is False
+
+
+@pools('local', 'toll-free', 'toll-free-pattern')
+@pytest.mark.parametrize('check_mode', [False, True], ids=['run', 'check'])
+def test_an_unknown_application_name_fails_before_any_order(run_module, catapult, requests_mock, pool, check_mode):
+    catapult.name_applications(('a-ivr', 'Support IVR'))
+    result, failed = run_module(pool.module, pool.args(quantity=2, application='support ivr'), check_mode=check_mode)
+    assert failed
+    assert result['msg'] == ("application 'support ivr': no application of that name on account %s (GET "
+                             "/users/%s/applications lists the account's applications; names match exactly). Create it "
+                             'first, for example with bandwidth.catapult.catapult_application; nothing was ordered or '
+                             'changed.' % (USER, USER))
+    assert calls(requests_mock) == [APPS]
+    assert result['changed'] is False and catapult.numbers() == []
+
+
+@pools('local', 'toll-free', 'toll-free-pattern')
+def test_application_by_name_labels_every_new_number_with_one_listing(run_module, catapult, requests_mock, pool):
+    catapult.name_applications(('a-other', 'Other'), ('a-ivr', 'Support IVR'))
+    result, failed = run_module(pool.module, pool.args(quantity=2, application='Support IVR'))
+    assert not failed, result
+    assert calls(requests_mock)[:2] == [APPS, pool.list_pool]
+    assert calls(requests_mock).count(APPS) == 1
+    assert app_call('a-ivr') not in calls(requests_mock)  # the listing proved the application exists
+    assert [n['applicationId'] for n in catapult.named(pool.name)] == ['a-ivr', 'a-ivr']
