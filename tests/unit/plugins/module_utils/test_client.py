@@ -170,31 +170,44 @@ def test_retry_delay_without_headers_grows_and_is_capped():
     assert delays[-1] > delays[0]
 
 
-def test_order_is_not_resent_after_a_server_error(requests_mock, client):
-    requests_mock.post(API + '/availableNumbers/local', status_code=503, json=error_body('number-allocator-timeout', 'slow'))
+# (write, method of the client, arguments, URL, a 201 answer, the query sent): a write whose answer was lost or
+# was a server error may have been done, so it is never sent again; after a 429 nothing was done, so it is
+APPLICATIONS = API + '/users/u-unit/applications'
+WRITES = [
+    ('allocate', 'allocate_phone_number', ({'number': '+19195550100'},), NUMBERS, {'headers': {'Location': NUMBERS + '/n-abc'}}, {}),
+    ('order', 'order_available', ('local', {'areaCode': '919', 'quantity': 1}), API + '/availableNumbers/local',
+     {'json': [{'number': '+19195550100', 'location': NUMBERS + '/n-abc'}]}, {'areacode': ['919'], 'quantity': ['1']}),
+    ('create application', 'create_application', ({'name': 'App'},), APPLICATIONS, {'headers': {'Location': APPLICATIONS + '/n-abc'}}, {}),
+]
+EACH_WRITE = pytest.mark.parametrize('write, method, args, url, created, query', WRITES, ids=[w[0] for w in WRITES])
+
+
+@EACH_WRITE
+@pytest.mark.parametrize('status', [502, 503])
+def test_a_write_is_not_resent_after_a_server_error(requests_mock, client, write, method, args, url, created, query, status):
+    requests_mock.post(url, status_code=status, json=error_body('number-allocator-timeout', 'slow'))
     with pytest.raises(CatapultApiError) as caught:
-        client.order_available('local', {'areaCode': '919', 'quantity': 2})
+        getattr(client, method)(*args)
     assert requests_mock.call_count == 1
     assert outcome_unknown(caught.value)
 
 
-def test_order_is_retried_after_429_because_nothing_was_done(requests_mock, client):
-    requests_mock.post(API + '/availableNumbers/local', [
-        {'status_code': 429, 'json': {'message': 'slow down'}},
-        {'status_code': 201, 'json': [{'number': '+19195550100', 'location': NUMBERS + '/n-abc'}]},
-    ])
-    items = client.order_available('local', {'areaCode': '919', 'quantity': 1})
-    assert items[0]['id'] == 'n-abc'
-    assert requests_mock.call_count == 2
-    assert requests_mock.last_request.qs == {'areacode': ['919'], 'quantity': ['1']}
-
-
-def test_lost_answer_to_a_write_is_not_retried(requests_mock, client):
-    requests_mock.post(NUMBERS, exc=requests.exceptions.ConnectionError('Connection aborted.', 'RemoteDisconnected'))
+@EACH_WRITE
+def test_a_lost_answer_to_a_write_is_not_retried(requests_mock, client, write, method, args, url, created, query):
+    requests_mock.post(url, exc=requests.exceptions.ConnectionError('Connection aborted.', 'RemoteDisconnected'))
     with pytest.raises(CatapultTransportError) as caught:
-        client.allocate_phone_number({'number': '+19195550100'})
+        getattr(client, method)(*args)
     assert caught.value.sent is True and outcome_unknown(caught.value)
     assert requests_mock.call_count == 1
+
+
+@EACH_WRITE
+def test_a_write_is_retried_after_429_because_nothing_was_done(requests_mock, client, write, method, args, url, created, query):
+    requests_mock.post(url, [{'status_code': 429, 'json': {'message': 'slow down'}}, dict(created, status_code=201)])
+    answer = getattr(client, method)(*args)
+    assert (answer if write != 'order' else answer[0]['id']) == 'n-abc'
+    assert requests_mock.call_count == 2
+    assert requests_mock.last_request.qs == query
 
 
 def test_read_timeout_on_a_write_is_an_unknown_outcome(requests_mock, client):

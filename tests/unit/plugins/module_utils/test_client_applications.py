@@ -3,20 +3,14 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""The client's application calls: list (paginated), create (never resent once sent),
-update (idempotent, retried), delete (404 application-not-found = already gone)."""
+"""The client's application calls: list (paginated), create (never resent once sent: test_client.py's
+table of writes), update (idempotent, retried), delete (404 application-not-found = already gone)."""
 
 from __future__ import annotations
 
 import pytest
-import requests
 
-from ansible_collections.bandwidth.catapult.plugins.module_utils._client import (
-    CatapultApiError,
-    CatapultClient,
-    CatapultTransportError,
-    outcome_unknown,
-)
+from ansible_collections.bandwidth.catapult.plugins.module_utils._client import CatapultApiError, CatapultClient
 from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import API, SECRET, TOKEN, USER, calls
 
 APPS = API + '/users/' + USER + '/applications'
@@ -48,29 +42,6 @@ def test_create_sends_only_given_fields_and_reads_the_id_from_location(requests_
 def test_create_without_a_usable_location_gives_no_id(requests_mock, client, headers):
     requests_mock.post(APPS, status_code=201, headers=headers)
     assert client.create_application({'name': 'App'}) is None
-
-
-def test_create_is_not_resent_after_a_server_error(requests_mock, client):
-    requests_mock.post(APPS, status_code=502, json={'message': 'bad gateway'})
-    with pytest.raises(CatapultApiError) as caught:
-        client.create_application({'name': 'App'})
-    assert outcome_unknown(caught.value)
-    assert calls(requests_mock) == [('POST', APPS_PATH)]
-
-
-def test_create_is_not_resent_after_a_lost_answer(requests_mock, client):
-    requests_mock.post(APPS, exc=requests.exceptions.ConnectionError('Connection aborted.'))
-    with pytest.raises(CatapultTransportError) as caught:
-        client.create_application({'name': 'App'})
-    assert caught.value.sent and outcome_unknown(caught.value)
-    assert calls(requests_mock) == [('POST', APPS_PATH)]
-
-
-def test_create_is_retried_after_429_because_nothing_was_done(requests_mock, client):
-    requests_mock.post(APPS, [{'status_code': 429, 'headers': {'Retry-After': '1'}, 'json': {'message': 'slow down'}},
-                              {'status_code': 201, 'headers': {'Location': APPS + '/a-new'}}])
-    assert client.create_application({'name': 'App'}) == 'a-new'
-    assert len(requests_mock.request_history) == 2
 
 
 def test_update_is_retried_and_sends_empty_strings(requests_mock, client):
