@@ -216,25 +216,6 @@ def test_other_order_errors_fail_with_the_api_error_and_never_the_secret(run_mod
 
 # -- nothing lost, nothing doubled -------------------------------------------------------------------
 
-@pytest.mark.parametrize('fault', [dict(action='drop_after'), dict(action='status_after', status=503),
-                                   dict(action='status_after', status=500), dict(action='delay', seconds=3600)])
-def test_lost_order_answer_is_read_back_and_adopted_never_resent(run_module, catapult, requests_mock, no_sleep, fault):
-    labelled(catapult, 1)
-    catapult.add('+19195550999', application_id='a-other')  # unnamed but there before the order: not ours
-    catapult.fault(path=ORDER_PATH, method='POST', **fault)
-    result, failed = run_module(module, args())
-    assert not failed, result
-    new = catapult.numbers()[2:]
-    # the re-count lists the whole account after a lost answer
-    expected = [LIST_POOL, LIST, order_call(2), LIST] + [update(n['id']) for n in new] + [LIST]
-    assert calls(requests_mock) == expected
-    assert [n['id'] for n in result['ordered']] == [n['id'] for n in new]
-    assert len(catapult.named(POOL)) == 3
-    assert [n['number'] for n in catapult.unnamed()] == ['+19195550999']
-    assert 'unlabelled' not in result
-    assert no_sleep == []  # the first read showed the whole order: no waiting
-
-
 def test_lost_order_that_was_not_applied_is_sent_again_after_the_read(run_module, catapult, requests_mock, no_sleep):
     catapult.fault('status', ORDER_PATH, 'POST', status=503)
     result, failed = run_module(module, args())

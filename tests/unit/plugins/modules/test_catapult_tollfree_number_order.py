@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from ansible_collections.bandwidth.catapult.plugins.modules import catapult_tollfree_number_order as module
 from ansible_collections.bandwidth.catapult.tests.unit.plugins.emulated import intercept
 from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import (
@@ -88,20 +86,6 @@ def test_grows_by_the_shortfall_and_reconciles_members(run_module, catapult, req
     assert order_call(1) in calls(requests_mock)
     assert all(n.get('fallbackNumber') == '+19195550000' for n in catapult.named(POOL))
     assert len(catapult.named(POOL)) == 3 and set(n['id'] for n in old) < set(n['id'] for n in result['phone_numbers'])
-
-
-@pytest.mark.parametrize('fault', [dict(action='drop_after'), dict(action='status_after', status=503)])
-def test_lost_order_answer_is_adopted_to_exactly_quantity(run_module, catapult, requests_mock, fault):
-    catapult.add('+19195550150')                  # an unlabelled local number is never taken for a toll-free one
-    catapult.add('+18778880000', name='other')    # nor a toll-free number with a name
-    catapult.fault(path=ORDER_PATH, method='POST', **fault)
-    result, failed = run_module(module, args(quantity=3))
-    assert not failed, result
-    assert [c for c in writes(requests_mock) if c[1].startswith('/availableNumbers')] == [order_call(3)]
-    assert calls(requests_mock)[3] == LIST  # the read-back
-    assert len(catapult.named(POOL)) == 3
-    assert [n['number'] for n in catapult.unnamed()] == ['+19195550150']
-    assert len(result['ordered']) == 3
 
 
 def test_adopts_unlabelled_toll_free_numbers_before_ordering(run_module, catapult, requests_mock):

@@ -14,15 +14,16 @@ import pytest
 from ansible_collections.bandwidth.catapult.plugins.modules import catapult_local_number_order as local_module
 from ansible_collections.bandwidth.catapult.plugins.modules import catapult_tollfree_number_order as tollfree_module
 from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import (
-    APPS, LIST, USER, app_call, calls, listed, order, search, writes,
+    APPS, LIST, USER, app_call, calls, listed, order, search, update, writes,
 )
 
 
 class Pool(object):
     """One pool module with the criteria of its pool; ``pattern`` makes the toll-free module search, then order each number."""
 
-    def __init__(self, module, name, kind, stock, criteria):
+    def __init__(self, module, name, kind, stock, criteria, foreign):
         self.module, self.name, self.kind, self.stock, self.criteria = module, name, kind, stock, criteria
+        self.foreign = foreign  # a number of the other kind: never adopted into this pool
         self.list_pool = listed(name)
         self.order_path = '^/availableNumbers/%s$' % kind
 
@@ -42,9 +43,11 @@ class Pool(object):
 
 
 POOLS = {
-    'local': Pool(local_module, 'support-pool', 'local', ['+1919555%04d' % i for i in range(100, 2600)], {'state': 'NC'}),
-    'toll-free': Pool(tollfree_module, 'hotline', 'tollFree', ['+1800826%04d' % i for i in range(1000)], {}),
-    'toll-free-pattern': Pool(tollfree_module, 'hotline', 'tollFree', ['+1888343%04d' % i for i in range(1000)], {'pattern': '8883*'}),
+    'local': Pool(local_module, 'support-pool', 'local', ['+1919555%04d' % i for i in range(100, 2600)], {'state': 'NC'},
+                  '+18778880000'),
+    'toll-free': Pool(tollfree_module, 'hotline', 'tollFree', ['+1800826%04d' % i for i in range(1000)], {}, '+19195550150'),
+    'toll-free-pattern': Pool(tollfree_module, 'hotline', 'tollFree', ['+1888343%04d' % i for i in range(1000)], {'pattern': '8883*'},
+                              '+19195550150'),
 }
 SEARCH_AND_ORDER = ['local', 'toll-free']
 
@@ -112,6 +115,30 @@ def test_partial_fulfilment_kept_by_the_server_is_adopted_and_reported(run_modul
     assert all(n['name'] == pool.name for n in result['ordered'])
     assert len(catapult.named(pool.name)) == 2 and catapult.unnamed() == []
     assert [c for c in writes(requests_mock) if c[1].startswith('/availableNumbers')] == [pool.order_call(5)]
+
+
+# -- nothing lost, nothing doubled -------------------------------------------------------------------
+
+@pools(*SEARCH_AND_ORDER)
+@pytest.mark.parametrize('fault', [dict(action='drop_after'), dict(action='status_after', status=503),
+                                   dict(action='status_after', status=500), dict(action='delay', seconds=3600)],
+                         ids=['dropped', '503', '500', 'timeout'])
+def test_lost_order_answer_is_read_back_and_adopted_never_resent(run_module, catapult, requests_mock, no_sleep, pool, fault):
+    pool.labelled(catapult, 1)
+    foreign = catapult.add(pool.foreign)                                 # unlabelled, but of the other kind
+    used = catapult.add(pool.stock[-1], application_id='a-other')        # unnamed but there before the order: not ours
+    catapult.add(pool.stock[-2], name='other')                           # another pool's
+    catapult.fault(path=pool.order_path, method='POST', **fault)
+    result, failed = run_module(pool.module, pool.args(quantity=3))
+    assert not failed, result
+    new = catapult.numbers()[4:]
+    # the re-count lists the whole account after a lost answer
+    assert calls(requests_mock) == [pool.list_pool, LIST, pool.order_call(2), LIST] + [update(n['id']) for n in new] + [LIST]
+    assert [n['id'] for n in result['ordered']] == [n['id'] for n in new]
+    assert len(catapult.named(pool.name)) == 3
+    assert sorted(n['number'] for n in catapult.unnamed()) == sorted([foreign['number'], used['number']])
+    assert 'unlabelled' not in result
+    assert no_sleep == []  # the first read showed the whole order: no waiting
 
 
 # -- a success answer whose body is not the JSON expected ----------------------------------------------
