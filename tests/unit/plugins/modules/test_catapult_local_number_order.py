@@ -348,19 +348,6 @@ def test_label_errors_are_read_back_before_reporting(run_module, catapult, reque
     assert all(n['name'] == POOL for n in result['ordered'])
 
 
-def test_adoption_only_takes_unassigned_matching_numbers(run_module, catapult, requests_mock):
-    catapult.add('+12122260100')  # New York
-    catapult.add('+19195550101', application_id='a-other')
-    catapult.add('+19195550102', fallback='+19195550000')
-    catapult.add('+19195550103', name='other-pool')
-    orphan = catapult.add('+19195550104')
-    result, failed = run_module(module, args(quantity=2))
-    assert not failed
-    assert [n['id'] for n in result['adopted']] == [orphan['id']]
-    assert calls(requests_mock)[:4] == [LIST_POOL, LIST, update(orphan['id']), order_call(1)]
-    assert len(catapult.named(POOL)) == 2
-
-
 def test_adoption_respects_area_code_and_can_be_turned_off(run_module, catapult, requests_mock):
     catapult.add('+19195550104')
     catapult.add('+19842190104')
@@ -385,15 +372,6 @@ def test_check_mode_counts_adoptable_numbers(run_module, catapult, requests_mock
     assert result['available'][0]['rate_center'] == 'RALEIGH'
     assert result['shortfall'] == 3
     assert catapult.unnamed()
-
-
-def test_check_mode_fails_when_the_search_cannot_cover_the_shortfall(run_module, catapult, requests_mock):
-    catapult.keep_stock(STOCK[0])
-    result, failed = run_module(module, args(quantity=3), check_mode=True)
-    assert failed
-    assert 'would need 3 more' in result['msg'] and 'found only 1' in result['msg']
-    assert writes(requests_mock) == []
-    assert catapult.numbers() == []
 
 
 def test_check_mode_with_a_full_pool_reads_once(run_module, catapult, requests_mock):

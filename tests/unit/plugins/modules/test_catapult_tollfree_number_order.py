@@ -88,16 +88,6 @@ def test_grows_by_the_shortfall_and_reconciles_members(run_module, catapult, req
     assert len(catapult.named(POOL)) == 3 and set(n['id'] for n in old) < set(n['id'] for n in result['phone_numbers'])
 
 
-def test_adopts_unlabelled_toll_free_numbers_before_ordering(run_module, catapult, requests_mock):
-    leftover = catapult.add('+18332220000')
-    catapult.add('+18332220001', application_id='a-other')
-    result, failed = run_module(module, args(quantity=2))
-    assert not failed, result
-    assert [n['number'] for n in result['adopted']] == [leftover['number']]
-    assert order_call(1) in calls(requests_mock)
-    assert len(catapult.named(POOL)) == 2
-
-
 # -- with a pattern: search, then order the numbers found -------------------------------------------
 
 def test_pattern_searches_then_orders_each_number_with_its_label(run_module, catapult, requests_mock):

@@ -117,6 +117,30 @@ def test_partial_fulfilment_kept_by_the_server_is_adopted_and_reported(run_modul
     assert [c for c in writes(requests_mock) if c[1].startswith('/availableNumbers')] == [pool.order_call(5)]
 
 
+
+@pools(*SEARCH_AND_ORDER)
+def test_adoption_only_takes_unassigned_matching_numbers_before_ordering(run_module, catapult, requests_mock, pool):
+    catapult.add(pool.foreign)
+    catapult.add(pool.stock[-1], application_id='a-other')
+    catapult.add(pool.stock[-2], fallback='+19195550000')
+    catapult.add(pool.stock[-3], name='other-pool')
+    orphan = catapult.add(pool.stock[-4])
+    result, failed = run_module(pool.module, pool.args(quantity=2))
+    assert not failed, result
+    assert [n['id'] for n in result['adopted']] == [orphan['id']]
+    assert calls(requests_mock)[:4] == [pool.list_pool, LIST, update(orphan['id']), pool.order_call(1)]
+    assert len(catapult.named(pool.name)) == 2
+
+
+@pools('local', 'toll-free', 'toll-free-pattern')
+def test_check_mode_fails_when_the_search_cannot_cover_the_shortfall(run_module, catapult, requests_mock, pool):
+    catapult.keep_stock(pool.stock[0])
+    result, failed = run_module(pool.module, pool.args(quantity=3), check_mode=True)
+    assert failed
+    assert 'would need 3 more' in result['msg'] and 'found only 1' in result['msg']
+    assert writes(requests_mock) == []
+    assert catapult.numbers() == []
+
 # -- nothing lost, nothing doubled -------------------------------------------------------------------
 
 @pools(*SEARCH_AND_ORDER)
