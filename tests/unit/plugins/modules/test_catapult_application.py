@@ -240,15 +240,6 @@ def test_delete_whose_answer_was_lost_reports_changed(catapult, requests_mock, r
 
 # -- lost answers to a create --------------------------------------------------------------
 
-def test_lost_create_answer_is_resolved_by_reading_back_by_name(catapult, requests_mock, run_module):
-    new_id = catapult.next_app_id()
-    catapult.fault('drop_after', CREATE_PATH, 'POST')
-    result, failed = run_module(module, {'name': 'Support', 'incoming_call_url': CALL_URL})
-    assert not failed and result['changed'] and result['application']['id'] == new_id
-    assert calls(requests_mock) == [LIST, CREATE, LIST]
-    assert list(catapult.apps()) == [new_id]
-
-
 def test_lost_create_answer_with_a_differing_field_is_updated_not_recreated(catapult, requests_mock, run_module):
     new_id = catapult.next_app_id()
     catapult.fault('status_after', CREATE_PATH, 'POST', status=504)
@@ -267,34 +258,35 @@ def test_lost_create_answer_with_a_differing_field_is_updated_not_recreated(cata
     assert list(catapult.apps()) == [new_id] and catapult.app(new_id)['autoAnswer'] is False
 
 
-def test_create_is_sent_again_only_after_a_listing_shows_it_did_not_land(catapult, requests_mock, run_module):
+# (fault on the create, then the requests sent, or None: the create failed with the message)
+CREATE_OUTCOMES = [
+    ('answer lost, create landed', dict(action='drop_after'), lambda new_id: [LIST, CREATE, LIST], None),
+    ('gateway error, create landed', dict(action='status_after', status=502), lambda new_id: [LIST, CREATE, LIST], None),
+    ('503, nothing created', dict(action='status', status=503),
+     lambda new_id: [LIST, CREATE, LIST, CREATE, at(new_id)], None),
+    ('never lands', dict(action='status', status=503, count=0),
+     lambda new_id: [LIST] + [CREATE, LIST] * 3, "'Support' was not on the account after 3 create attempts"),
+    ('rejected', dict(action='status', status=400, code='missing-property', message='no'),
+     lambda new_id: [LIST, CREATE], 'returned HTTP 400 (missing-property): no'),
+    ('no Location header', None, lambda new_id: [LIST, CREATE, LIST], None),
+]
+
+
+@pytest.mark.parametrize('label, fault, sent, error', CREATE_OUTCOMES, ids=[o[0] for o in CREATE_OUTCOMES])
+def test_a_create_is_sent_again_only_after_a_listing_shows_it_did_not_land(catapult, requests_mock, run_module, label, fault,
+                                                                           sent, error):
     new_id = catapult.next_app_id()
-    catapult.fault('status', CREATE_PATH, 'POST', status=503)  # not applied
+    if fault:
+        catapult.fault(path=CREATE_PATH, method='POST', **fault)
+    else:
+        catapult.without_location(requests_mock, 'applications')
     result, failed = run_module(module, {'name': 'Support', 'incoming_call_url': CALL_URL})
-    assert not failed and result['application']['id'] == new_id
-    assert calls(requests_mock) == [LIST, CREATE, LIST, CREATE, at(new_id)]
-
-
-def test_create_that_never_lands_stops_after_three_attempts(catapult, requests_mock, run_module):
-    catapult.fault('status', CREATE_PATH, 'POST', status=503, count=0)
-    result, failed = run_module(module, {'name': 'Support', 'incoming_call_url': CALL_URL})
-    assert failed and "'Support' was not on the account after 3 create attempts" in result['msg']
-    assert calls(requests_mock) == [LIST] + [CREATE, LIST] * 3
-
-
-def test_create_without_location_is_found_by_name(catapult, requests_mock, run_module):
-    catapult.without_location(requests_mock, 'applications')
-    new_id = catapult.next_app_id()
-    result, failed = run_module(module, {'name': 'Support', 'incoming_call_url': CALL_URL})
-    assert not failed and result['application']['id'] == new_id
-    assert calls(requests_mock) == [LIST, CREATE, LIST]
-
-
-def test_a_rejected_create_is_not_resent(catapult, requests_mock, run_module):
-    catapult.fault('status', CREATE_PATH, 'POST', status=400, code='missing-property', message='no')
-    result, failed = run_module(module, {'name': 'Support', 'incoming_call_url': CALL_URL})
-    assert failed and result['error']['status'] == 400
-    assert calls(requests_mock) == [LIST, CREATE]
+    assert calls(requests_mock) == sent(new_id)
+    if error:
+        assert failed and error in result['msg']
+    else:
+        assert not failed and result['changed'] and result['application']['id'] == new_id
+        assert list(catapult.apps()) == [new_id]
 
 
 # -- validation before any request ----------------------------------------------------
