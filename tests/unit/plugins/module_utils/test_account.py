@@ -111,8 +111,8 @@ MISTAKES = [
 ]
 
 
-@pytest.mark.parametrize('label, options, texts', MISTAKES, ids=[m[0] for m in MISTAKES])
-def test_every_mistake_fails_before_any_request(client, catapult, requests_mock, label, options, texts):
+def refused_unread(client, requests_mock, options, texts):
+    """Refused, real and in check mode, naming every text, with nothing planned and not one request."""
     for check_mode in (False, True):
         exc = refused(client, check_mode=check_mode, **options)
         for text in texts:
@@ -123,27 +123,29 @@ def test_every_mistake_fails_before_any_request(client, catapult, requests_mock,
     assert requests_mock.request_history == []
 
 
+@pytest.mark.parametrize('label, options, texts', MISTAKES, ids=[m[0] for m in MISTAKES])
+def test_every_mistake_fails_before_any_request(client, catapult, requests_mock, label, options, texts):
+    refused_unread(client, requests_mock, options, texts)
+
+
 def test_all_mistakes_are_reported_together(client, catapult, requests_mock):
-    exc = refused(client, numbers=[{'number': 'x'}, {'number': '+19195550100', 'name': 'ivr'}, {'number': '+19195550100'}],
-                  pools=[{'name': 'ivr', 'quantity': 0}, {'name': 'ivr', 'type': 'toll_free', 'zip': '27601'}],
-                  prune_limit=-3, prune_protect=[''], concurrency=100)
-    for text in ('numbers[0].number', 'numbers[2].number +19195550100 repeats numbers[1]', 'repeats pools[0]',
-                 'so numbers[1] may not carry that name', 'none was set', 'quantity must be', 'remove zip',
-                 'prune_limit must be', 'prune_protect[0]', 'concurrency must be'):
-        assert text in str(exc)
-    assert requests_mock.request_history == []
+    refused_unread(client, requests_mock, dict(
+        numbers=[{'number': 'x'}, {'number': '+19195550100', 'name': 'ivr'}, {'number': '+19195550100'}],
+        pools=[{'name': 'ivr', 'quantity': 0}, {'name': 'ivr', 'type': 'toll_free', 'zip': '27601'}],
+        prune_limit=-3, prune_protect=[''], concurrency=100), [
+        'numbers[0].number', 'numbers[2].number +19195550100 repeats numbers[1]', 'repeats pools[0]',
+        'so numbers[1] may not carry that name', 'none was set', 'quantity must be', 'remove zip', 'prune_limit must be',
+        'prune_protect[0]', 'concurrency must be'])
 
 
 def test_messages_name_the_variables_the_caller_maps(client, catapult, requests_mock):
     names = dict(numbers='catapult_phone_numbers', pools='catapult_number_pools', prune_limit='catapult_prune_limit',
                  prune_protect='catapult_prune_protect', concurrency='catapult_concurrency',
                  default_fallback_number='catapult_default_fallback_number')
-    exc = refused(client, numbers=[{'number': '1'}], pools=[{'name': 'p'}], prune_limit=-1, prune_protect=[''],
-                  concurrency=0, default_fallback_number='x', names=names)
-    for text in ('catapult_phone_numbers[0].number', 'catapult_number_pools[0] (p)', 'catapult_prune_limit must be',
-                 'catapult_prune_protect[0]', 'catapult_concurrency must be', 'catapult_default_fallback_number must'):
-        assert text in str(exc)
-    assert requests_mock.request_history == []
+    refused_unread(client, requests_mock, dict(numbers=[{'number': '1'}], pools=[{'name': 'p'}], prune_limit=-1, prune_protect=[''],
+                                               concurrency=0, default_fallback_number='x', names=names), [
+        'catapult_phone_numbers[0].number', 'catapult_number_pools[0] (p)', 'catapult_prune_limit must be',
+        'catapult_prune_protect[0]', 'catapult_concurrency must be', 'catapult_default_fallback_number must'])
 
 
 def test_a_valid_state_normalises_numbers_and_applies_defaults():
@@ -727,11 +729,7 @@ NAME_MISTAKES = [
 
 @pytest.mark.parametrize('label, options, text', NAME_MISTAKES, ids=[m[0] for m in NAME_MISTAKES])
 def test_application_mistakes_fail_before_any_request(client, catapult, requests_mock, label, options, text):
-    for check_mode in (False, True):
-        exc = refused(client, check_mode=check_mode, **options)
-        assert text in str(exc)
-        assert exc.result['changed'] is False and exc.result['plan'] == []
-    assert requests_mock.request_history == []
+    refused_unread(client, requests_mock, options, [text])
 
 
 def test_the_application_options_take_the_api_names_too():
