@@ -147,3 +147,23 @@ def run_module(monkeypatch):
             module.main()
         return caught.value.args[0], isinstance(caught.value, FailJson)
     return run
+
+
+@pytest.fixture
+def run_ok(run_module):
+    """``run_ok(module, args, check_mode=False, diff=False)`` -> the result of a module run that must succeed."""
+    def run(module, args, **options):
+        result, failed = run_module(module, args, **options)
+        assert not failed, result
+        return result
+    return run
+
+
+@pytest.fixture
+def run_failed(run_module):
+    """``run_failed(module, args, check_mode=False, diff=False)`` -> the result of a module run that must fail."""
+    def run(module, args, **options):
+        result, failed = run_module(module, args, **options)
+        assert failed, result
+        return result
+    return run

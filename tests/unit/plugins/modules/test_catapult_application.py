@@ -131,9 +131,8 @@ def test_by_id_renames_without_listing(catapult, requests_mock, run_module):
     assert catapult.app('a-1')['name'] == 'New'
 
 
-def test_by_id_that_does_not_exist_fails_without_writing(catapult, requests_mock, run_module):
-    result, failed = run_module(module, {'id': 'a-1', 'name': 'New', 'incoming_call_url': CALL_URL})
-    assert failed
+def test_by_id_that_does_not_exist_fails_without_writing(catapult, requests_mock, run_failed):
+    result = run_failed(module, {'id': 'a-1', 'name': 'New', 'incoming_call_url': CALL_URL})
     assert result['msg'] == ('application a-1 does not exist on account u-unit (GET /users/u-unit/applications/a-1 answered 404 '
                              'application-not-found); an ID cannot be created: leave id out and give name to create the '
                              'application')
@@ -159,10 +158,9 @@ def test_an_api_error_on_update_is_reported(catapult, requests_mock, run_module)
 # -- names -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize('state', ['present', 'absent'])
-def test_a_name_on_several_applications_is_an_error_listing_their_ids(catapult, requests_mock, run_module, state):
+def test_a_name_on_several_applications_is_an_error_listing_their_ids(catapult, requests_mock, run_failed, state):
     support(catapult, 'a-1'), support(catapult, 'a-2', 'Sales'), support(catapult, 'a-3')
-    result, failed = run_module(module, {'name': 'Support', 'incoming_call_url': CALL_URL, 'state': state})
-    assert failed
+    result = run_failed(module, {'name': 'Support', 'incoming_call_url': CALL_URL, 'state': state})
     assert result['msg'] == ("name 'Support' matches 2 applications on account u-unit (a-1, a-3), so it does not say which one "
                              "is meant; set id to choose one, or rename or delete the others. Nothing was changed")
     assert result['error']['application_ids'] == ['a-1', 'a-3']
@@ -190,12 +188,11 @@ def test_delete_checks_the_numbers_then_deletes(catapult, requests_mock, run_mod
 
 
 @pytest.mark.parametrize('check_mode', [False, True])
-def test_delete_refuses_an_application_numbers_point_at(catapult, requests_mock, run_module, check_mode):
+def test_delete_refuses_an_application_numbers_point_at(catapult, requests_mock, run_failed, check_mode):
     support(catapult)
     catapult.add('+19195550100', application_id='a-1')
     catapult.add('+19195550101', application_id='a-1')
-    result, failed = run_module(module, {'name': 'Support', 'state': 'absent'}, check_mode=check_mode)
-    assert failed
+    result = run_failed(module, {'name': 'Support', 'state': 'absent'}, check_mode=check_mode)
     assert result['msg'] == (
         'application a-1 (Support) is still used by 2 numbers on account u-unit (+19195550100, +19195550101), so it was not '
         'deleted. Point them at another application first, or set force to true to delete it anyway (the numbers would '

@@ -50,10 +50,9 @@ def test_lists_every_page_and_the_role_format(requests_mock, run_module):
     ]
 
 
-def test_by_name_returns_every_application_of_that_name(requests_mock, run_module):
+def test_by_name_returns_every_application_of_that_name(requests_mock, run_ok):
     pages(requests_mock)
-    result, failed = run_module(module, {'name': 'Support'}, check_mode=True)
-    assert not failed
+    result = run_ok(module, {'name': 'Support'}, check_mode=True)
     assert [app['id'] for app in result['applications']] == ['a-1', 'a-3']
     assert calls(requests_mock) == PAGES
 

@@ -30,10 +30,9 @@ FLOWER = {'number': '+18003569377', 'nationalNumber': '(800) 356-9377', 'pattern
     (dict(area_code='919', local_number='555', inLocalCallingArea=False), 'areaCode=919&localNumber=555&quantity=10'),
     (dict(state='NC', pattern='*2?9*'), 'state=NC&pattern=%2A2%3F9%2A&quantity=10'),
 ])
-def test_local_criteria_become_the_documented_query(run_module, requests_mock, options, query):
+def test_local_criteria_become_the_documented_query(run_ok, requests_mock, options, query):
     requests_mock.get(LOCAL, json=[RALEIGH])
-    result, failed = run_module(module, options)
-    assert not failed, result
+    result = run_ok(module, options)
     assert calls(requests_mock) == [('GET', '/availableNumbers/local?' + query)]
     assert result['changed'] is False
     assert result['available_numbers'] == [{
@@ -41,10 +40,9 @@ def test_local_criteria_become_the_documented_query(run_module, requests_mock, o
         'lata': '426', 'rate_center': 'RALEIGH', 'state': 'NC', 'price': '0.35'}]
 
 
-def test_toll_free_with_pattern(run_module, requests_mock):
+def test_toll_free_with_pattern(run_ok, requests_mock):
     requests_mock.get(TOLL_FREE, json=[FLOWER])
-    result, failed = run_module(module, dict(type='toll_free', pattern='*FLOWER', quantity=3))
-    assert not failed, result
+    result = run_ok(module, dict(type='toll_free', pattern='*FLOWER', quantity=3))
     assert calls(requests_mock) == [('GET', '/availableNumbers/tollFree?pattern=%2AFLOWER&quantity=3')]
     assert result['changed'] is False
     assert result['available_numbers'] == [{
@@ -52,19 +50,17 @@ def test_toll_free_with_pattern(run_module, requests_mock):
         'lata': None, 'rate_center': None, 'state': None, 'price': '2.00'}]
 
 
-def test_toll_free_without_pattern_sends_only_quantity(run_module, requests_mock):
+def test_toll_free_without_pattern_sends_only_quantity(run_ok, requests_mock):
     requests_mock.get(TOLL_FREE, json=[])
-    result, failed = run_module(module, dict(type='toll_free'))
-    assert not failed
+    result = run_ok(module, dict(type='toll_free'))
     assert calls(requests_mock) == [('GET', '/availableNumbers/tollFree?quantity=10')]
     assert result['available_numbers'] == []
 
 
 @pytest.mark.parametrize('check_mode', [False, True])
-def test_never_changes_and_runs_the_same_in_check_mode(run_module, requests_mock, check_mode):
+def test_never_changes_and_runs_the_same_in_check_mode(run_ok, requests_mock, check_mode):
     requests_mock.get(LOCAL, json=[RALEIGH, RALEIGH])
-    result, failed = run_module(module, dict(state='NC', quantity=2), check_mode=check_mode, diff=True)
-    assert not failed
+    result = run_ok(module, dict(state='NC', quantity=2), check_mode=check_mode, diff=True)
     assert result['changed'] is False
     assert len(result['available_numbers']) == 2
     assert 'diff' not in result
@@ -93,10 +89,9 @@ def test_validation_names_the_option_before_any_request(rejected, options, expec
     rejected(module, options, expected)
 
 
-def test_api_error_names_the_call_and_never_the_secret(run_module, catapult):
+def test_api_error_names_the_call_and_never_the_secret(run_failed, catapult):
     # the emulator answers a city it does not know with the documented 403 invalid-rate-center
-    result, failed = run_module(module, dict(city='X', state='NC'))
-    assert failed
+    result = run_failed(module, dict(city='X', state='NC'))
     assert 'GET /availableNumbers/local' in result['msg'] and '403' in result['msg'] and 'invalid-rate-center' in result['msg']
     assert result['error']['status'] == 403
     assert SECRET not in json.dumps(result)

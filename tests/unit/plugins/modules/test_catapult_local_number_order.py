@@ -78,10 +78,9 @@ def test_all_problems_are_reported_at_once(rejected):
     rejected(module, args(state='nc x', zip='1', quantity=0), 'state must be', 'zip must be', 'quantity must be', 'exactly one of')
 
 
-def test_camel_case_aliases_and_query(run_module, catapult, requests_mock):
-    result, failed = run_module(module, dict(name=POOL, areaCode='919', localNumber='555', inLocalCallingArea=True,
-                                             quantity=1, concurrency=1))
-    assert not failed, result
+def test_camel_case_aliases_and_query(run_ok, catapult, requests_mock):
+    run_ok(module, dict(name=POOL, areaCode='919', localNumber='555', inLocalCallingArea=True,
+                        quantity=1, concurrency=1))
     assert calls(requests_mock)[2] == order_call(1, areaCode='919', localNumber='555', inLocalCallingArea='true')
 
 
@@ -94,17 +93,15 @@ def test_camel_case_aliases_and_query(run_module, catapult, requests_mock):
     (dict(pattern='*55?1*'), dict(state='NC', pattern='%2A55%3F1%2A')),
     (dict(in_local_calling_area=False, state='NC'), dict(state='NC')),
 ])
-def test_search_options_become_the_documented_query(run_module, catapult, requests_mock, options, query):
-    result, failed = run_module(module, args(quantity=1, **options))
-    assert not failed, result
+def test_search_options_become_the_documented_query(run_ok, catapult, requests_mock, options, query):
+    run_ok(module, args(quantity=1, **options))
     assert calls(requests_mock)[2] == order_call(1, **query)
 
 
 # -- the pool ----------------------------------------------------------------------------------------
 
-def test_orders_the_pool_and_labels_every_new_number(run_module, catapult, requests_mock):
-    result, failed = run_module(module, args(application_id='a-ivr', fallback_number='+1 919 555 0000'), diff=True)
-    assert not failed, result
+def test_orders_the_pool_and_labels_every_new_number(run_ok, catapult, requests_mock):
+    result = run_ok(module, args(application_id='a-ivr', fallback_number='+1 919 555 0000'), diff=True)
     ids = catapult.ids()
     expected = [LIST_POOL, app_call('a-ivr'), LIST, order_call(3)] + [update(i) for i in ids] + [LIST_POOL]
     assert calls(requests_mock) == expected
@@ -123,18 +120,16 @@ def test_orders_the_pool_and_labels_every_new_number(run_module, catapult, reque
     assert len(catapult.named(POOL)) == 3
 
 
-def test_name_filter_is_exact_on_our_side(run_module, catapult, requests_mock):
+def test_name_filter_is_exact_on_our_side(run_ok, catapult, requests_mock):
     labelled(catapult, 3)
     requests_mock.get(NUMBERS, json=lambda request, context: [dict(n, name=POOL + '-other') for n in catapult.numbers()])
-    result, failed = run_module(module, args(quantity=1))
-    assert not failed
+    result = run_ok(module, args(quantity=1))
     assert result['shortfall'] == 1
 
 
-def test_grows_the_pool_by_the_shortfall_only(run_module, catapult, requests_mock):
+def test_grows_the_pool_by_the_shortfall_only(run_ok, catapult, requests_mock):
     labelled(catapult, 2)
-    result, failed = run_module(module, args(quantity=5))
-    assert not failed
+    result = run_ok(module, args(quantity=5))
     assert calls(requests_mock)[:3] == [LIST_POOL, LIST, order_call(3)]
     assert result['shortfall'] == 3
     assert len(result['ordered']) == 3
@@ -142,11 +137,10 @@ def test_grows_the_pool_by_the_shortfall_only(run_module, catapult, requests_moc
     assert len(catapult.named(POOL)) == 5
 
 
-def test_reconciles_application_and_fallback_of_existing_members(run_module, catapult, requests_mock):
+def test_reconciles_application_and_fallback_of_existing_members(run_ok, catapult, requests_mock):
     good, wrong = labelled(catapult, 2, application_id='a-ivr')
     catapult.record(wrong['id'])['applicationId'] = 'a-old'
-    result, failed = run_module(module, args(quantity=2, application_id='a-ivr', fallback_number='+19195550000'))
-    assert not failed
+    result = run_ok(module, args(quantity=2, application_id='a-ivr', fallback_number='+19195550000'))
     assert calls(requests_mock) == [LIST_POOL, app_call('a-ivr'), update(good['id']), update(wrong['id']), LIST_POOL]
     assert bodies(requests_mock) == [(good['id'], {'fallbackNumber': '+19195550000'}),
                                      (wrong['id'], {'applicationId': 'a-ivr', 'fallbackNumber': '+19195550000'})]
@@ -154,10 +148,9 @@ def test_reconciles_application_and_fallback_of_existing_members(run_module, cat
     assert result['shortfall'] == 0
 
 
-def test_a_larger_pool_is_left_alone_and_reported(run_module, catapult, requests_mock):
+def test_a_larger_pool_is_left_alone_and_reported(run_ok, catapult, requests_mock):
     labelled(catapult, 5)
-    result, failed = run_module(module, args(quantity=3))
-    assert not failed
+    result = run_ok(module, args(quantity=3))
     assert calls(requests_mock) == [LIST_POOL]
     assert result['changed'] is False
     assert result['surplus'] == 2
@@ -176,23 +169,21 @@ def order_writes(requests_mock):
     (7, 15, [7, 7, 1]),
     (None, 25, [10, 10, 5]),  # a cap refused without naming it: chunks of 10
 ])
-def test_order_cap_is_learned_and_the_rest_ordered_in_chunks(run_module, catapult, requests_mock, cap, quantity, chunks):
+def test_order_cap_is_learned_and_the_rest_ordered_in_chunks(run_ok, catapult, requests_mock, cap, quantity, chunks):
     if cap:
         catapult.configure(order_cap=cap)
     else:
         catapult.fault('status', ORDER_PATH, 'POST', status=400, code='invalid-available-number-search-order',
                        message='The maximum quantity of numbers searching and ordering is ...')
-    result, failed = run_module(module, args(quantity=quantity, concurrency=4))
-    assert not failed, result
+    result = run_ok(module, args(quantity=quantity, concurrency=4))
     assert order_writes(requests_mock) == [order_call(quantity)] + [order_call(n) for n in chunks]
     assert len(result['ordered']) == quantity
     assert len(catapult.named(POOL)) == quantity and catapult.unnamed() == []
 
 
-def test_pattern_refused_on_order_fails_naming_pattern(run_module, catapult, requests_mock):
+def test_pattern_refused_on_order_fails_naming_pattern(run_failed, catapult, requests_mock):
     catapult.configure(pattern_on_order='reject')
-    result, failed = run_module(module, args(pattern='555*'))
-    assert failed
+    result = run_failed(module, args(pattern='555*'))
     assert result['msg'].startswith('pattern:')
     assert 'cannot contain pattern' in result['msg']
     assert writes(requests_mock) == [order_call(3, state='NC', pattern='555%2A')]
@@ -204,10 +195,9 @@ def refuse_orders(catapult):
                           message='available balance 0 is insufficient')
 
 
-def test_other_order_errors_fail_with_the_api_error_and_never_the_secret(run_module, catapult, requests_mock):
+def test_other_order_errors_fail_with_the_api_error_and_never_the_secret(run_failed, catapult, requests_mock):
     refuse_orders(catapult)
-    result, failed = run_module(module, args())
-    assert failed
+    result = run_failed(module, args())
     assert 'HTTP 403' in result['msg'] and 'insufficient-available-balance' in result['msg']
     assert result['error']['status'] == 403
     assert writes(requests_mock) == [order_call(3)]
@@ -216,17 +206,16 @@ def test_other_order_errors_fail_with_the_api_error_and_never_the_secret(run_mod
 
 # -- nothing lost, nothing doubled -------------------------------------------------------------------
 
-def test_lost_order_that_was_not_applied_is_sent_again_after_the_read(run_module, catapult, requests_mock, no_sleep):
+def test_lost_order_that_was_not_applied_is_sent_again_after_the_read(run_ok, catapult, requests_mock, no_sleep):
     catapult.fault('status', ORDER_PATH, 'POST', status=503)
-    result, failed = run_module(module, args())
-    assert not failed
+    run_ok(module, args())
     settle = [LIST] * 6  # read at once, then after 0.5, 1, 2, 4 and 2.5 s (10 s in all)
     assert calls(requests_mock)[:10] == [LIST_POOL, LIST, order_call(3)] + settle + [order_call(3)]
     assert no_sleep == [0.5, 1.0, 2.0, 4.0, 2.5]
     assert len(catapult.named(POOL)) == 3 and len(catapult.numbers()) == 3
 
 
-def test_partly_applied_lost_order_orders_only_the_rest(run_module, catapult, requests_mock):
+def test_partly_applied_lost_order_orders_only_the_rest(run_ok, catapult, requests_mock):
     dropped = []
 
     def allocate_one_then_drop(request):  # the server allocated 1 of 3, then the connection dropped
@@ -236,21 +225,19 @@ def test_partly_applied_lost_order_orders_only_the_rest(run_module, catapult, re
         return None
 
     intercept(requests_mock, allocate_one_then_drop)
-    result, failed = run_module(module, args())
-    assert not failed
+    run_ok(module, args())
     assert order_writes(requests_mock) == [order_call(3), order_call(2)]
     assert len(catapult.named(POOL)) == 3 and len(catapult.numbers()) == 3
 
 
-def test_timeout_with_nothing_visible_yet_fails_without_resending(run_module, catapult, requests_mock, no_sleep):
+def test_timeout_with_nothing_visible_yet_fails_without_resending(run_ok, run_failed, catapult, requests_mock, no_sleep):
     def order_times_out(request):
         if request.method == 'POST' and 'availableNumbers' in request.url:
             raise requests.exceptions.ReadTimeout('read timed out')
         return None
 
     intercept(requests_mock, order_times_out)
-    result, failed = run_module(module, args(timeout=2))
-    assert failed
+    result = run_failed(module, args(timeout=2))
     assert 'timed out' in result['msg'] and 'nothing was ordered again' in result['msg'] and 'rerun' in result['msg'].lower()
     assert 'over 2s' in result['msg']
     # reads after 0, 0.5, 1.5 and 2 s (the timeout bounds the wait), then one listing for what it left behind
@@ -259,16 +246,14 @@ def test_timeout_with_nothing_visible_yet_fails_without_resending(run_module, ca
     # the order lands later: the rerun adopts it and orders nothing
     landed = [catapult.add(number) for number in STOCK[:3]]
     requests_mock.reset_mock()
-    result, failed = run_module(module, args())
-    assert not failed
+    result = run_ok(module, args())
     assert len(result['adopted']) == 3 and result['ordered'] == []
     assert writes(requests_mock) == [update(n['id']) for n in landed]
 
 
-def test_gives_up_after_repeated_lost_answers_that_ordered_nothing(run_module, catapult, requests_mock):
+def test_gives_up_after_repeated_lost_answers_that_ordered_nothing(run_failed, catapult, requests_mock):
     catapult.fault('status', ORDER_PATH, 'POST', status=503, count=0)
-    result, failed = run_module(module, args())
-    assert failed
+    result = run_failed(module, args())
     assert 'lost 3 times' in result['msg']
     assert len(writes(requests_mock)) == 3
     assert catapult.numbers() == []
@@ -278,19 +263,17 @@ def test_gives_up_after_repeated_lost_answers_that_ordered_nothing(run_module, c
     (dict(action='status', status=401), 'HTTP 401'),
     (dict(action='raw', body='<html>maintenance</html>'), 'not the JSON expected'),
 ])
-def test_read_back_failure_after_a_lost_answer_never_resends(run_module, catapult, requests_mock, read_fault, message):
+def test_read_back_failure_after_a_lost_answer_never_resends(run_failed, catapult, requests_mock, read_fault, message):
     catapult.fault('drop_after', ORDER_PATH, 'POST')
     catapult.fault(path=LIST_PATH, method='GET', skip=2, count=0, **read_fault)  # the pool and the account listing are fine
-    result, failed = run_module(module, args())
-    assert failed
+    result = run_failed(module, args())
     assert 'reading the account back failed' in result['msg'] and message in result['msg']
     assert writes(requests_mock) == [order_call(3)]
 
 
-def test_not_enough_numbers_fails_saying_none_were_ordered(run_module, catapult, requests_mock):
+def test_not_enough_numbers_fails_saying_none_were_ordered(run_failed, catapult, requests_mock):
     catapult.keep_stock(*STOCK[:4])
-    result, failed = run_module(module, args(quantity=5))
-    assert failed
+    result = run_failed(module, args(quantity=5))
     assert 'asked for 5 numbers' in result['msg']
     assert 'none were ordered' in result['msg']
     # one read (a refusal is an answer: no waiting), then the re-count of the whole account
@@ -301,19 +284,18 @@ def test_not_enough_numbers_fails_saying_none_were_ordered(run_module, catapult,
 
 # -- labelling ---------------------------------------------------------------------------------------
 
-def test_transient_labelling_failure_is_retried_in_the_same_run(run_module, catapult, requests_mock, no_sleep):
+def test_transient_labelling_failure_is_retried_in_the_same_run(run_ok, catapult, requests_mock, no_sleep):
     second = update(catapult.next_ids(2)[1])
     catapult.fault('status', second[1], 'POST', status=500, count=2)
-    result, failed = run_module(module, args())
-    assert not failed, result
+    run_ok(module, args())
     assert [c for c in writes(requests_mock) if c == second] == [second] * 3
     assert len(catapult.named(POOL)) == 3
 
 
-def test_labelling_failure_lists_every_ordered_number_and_the_rerun_adopts(run_module, catapult, requests_mock):
+def test_labelling_failure_lists_every_ordered_number_and_the_rerun_adopts(
+        run_ok, run_failed, catapult, requests_mock):
     catapult.fault('status', '/' + catapult.next_ids(2)[1], 'POST', status=500, count=3)
-    result, failed = run_module(module, args(application_id='a-ivr'))
-    assert failed
+    result = run_failed(module, args(application_id='a-ivr'))
     first, second = catapult.numbers()[:2]
     for resource in catapult.numbers():
         assert resource['number'] in result['msg'] and resource['id'] in result['msg']
@@ -326,8 +308,7 @@ def test_labelling_failure_lists_every_ordered_number_and_the_rerun_adopts(run_m
     assert len(order_writes(requests_mock)) == 1
 
     requests_mock.reset_mock()
-    result, failed = run_module(module, args(application_id='a-ivr'))
-    assert not failed, result
+    result = run_ok(module, args(application_id='a-ivr'))
     assert calls(requests_mock) == [LIST_POOL, app_call('a-ivr'), LIST, update(second['id']), LIST_POOL]
     assert [n['id'] for n in result['adopted']] == [second['id']]
     assert result['ordered'] == []
@@ -335,38 +316,34 @@ def test_labelling_failure_lists_every_ordered_number_and_the_rerun_adopts(run_m
     assert len(catapult.named(POOL)) == 3 and catapult.unnamed() == []
 
     requests_mock.reset_mock()
-    result, failed = run_module(module, args(application_id='a-ivr'))
+    result = run_ok(module, args(application_id='a-ivr'))
     assert calls(requests_mock) == [LIST_POOL] and result['changed'] is False
 
 
-def test_label_errors_are_read_back_before_reporting(run_module, catapult, requests_mock):
+def test_label_errors_are_read_back_before_reporting(run_ok, catapult, requests_mock):
     catapult.fault('status_after', UPDATE_PATH, 'POST', status=500, count=0)  # applied, then a gateway error
-    result, failed = run_module(module, args())
-    assert not failed, result
+    result = run_ok(module, args())
     assert calls(requests_mock)[-2:] == [LIST, LIST_POOL]  # the read-back, then the re-count
     assert len(writes(requests_mock)) == 1 + 3 * 3
     assert all(n['name'] == POOL for n in result['ordered'])
 
 
-def test_adoption_respects_area_code_and_can_be_turned_off(run_module, catapult, requests_mock):
+def test_adoption_respects_area_code_and_can_be_turned_off(run_ok, catapult, requests_mock):
     catapult.add('+19195550104')
     catapult.add('+19842190104')
-    result, failed = run_module(module, args(state=None, area_code='984', quantity=1))
-    assert not failed
+    result = run_ok(module, args(state=None, area_code='984', quantity=1))
     assert [n['number'] for n in result['adopted']] == ['+19842190104']
 
     requests_mock.reset_mock()
-    result, failed = run_module(module, args(name='other', quantity=1, adopt_unlabelled=False))
-    assert not failed
+    result = run_ok(module, args(name='other', quantity=1, adopt_unlabelled=False))
     assert result['adopted'] == [] and len(result['ordered']) == 1
 
 
 # -- check mode --------------------------------------------------------------------------------------
 
-def test_check_mode_counts_adoptable_numbers(run_module, catapult, requests_mock):
+def test_check_mode_counts_adoptable_numbers(run_ok, catapult, requests_mock):
     catapult.add('+19195550104')
-    result, failed = run_module(module, args(quantity=3), check_mode=True)
-    assert not failed
+    result = run_ok(module, args(quantity=3), check_mode=True)
     assert calls(requests_mock)[-1] == ('GET', '/availableNumbers/local?state=NC&quantity=2')
     assert [n['number'] for n in result['adopted']] == ['+19195550104']
     assert result['available'][0]['rate_center'] == 'RALEIGH'
@@ -374,10 +351,9 @@ def test_check_mode_counts_adoptable_numbers(run_module, catapult, requests_mock
     assert catapult.unnamed()
 
 
-def test_check_mode_with_a_full_pool_reads_once(run_module, catapult, requests_mock):
+def test_check_mode_with_a_full_pool_reads_once(run_ok, catapult, requests_mock):
     labelled(catapult, 3)
-    result, failed = run_module(module, args(), check_mode=True)
-    assert not failed
+    result = run_ok(module, args(), check_mode=True)
     assert calls(requests_mock) == [LIST_POOL]
     assert result['changed'] is False
     assert 'available' not in result
@@ -386,10 +362,9 @@ def test_check_mode_with_a_full_pool_reads_once(run_module, catapult, requests_m
 # -- a success answer whose body is not the JSON expected ----------------------------------------------
 
 def test_order_answered_201_with_a_hostile_body_that_ordered_nothing_is_not_resent_blindly(
-        run_module, catapult, requests_mock, no_sleep):
+        run_ok, catapult, requests_mock, no_sleep):
     catapult.fault('raw', ORDER_PATH, 'POST', status=201, body='<html>Gateway</html>', content_type='text/html')
-    result, failed = run_module(module, args())
-    assert not failed, result
+    run_ok(module, args())
     assert order_writes(requests_mock) == [order_call(3), order_call(3)]
     # between the two orders: six reads over 10 s showed nothing new
     assert calls(requests_mock)[3:9] == [LIST] * 6 and sum(no_sleep) == 10.0
@@ -397,10 +372,9 @@ def test_order_answered_201_with_a_hostile_body_that_ordered_nothing_is_not_rese
 
 
 def test_order_answered_201_with_an_empty_list_that_ordered_nothing_fails_without_resending(
-        run_module, catapult, requests_mock, no_sleep):
+        run_failed, catapult, requests_mock, no_sleep):
     catapult.fault('raw', ORDER_PATH, 'POST', status=201, body='[]', content_type='application/json', count=0)
-    result, failed = run_module(module, args())
-    assert failed
+    result = run_failed(module, args())
     assert 'HTTP 201 but listed no numbers' in result['msg'] and 'nothing was ordered again' in result['msg']
     assert order_writes(requests_mock) == [order_call(3)]
     assert sum(no_sleep) == 10.0
@@ -408,25 +382,23 @@ def test_order_answered_201_with_an_empty_list_that_ordered_nothing_fails_withou
 
 # -- adoption takes only numbers shown to match --------------------------------------------------------
 
-def test_local_pool_never_adopts_toll_free_other_states_or_numbers_without_state(run_module, catapult, requests_mock):
+def test_local_pool_never_adopts_toll_free_other_states_or_numbers_without_state(run_ok, catapult, requests_mock):
     catapult.add('+18008260000')                             # toll-free: no state on the resource
     catapult.add('+18772270000', state='NC', city='RALEIGH')  # toll-free even if the resource says NC
     catapult.add('+12122260000')                             # New York
     catapult.add('+19195550150', city=None)                  # a local number without state: cannot show NC
     match = catapult.add('+19195550151')
-    result, failed = run_module(module, args(quantity=2))
-    assert not failed, result
+    result = run_ok(module, args(quantity=2))
     assert [n['number'] for n in result['adopted']] == [match['number']]
     assert len(result['ordered']) == 1
     assert sorted(n['number'] for n in catapult.unnamed()) == ['+12122260000', '+18008260000', '+18772270000', '+19195550150']
 
 
-def test_city_must_be_on_the_resource_to_adopt(run_module, catapult, requests_mock):
+def test_city_must_be_on_the_resource_to_adopt(run_ok, catapult, requests_mock):
     catapult.add('+19195550150', city=None)
     catapult.add('+19196800000')  # Cary
     match = catapult.add('+19195550151', city=' raleigh ')
-    result, failed = run_module(module, args(city='Raleigh', quantity=1))
-    assert not failed, result
+    result = run_ok(module, args(city='Raleigh', quantity=1))
     assert [n['number'] for n in result['adopted']] == [match['number']]
 
 
@@ -435,30 +407,27 @@ def test_city_must_be_on_the_resource_to_adopt(run_module, catapult, requests_mo
     dict(state=None, zip='27601'),
     dict(state=None, area_code='919', local_number='555', in_local_calling_area=True),
 ])
-def test_criteria_that_cannot_be_checked_never_adopt(run_module, catapult, requests_mock, options, check_mode):
+def test_criteria_that_cannot_be_checked_never_adopt(run_ok, catapult, requests_mock, options, check_mode):
     catapult.add('+19195550150')  # unlabelled and in Raleigh: it may or may not match; never taken on a guess
-    result, failed = run_module(module, args(quantity=1, **options), check_mode=check_mode)
-    assert not failed, result
+    result = run_ok(module, args(quantity=1, **options), check_mode=check_mode)
     assert result['adopted'] == [] and len(result['available' if check_mode else 'ordered']) == 1
     assert [n['number'] for n in catapult.unnamed()] == ['+19195550150']
 
 
-def test_pattern_and_local_number_are_checked_on_the_digits(run_module, catapult, requests_mock):
+def test_pattern_and_local_number_are_checked_on_the_digits(run_ok, catapult, requests_mock):
     catapult.add('+19195551234')                 # 919-555: not 5552
     catapult.add('+19195552999')                 # 5552 but not *29?8
     match = catapult.add('+19195552998')
-    result, failed = run_module(module, args(state=None, area_code='919', local_number='5552', pattern='*29?8',
-                                             quantity=1))
-    assert not failed, result
+    result = run_ok(module, args(state=None, area_code='919', local_number='5552', pattern='*29?8',
+                                 quantity=1))
     assert [n['number'] for n in result['adopted']] == [match['number']]
 
 
-def test_lost_order_of_a_zip_pool_recovers_only_its_own_new_numbers(run_module, catapult, requests_mock, no_sleep):
+def test_lost_order_of_a_zip_pool_recovers_only_its_own_new_numbers(run_ok, catapult, requests_mock, no_sleep):
     old = catapult.add('+19195550150')              # unlabelled before the order: never attributed to it
     catapult.add('+18008260000')
     catapult.fault('status_after', ORDER_PATH, 'POST', status=503)
-    result, failed = run_module(module, args(state=None, zip='27601', quantity=2))
-    assert not failed, result
+    result = run_ok(module, args(state=None, zip='27601', quantity=2))
     assert order_writes(requests_mock) == [order_call(2, zip='27601')]
     assert calls(requests_mock)[3] == LIST  # the read-back
     assert [n['id'] for n in result['ordered']] == catapult.ids()[2:]
@@ -530,10 +499,9 @@ def test_application_already_set_everywhere_is_not_read_again(run_module, catapu
     assert not failed and calls(requests_mock) == [LIST_POOL]
 
 
-def test_application_check_that_errors_fails_before_any_write(run_module, catapult, requests_mock):
+def test_application_check_that_errors_fails_before_any_write(run_failed, catapult, requests_mock):
     catapult.fault('raw', '^/users/%s/applications/a-ivr$' % USER, 'GET', body='<html>proxy</html>', content_type='text/html')
-    result, failed = run_module(module, args(application_id='a-ivr'))
-    assert failed
+    result = run_failed(module, args(application_id='a-ivr'))
     assert 'checking application_id a-ivr before any write failed' in result['msg']
     assert writes(requests_mock) == []
 
@@ -542,9 +510,8 @@ def test_application_check_that_errors_fails_before_any_write(run_module, catapu
 
 @pytest.mark.parametrize('concurrency', [1, 4])
 def test_dead_controller_stops_labelling_at_once_and_lists_what_was_ordered(
-        run_module, catapult, requests_mock, no_sleep, controller, concurrency):
-    result, failed = run_module(module, args(quantity=3, concurrency=concurrency))
-    assert failed
+        run_failed, catapult, requests_mock, no_sleep, controller, concurrency):
+    result = run_failed(module, args(quantity=3, concurrency=concurrency))
     assert result['msg'].startswith('stopped: Stopped before POST /users/%s/phoneNumbers/' % USER)
     assert writes(requests_mock) == [order_call(3)]
     assert no_sleep == []                      # no second labelling round
@@ -555,22 +522,20 @@ def test_dead_controller_stops_labelling_at_once_and_lists_what_was_ordered(
     assert controller['checks'] <= 1 + concurrency  # workers that had not started never tried
 
 
-def test_dead_controller_stops_before_the_next_chunk(run_module, catapult, requests_mock, controller):
+def test_dead_controller_stops_before_the_next_chunk(run_failed, catapult, requests_mock, controller):
     catapult.configure(order_cap=10)
     controller['alive_writes'] = 1 + 1 + 10  # the refused order, the first chunk and its ten labels
-    result, failed = run_module(module, args(quantity=25, concurrency=4))
-    assert failed
+    result = run_failed(module, args(quantity=25, concurrency=4))
     assert 'Stopped before POST /availableNumbers/local' in result['msg']
     assert len(writes(requests_mock)) == 12
     assert len(result['ordered']) == 10 and len(catapult.named(POOL)) == 10
     assert result['msg'].count('ordered, labelled') == 10
 
 
-def test_dead_controller_stops_waiting_for_a_lost_order(run_module, catapult, requests_mock, no_sleep, controller):
+def test_dead_controller_stops_waiting_for_a_lost_order(run_failed, catapult, requests_mock, no_sleep, controller):
     catapult.configure(list_lag_ms=60000)  # the lost order's numbers would not show during the whole wait
     catapult.fault('status_after', ORDER_PATH, 'POST', status=503)
-    result, failed = run_module(module, args(quantity=2))
-    assert failed
+    result = run_failed(module, args(quantity=2))
     assert result['msg'].startswith('stopped: Stopped before GET /users/%s/phoneNumbers' % USER)
     assert 'The answer to an order of this run was lost' in result['msg']
     assert no_sleep == []
@@ -580,7 +545,7 @@ def test_dead_controller_stops_waiting_for_a_lost_order(run_module, catapult, re
 
 # -- the result is what the account holds after the task ----------------------------------------------
 
-def test_another_run_of_the_same_pool_shows_as_surplus(run_module, catapult, requests_mock, monkeypatch):
+def test_another_run_of_the_same_pool_shows_as_surplus(run_ok, catapult, requests_mock, monkeypatch):
     warnings = []
     monkeypatch.setattr(basic.AnsibleModule, 'warn', lambda self, text: warnings.append(text))
 
@@ -590,8 +555,7 @@ def test_another_run_of_the_same_pool_shows_as_surplus(run_module, catapult, req
         return None
 
     intercept(requests_mock, another_run_orders)
-    result, failed = run_module(module, args(quantity=3))
-    assert not failed, result
+    result = run_ok(module, args(quantity=3))
     assert len(catapult.named(POOL)) == 6
     assert sorted(n['id'] for n in result['phone_numbers']) == sorted(n['id'] for n in catapult.named(POOL))
     assert result['surplus'] == 3
@@ -601,7 +565,7 @@ def test_another_run_of_the_same_pool_shows_as_surplus(run_module, catapult, req
     assert calls(requests_mock)[-1] == LIST_POOL
 
 
-def test_numbers_another_task_renamed_meanwhile_are_not_reported(run_module, catapult, requests_mock):
+def test_numbers_another_task_renamed_meanwhile_are_not_reported(run_failed, catapult, requests_mock):
     def relabel_the_first(request):  # an overlapping pool relabels the first number right after this run did
         answer = catapult.answer(request)
         ids = catapult.ids()
@@ -610,8 +574,7 @@ def test_numbers_another_task_renamed_meanwhile_are_not_reported(run_module, cat
         return answer
 
     intercept(requests_mock, relabel_the_first)
-    result, failed = run_module(module, args(quantity=3))
-    assert failed
+    result = run_failed(module, args(quantity=3))
     first = catapult.numbers()[0]
     assert 'holds 2 of 3 numbers' in result['msg']
     assert "%s (%s, now named 'other-pool')" % (first['number'], first['id']) in result['msg']
@@ -619,10 +582,9 @@ def test_numbers_another_task_renamed_meanwhile_are_not_reported(run_module, cat
     assert calls(requests_mock)[-2:] == [LIST_POOL, number_call(first['id'])]
 
 
-def test_a_lagging_listing_after_the_writes_is_completed_by_reading_each_number(run_module, catapult, requests_mock):
+def test_a_lagging_listing_after_the_writes_is_completed_by_reading_each_number(run_ok, catapult, requests_mock):
     catapult.configure(list_lag_ms=60000)
-    result, failed = run_module(module, args(quantity=2))
-    assert not failed, result
+    result = run_ok(module, args(quantity=2))
     ids = catapult.ids()
     assert sorted(n['id'] for n in result['phone_numbers']) == sorted(ids)
     assert 'surplus' not in result
@@ -631,18 +593,17 @@ def test_a_lagging_listing_after_the_writes_is_completed_by_reading_each_number(
 
 # -- a stale read after a failed write ----------------------------------------------------------------
 
-def test_stale_read_after_an_applied_order_waits_and_never_orders_again(run_module, catapult, requests_mock, no_sleep):
+def test_stale_read_after_an_applied_order_waits_and_never_orders_again(run_ok, catapult, requests_mock, no_sleep):
     catapult.configure(list_lag_ms=1000)  # the reads at once and after 0.5 s are stale
     catapult.fault('status_after', ORDER_PATH, 'POST', status=503)
-    result, failed = run_module(module, args(quantity=5))
-    assert not failed, result
+    result = run_ok(module, args(quantity=5))
     assert order_writes(requests_mock) == [order_call(5)]
     assert len(catapult.named(POOL)) == 5 and catapult.unnamed() == []
     assert no_sleep == [0.5, 1.0]
     assert len(result['phone_numbers']) == 5 and 'unlabelled' not in result
 
 
-def test_numbers_that_show_only_after_the_settle_are_reported_unlabelled(run_module, catapult, requests_mock, no_sleep):
+def test_numbers_that_show_only_after_the_settle_are_reported_unlabelled(run_failed, catapult, requests_mock, no_sleep):
     catapult.configure(list_lag_ms=10500)  # every read of the 10 s settle is stale
 
     def slow_second_order(request):  # the second order takes a second: the first one shows by then
@@ -652,8 +613,7 @@ def test_numbers_that_show_only_after_the_settle_are_reported_unlabelled(run_mod
 
     intercept(requests_mock, slow_second_order)
     catapult.fault('status_after', ORDER_PATH, 'POST', status=503)
-    result, failed = run_module(module, args(quantity=5))
-    assert failed
+    result = run_failed(module, args(quantity=5))
     assert sum(no_sleep) == 10.0
     first = catapult.unnamed()
     assert len(first) == 5 and len(catapult.named(POOL)) == 5  # the order was sent again after the settle
@@ -666,10 +626,9 @@ def test_numbers_that_show_only_after_the_settle_are_reported_unlabelled(run_mod
 
 # -- order items without location --------------------------------------------------------------------
 
-def test_order_items_without_location_are_looked_up_by_number(run_module, catapult, requests_mock):
+def test_order_items_without_location_are_looked_up_by_number(run_ok, catapult, requests_mock):
     catapult.configure(order_item_location=False)
-    result, failed = run_module(module, args(quantity=3))
-    assert not failed, result
+    run_ok(module, args(quantity=3))
     assert not [c for c in calls(requests_mock) if c[1].endswith('/None')]
     lookups = [number_call(n.replace('+', '%2B')) for n in STOCK[:3]]
     assert calls(requests_mock)[3:6] == lookups
@@ -677,7 +636,7 @@ def test_order_items_without_location_are_looked_up_by_number(run_module, catapu
     assert len(catapult.named(POOL)) == 3 and catapult.unnamed() == []
 
 
-def test_order_item_without_location_that_cannot_be_found_is_reported_never_guessed(run_module, catapult, requests_mock):
+def test_order_item_without_location_that_cannot_be_found_is_reported_never_guessed(run_failed, catapult, requests_mock):
     def unknown_second_item(request):
         answer = catapult.answer(request)
         if request.method == 'POST' and 'availableNumbers' in request.url:
@@ -688,8 +647,7 @@ def test_order_item_without_location_that_cannot_be_found_is_reported_never_gues
         return answer
 
     intercept(requests_mock, unknown_second_item)
-    result, failed = run_module(module, args(quantity=3))
-    assert failed
+    result = run_failed(module, args(quantity=3))
     assert not [c for c in calls(requests_mock) if c[1].endswith('/None')]
     assert '+19999999999 (None, ordered, NOT labelled)' in result['msg']
     assert [u['number'] for u in result['unlabelled']] == ['+19999999999']
@@ -698,10 +656,9 @@ def test_order_item_without_location_that_cannot_be_found_is_reported_never_gues
 # -- the application by name: resolved once, before any write -----------------------------------------
 
 @pytest.mark.parametrize('check_mode', [False, True])
-def test_application_by_name_is_resolved_once_before_any_write(run_module, catapult, requests_mock, check_mode):
+def test_application_by_name_is_resolved_once_before_any_write(run_ok, catapult, requests_mock, check_mode):
     catapult.name_applications(('a-other', 'Other'), ('a-ivr', 'Support IVR'))
-    result, failed = run_module(module, args(application='Support IVR'), check_mode=check_mode)
-    assert not failed, result
+    run_ok(module, args(application='Support IVR'), check_mode=check_mode)
     if check_mode:
         assert calls(requests_mock) == [APPS, LIST_POOL, LIST, ('GET', '/availableNumbers/local?state=NC&quantity=3')]
         assert writes(requests_mock) == []
@@ -712,25 +669,21 @@ def test_application_by_name_is_resolved_once_before_any_write(run_module, catap
             LIST_POOL]
         assert bodies(requests_mock) == [(i, {'name': POOL, 'applicationId': 'a-ivr'}) for i in ids]
     requests_mock.reset_mock()
-    again, failed = run_module(module, args(application='Support IVR'))
-    assert not failed and again['changed'] is (check_mode is True)
+    assert run_ok(module, args(application='Support IVR'))['changed'] is (check_mode is True)
 
 
-def test_an_application_name_on_several_applications_fails_listing_their_ids(run_module, catapult, requests_mock):
+def test_an_application_name_on_several_applications_fails_listing_their_ids(run_failed, catapult, requests_mock):
     catapult.name_applications(('a-one', 'Sales'), ('a-ivr', 'Support IVR'), ('a-two', 'Sales'))
-    result, failed = run_module(module, args(application='Sales'))
-    assert failed
+    result = run_failed(module, args(application='Sales'))
     assert result['msg'].startswith("application 'Sales' matches 2 applications on account %s (a-one, a-two)" % USER)
     assert result['error']['application_ids'] == ['a-one', 'a-two']
     assert calls(requests_mock) == [APPS]
 
 
-def test_a_failed_listing_of_the_applications_fails_before_any_order(run_module, catapult, requests_mock):
+def test_a_failed_listing_of_the_applications_fails_before_any_order(run_failed, catapult, requests_mock):
     catapult.fault('status', '^/users/%s/applications$' % USER, 'GET', status=401, message='Bad credentials')
-    result, failed = run_module(module, args(application='Support IVR'))
-    assert failed
+    result = run_failed(module, args(application='Support IVR'))
     assert result['msg'].startswith("listing the applications to find application 'Support IVR' failed: Catapult API "
                                     'error: GET /users/%s/applications returned HTTP 401' % USER)
     assert result['msg'].endswith('; nothing was ordered or changed.')
     assert calls(requests_mock) == [APPS]
-

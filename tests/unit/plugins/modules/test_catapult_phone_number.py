@@ -98,12 +98,11 @@ def test_release_of_an_absent_number_is_unchanged(catapult, requests_mock, run_m
 
 
 @pytest.mark.parametrize('status', [502, 504])
-def test_release_whose_answer_was_lost_reports_changed(catapult, requests_mock, run_module, status):
+def test_release_whose_answer_was_lost_reports_changed(catapult, requests_mock, run_ok, status):
     # the DELETE is applied but answered 502/504 (a gateway); the retry gets 404: the task did release it
     gone = catapult.add(NUM, name='Gone')
     catapult.fault('status_after', '/phoneNumbers/' + gone['id'], 'DELETE', status=status)
-    result, failed = run_module(module, {'number': NUM, 'state': 'absent'})
-    assert not failed
+    result = run_ok(module, {'number': NUM, 'state': 'absent'})
     assert result['changed'], 'the task released the number, so it changed something'
     assert result['phone_number']['number_state'] == 'released'
     assert calls(requests_mock) == [GET] + [number_call(gone['id'], 'DELETE')] * 2
@@ -148,10 +147,9 @@ def test_duplicate_answer_adopts_the_number(catapult, requests_mock, run_module)
     assert len(catapult.numbers()) == 1
 
 
-def test_unavailable_number_fails_clearly(catapult, requests_mock, run_module):
+def test_unavailable_number_fails_clearly(catapult, requests_mock, run_failed):
     catapult.keep_stock()
-    result, failed = run_module(module, {'number': NUM})
-    assert failed
+    result = run_failed(module, {'number': NUM})
     assert result['msg'] == ('Catapult API error: POST /users/u-unit/phoneNumbers returned HTTP 404 (number-not-found): '
                              'The number +19195550100 could not be found')
     assert result['error']['status'] == 404 and result['error']['code'] == 'number-not-found'
@@ -180,12 +178,11 @@ def test_wrong_credentials_give_a_clear_error_without_the_secret(catapult, reque
 
 @pytest.mark.parametrize('check_mode', [False, True])
 @pytest.mark.parametrize('current', [None, 'a-1'])
-def test_unknown_application_fails_before_ordering_or_updating(catapult, requests_mock, run_module, check_mode, current):
+def test_unknown_application_fails_before_ordering_or_updating(catapult, requests_mock, run_failed, check_mode, current):
     if current:
         catapult.add(NUM, application_id=current)
-    result, failed = run_module(module, {'number': NUM, 'name': 'Support', 'application_id': 'a-nope'},
-                                check_mode=check_mode)
-    assert failed
+    result = run_failed(module, {'number': NUM, 'name': 'Support', 'application_id': 'a-nope'},
+                        check_mode=check_mode)
     assert result['msg'] == ('application_id a-nope does not exist on account u-unit (GET /users/u-unit/applications/a-nope '
                              'answered 404 application-not-found); nothing was ordered or changed')
     assert calls(requests_mock) == [GET, app_call('a-nope')]

@@ -36,12 +36,11 @@ def args(**options):
     return options
 
 
-def rerun_changes_nothing(run_module, requests_mock, state):
+def rerun_changes_nothing(run_ok, requests_mock, state):
     """An identical rerun, real and in check mode: the applications and the account read, no write, no change."""
     for check_mode in (False, True):
         requests_mock.reset_mock()
-        again, failed = run_module(module, args(**state), check_mode=check_mode)
-        assert not failed, again
+        again = run_ok(module, args(**state), check_mode=check_mode)
         assert again['changed'] is False and again['plan'] == []
         assert calls(requests_mock) == [APPS, LIST]
 
@@ -50,29 +49,26 @@ STATE = dict(numbers=[{'number': '+1 919 555 0100', 'name': 'Main'}],
              pools=[{'name': 'ivr', 'areaCode': '984', 'quantity': 2, 'application_id': 'a-ivr'}])
 
 
-def test_check_mode_then_real_then_an_identical_rerun(run_module, catapult, requests_mock):
-    preview, failed = run_module(module, args(**STATE), check_mode=True)
-    assert not failed, preview
+def test_check_mode_then_real_then_an_identical_rerun(run_ok, catapult, requests_mock):
+    preview = run_ok(module, args(**STATE), check_mode=True)
     assert set(preview) >= RESULT_KEYS
     assert preview['check_mode'] is True and preview['changed'] is True
     assert calls(requests_mock) == [APPS, LIST, search(3, areaCode='984')]
     assert preview['pools'][0]['ordered'] == ['+19842190000', '+19842190001']
     requests_mock.reset_mock()
 
-    result, failed = run_module(module, args(**STATE))
-    assert not failed, result
+    result = run_ok(module, args(**STATE))
     ids = [n['id'] for n in catapult.numbers()]
     assert calls(requests_mock) == [APPS, LIST, ALLOCATE, order(2, areaCode='984'), update(ids[1]), update(ids[2]),
                                     listed('ivr'), LIST]
     assert result['pools'][0]['ordered'] == preview['pools'][0]['ordered']
     assert result['summary'] == ['numbers: 1 allocated, 0 updated, 0 released, 0 unchanged, 0 failed',
                                  'pool ivr: 2 of 2, 2 ordered', 'drift: none']
-    rerun_changes_nothing(run_module, requests_mock, STATE)
+    rerun_changes_nothing(run_ok, requests_mock, STATE)
 
 
-def test_diff_covers_the_plan(run_module, catapult, requests_mock):
-    result, failed = run_module(module, args(**STATE), check_mode=True, diff=True)
-    assert not failed, result
+def test_diff_covers_the_plan(run_ok, catapult, requests_mock):
+    result = run_ok(module, args(**STATE), check_mode=True, diff=True)
     after = dict((view['number'], view) for view in result['diff']['after']['phone_numbers'])
     assert sorted(after) == ['+19195550100', '+19842190000', '+19842190001']
     assert after['+19842190000']['application_id'] == 'a-ivr'
@@ -130,20 +126,18 @@ def test_the_argument_spec_refuses_before_any_request(rejected, options, text):
     ({'application_id': 'a-nope'}, 'application_id a-nope does not exist on account %s' % USER),
     ({'application': 'Nope'}, "application 'Nope' (numbers[0].application) does not exist on account %s" % USER),
 ], ids=['by-id', 'by-name'])
-def test_an_unknown_application_fails_with_one_listing_and_no_write(run_module, catapult, requests_mock, entry, text):
-    result, failed = run_module(module, args(numbers=[dict(entry, number='+19195550100')],
-                                             pools=[{'name': 'a', 'state': 'NC', 'quantity': 1}]))
-    assert failed
+def test_an_unknown_application_fails_with_one_listing_and_no_write(run_failed, catapult, requests_mock, entry, text):
+    result = run_failed(module, args(numbers=[dict(entry, number='+19195550100')],
+                                     pools=[{'name': 'a', 'state': 'NC', 'quantity': 1}]))
     assert result['msg'].startswith(text) and result['msg'].endswith('nothing was written')
     assert calls(requests_mock) == [APPS]
     assert result['changed'] is False
 
 
-def test_the_prune_guard_fails_before_any_write_and_keeps_the_result(run_module, catapult, requests_mock):
+def test_the_prune_guard_fails_before_any_write_and_keeps_the_result(run_failed, catapult, requests_mock):
     for number in ('+12122260000', '+12122260001', '+12122260002'):
         catapult.add(number, name='old')
-    result, failed = run_module(module, args(numbers=[{'number': '+19195550100'}], prune=True, prune_limit=2))
-    assert failed
+    result = run_failed(module, args(numbers=[{'number': '+19195550100'}], prune=True, prune_limit=2))
     assert 'prune would release 3 numbers, more than prune_limit (2)' in result['msg']
     assert 'Raise prune_limit to at least 3' in result['msg']
     assert calls(requests_mock) == [LIST]
@@ -152,53 +146,48 @@ def test_the_prune_guard_fails_before_any_write_and_keeps_the_result(run_module,
     assert 'prune: refused: 3 releases exceed prune_limit (2); nothing was released' in result['summary']
 
 
-def test_prune_with_protection_releases_the_rest(run_module, catapult, requests_mock):
+def test_prune_with_protection_releases_the_rest(run_ok, catapult, requests_mock):
     keep = catapult.add('+12122260000', name='Emergency')
     kept = catapult.add('+12122260001')
     gone = catapult.add('+12122260002', name='old')
-    result, failed = run_module(module, args(prune=True, prune_protect=['Emergency', '+1 212 226 0001']))
-    assert not failed, result
+    result = run_ok(module, args(prune=True, prune_protect=['Emergency', '+1 212 226 0001']))
     assert calls(requests_mock) == [LIST, release(gone['id']), LIST]
     assert result['released'] == [gone['number']]
     assert result['unmanaged'] == [keep['number'], kept['number']]
 
 
-def test_an_api_error_fails_with_the_error_and_the_result_keys(run_module, catapult, requests_mock):
+def test_an_api_error_fails_with_the_error_and_the_result_keys(run_failed, catapult, requests_mock):
     requests_mock.get(NUMBERS, status_code=401,
                       json={'category': 'authentication', 'code': 'unauthorized', 'message': 'Bad credentials'})
-    result, failed = run_module(module, args(numbers=[{'number': '+19195550100'}]))
-    assert failed
+    result = run_failed(module, args(numbers=[{'number': '+19195550100'}]))
     assert result['error']['status'] == 401
     assert set(result) >= RESULT_KEYS
     assert result['summary'][-1] == 'drift: not known (the account was not read)'
     assert TOKEN not in str(result) and SECRET not in str(result)
 
 
-def test_a_pool_surplus_without_prune_is_a_warning(run_module, catapult, requests_mock, warnings):
+def test_a_pool_surplus_without_prune_is_a_warning(run_ok, catapult, requests_mock, warnings):
     for number in ('+19842190000', '+19842190001'):
         catapult.add(number, name='ivr')
-    result, failed = run_module(module, args(pools=[{'name': 'ivr', 'area_code': '984', 'quantity': 1}]))
-    assert not failed, result
+    result = run_ok(module, args(pools=[{'name': 'ivr', 'area_code': '984', 'quantity': 1}]))
     assert calls(requests_mock) == [LIST]
     assert result['pools'][0]['surplus'] == 1
     assert warnings == ['The pool ivr holds 2 numbers, 1 more than quantity 1; nothing was released.']
 
 
-def test_the_pool_surplus_released_by_prune_is_no_warning(run_module, catapult, requests_mock, warnings):
+def test_the_pool_surplus_released_by_prune_is_no_warning(run_ok, catapult, requests_mock, warnings):
     first = catapult.add('+19842190000', name='ivr')
     second = catapult.add('+19842190001', name='ivr')
-    result, failed = run_module(module, args(pools=[{'name': 'ivr', 'area_code': '984', 'quantity': 1}], prune=True))
-    assert not failed, result
+    result = run_ok(module, args(pools=[{'name': 'ivr', 'area_code': '984', 'quantity': 1}], prune=True))
     assert calls(requests_mock) == [LIST, release(second['id']), LIST]
     assert warnings == []
     assert result['pools'][0]['numbers'] == [first['number']]
 
 
-def test_defaults_reach_entries_and_pools(run_module, catapult, requests_mock):
-    result, failed = run_module(module, args(numbers=[{'number': '+19195550100'}],
-                                             pools=[{'name': 'hot', 'type': 'toll_free'}],
-                                             default_application_id='a-sms', default_fallback_number='+1 919 555 0000'))
-    assert not failed, result
+def test_defaults_reach_entries_and_pools(run_ok, catapult, requests_mock):
+    run_ok(module, args(numbers=[{'number': '+19195550100'}],
+                        pools=[{'name': 'hot', 'type': 'toll_free'}],
+                        default_application_id='a-sms', default_fallback_number='+1 919 555 0000'))
     new = catapult.by_number('+18008260000')
     assert calls(requests_mock) == [APPS, LIST, ALLOCATE, order(1, kind='tollFree'), update(new['id']), listed('hot'), LIST]
     assert requests_mock.request_history[2].json() == {'number': '+19195550100', 'applicationId': 'a-sms',
@@ -216,9 +205,8 @@ APP_STATE = dict(applications=[{'name': 'Support IVR', 'incomingCallUrl': 'https
                  default_application='Support IVR')
 
 
-def test_applications_check_mode_then_real_then_an_identical_rerun(run_module, catapult, requests_mock):
-    preview, failed = run_module(module, args(**APP_STATE), check_mode=True, diff=True)
-    assert not failed, preview
+def test_applications_check_mode_then_real_then_an_identical_rerun(run_ok, catapult, requests_mock):
+    preview = run_ok(module, args(**APP_STATE), check_mode=True, diff=True)
     assert calls(requests_mock) == [APPS, LIST, search(2, kind='tollFree')]
     assert preview['applications'] == [{'name': 'Support IVR', 'id': None, 'action': 'create'}]
     assert preview['plan'][0] == {'action': 'create_application', 'application': 'Support IVR'}
@@ -227,8 +215,7 @@ def test_applications_check_mode_then_real_then_an_identical_rerun(run_module, c
     assert preview['diff']['after']['applications'][0]['callback_http_method'] == 'get'
     requests_mock.reset_mock()
 
-    result, failed = run_module(module, args(**APP_STATE))
-    assert not failed, result
+    result = run_ok(module, args(**APP_STATE))
     app = catapult.applications_named('Support IVR')[0]
     new = catapult.by_number('+18008260000')
     assert calls(requests_mock) == [APPS, LIST, CREATE_APP, app_call(app['id']), ALLOCATE, order(1, kind='tollFree'),
@@ -238,20 +225,18 @@ def test_applications_check_mode_then_real_then_an_identical_rerun(run_module, c
     assert [n['applicationId'] for n in catapult.numbers()] == [app['id'], app['id']]
     assert result['applications'] == [{'name': 'Support IVR', 'id': app['id'], 'action': 'create'}]
     assert result['summary'][0] == 'applications: 1 created, 0 updated, 0 deleted, 0 unchanged'
-    rerun_changes_nothing(run_module, requests_mock, APP_STATE)
+    rerun_changes_nothing(run_ok, requests_mock, APP_STATE)
 
 
-def test_prune_deletes_an_unlisted_application_only_with_applications_listed(run_module, catapult, requests_mock):
+def test_prune_deletes_an_unlisted_application_only_with_applications_listed(run_ok, catapult, requests_mock):
     catapult.set_applications([])
     ivr = catapult.add_application('Support IVR', incomingCallUrl='https://ivr.example.com/calls')
     old = catapult.add_application('Old')
-    result, failed = run_module(module, args(prune=True))
-    assert not failed, result
+    result = run_ok(module, args(prune=True))
     assert calls(requests_mock) == [LIST]
     requests_mock.reset_mock()
-    result, failed = run_module(module, args(prune=True, applications=[
+    result = run_ok(module, args(prune=True, applications=[
         {'name': 'Support IVR', 'incoming_call_url': 'https://ivr.example.com/calls'}]))
-    assert not failed, result
     assert calls(requests_mock) == [APPS, LIST, app_call(old['id'], 'DELETE')]
     assert result['applications'] == [{'name': 'Support IVR', 'id': ivr['id'], 'action': 'none'},
                                       {'name': 'Old', 'id': old['id'], 'action': 'prune'}]
@@ -304,19 +289,17 @@ def test_one_failure_does_not_hide_the_others(run_module, catapult, requests_moc
     assert result['changed']
 
 
-def test_order_answered_without_location_is_read_back_by_number(run_module, catapult, requests_mock):
+def test_order_answered_without_location_is_read_back_by_number(run_ok, catapult, requests_mock):
     catapult.without_location(requests_mock)
     new_id = catapult.next_ids(1)[0]
-    result, failed = run_module(module, {'numbers': [{'number': '+19195550100', 'name': 'A'}]})
-    assert not failed, result
+    result = run_ok(module, {'numbers': [{'number': '+19195550100', 'name': 'A'}]})
     assert calls(requests_mock) == [LIST, ALLOCATE, number_call('%2B19195550100'), LIST]
     assert result['phone_numbers'][0]['phone_number']['id'] == new_id
 
 
-def test_stops_every_worker_once_the_controller_is_gone(run_module, catapult, requests_mock, controller):
+def test_stops_every_worker_once_the_controller_is_gone(run_failed, catapult, requests_mock, controller):
     entries = [{'number': '+1919555%04d' % i} for i in range(100, 106)]
-    result, failed = run_module(module, {'numbers': entries, 'concurrency': 1})
-    assert failed
+    result = run_failed(module, {'numbers': entries, 'concurrency': 1})
     assert writes(requests_mock) == [ALLOCATE]
     assert controller['checks'] == 2  # the others never started
     assert result['failed_numbers'] == [e['number'] for e in entries[1:]]

@@ -80,10 +80,9 @@ def test_every_shared_rule_fails_before_any_request(rejected, pool, overrides, t
 # -- the pool ------------------------------------------------------------------------------------------
 
 @pools(*SEARCH_AND_ORDER)
-def test_second_run_reads_once_and_writes_nothing(run_module, catapult, requests_mock, pool):
+def test_second_run_reads_once_and_writes_nothing(run_ok, catapult, requests_mock, pool):
     pool.labelled(catapult, 3, application_id='a-ivr')
-    result, failed = run_module(pool.module, pool.args(quantity=3, application_id='a-ivr'), diff=True)
-    assert not failed
+    result = run_ok(pool.module, pool.args(quantity=3, application_id='a-ivr'), diff=True)
     assert calls(requests_mock) == [pool.list_pool]
     assert result['changed'] is False and result['shortfall'] == 0 and result['ordered'] == []
     assert len(result['phone_numbers']) == 3
@@ -91,10 +90,9 @@ def test_second_run_reads_once_and_writes_nothing(run_module, catapult, requests
 
 
 @pools(*SEARCH_AND_ORDER)
-def test_check_mode_searches_and_predicts_without_writing(run_module, catapult, requests_mock, pool):
+def test_check_mode_searches_and_predicts_without_writing(run_ok, catapult, requests_mock, pool):
     pool.labelled(catapult, 1)
-    result, failed = run_module(pool.module, pool.args(quantity=4, application_id='a-ivr'), check_mode=True, diff=True)
-    assert not failed, result
+    result = run_ok(pool.module, pool.args(quantity=4, application_id='a-ivr'), check_mode=True, diff=True)
     assert calls(requests_mock) == [pool.list_pool, app_call('a-ivr'), LIST, pool.search_call(3)]
     assert result['changed'] is True and result['shortfall'] == 3 and result['ordered'] == []
     assert [a['number'] for a in result['available']] == pool.stock[1:4]
@@ -105,11 +103,10 @@ def test_check_mode_searches_and_predicts_without_writing(run_module, catapult, 
 
 
 @pools(*SEARCH_AND_ORDER)
-def test_partial_fulfilment_kept_by_the_server_is_adopted_and_reported(run_module, catapult, requests_mock, pool):
+def test_partial_fulfilment_kept_by_the_server_is_adopted_and_reported(run_failed, catapult, requests_mock, pool):
     catapult.configure(partial_fulfilment='keep')
     catapult.keep_stock(*pool.stock[:2])
-    result, failed = run_module(pool.module, pool.args(quantity=5))
-    assert failed
+    result = run_failed(pool.module, pool.args(quantity=5))
     assert 'could only fulfil 2' in result['msg'] and 'The pool holds 2 of 5' in result['msg']
     assert [n['number'] for n in result['ordered']] == pool.stock[:2]
     assert all(n['name'] == pool.name for n in result['ordered'])
@@ -117,26 +114,23 @@ def test_partial_fulfilment_kept_by_the_server_is_adopted_and_reported(run_modul
     assert [c for c in writes(requests_mock) if c[1].startswith('/availableNumbers')] == [pool.order_call(5)]
 
 
-
 @pools(*SEARCH_AND_ORDER)
-def test_adoption_only_takes_unassigned_matching_numbers_before_ordering(run_module, catapult, requests_mock, pool):
+def test_adoption_only_takes_unassigned_matching_numbers_before_ordering(run_ok, catapult, requests_mock, pool):
     catapult.add(pool.foreign)
     catapult.add(pool.stock[-1], application_id='a-other')
     catapult.add(pool.stock[-2], fallback='+19195550000')
     catapult.add(pool.stock[-3], name='other-pool')
     orphan = catapult.add(pool.stock[-4])
-    result, failed = run_module(pool.module, pool.args(quantity=2))
-    assert not failed, result
+    result = run_ok(pool.module, pool.args(quantity=2))
     assert [n['id'] for n in result['adopted']] == [orphan['id']]
     assert calls(requests_mock)[:4] == [pool.list_pool, LIST, update(orphan['id']), pool.order_call(1)]
     assert len(catapult.named(pool.name)) == 2
 
 
 @pools('local', 'toll-free', 'toll-free-pattern')
-def test_check_mode_fails_when_the_search_cannot_cover_the_shortfall(run_module, catapult, requests_mock, pool):
+def test_check_mode_fails_when_the_search_cannot_cover_the_shortfall(run_failed, catapult, requests_mock, pool):
     catapult.keep_stock(pool.stock[0])
-    result, failed = run_module(pool.module, pool.args(quantity=3), check_mode=True)
-    assert failed
+    result = run_failed(pool.module, pool.args(quantity=3), check_mode=True)
     assert 'would need 3 more' in result['msg'] and 'found only 1' in result['msg']
     assert writes(requests_mock) == []
     assert catapult.numbers() == []
@@ -147,14 +141,13 @@ def test_check_mode_fails_when_the_search_cannot_cover_the_shortfall(run_module,
 @pytest.mark.parametrize('fault', [dict(action='drop_after'), dict(action='status_after', status=503),
                                    dict(action='status_after', status=500), dict(action='delay', seconds=3600)],
                          ids=['dropped', '503', '500', 'timeout'])
-def test_lost_order_answer_is_read_back_and_adopted_never_resent(run_module, catapult, requests_mock, no_sleep, pool, fault):
+def test_lost_order_answer_is_read_back_and_adopted_never_resent(run_ok, catapult, requests_mock, no_sleep, pool, fault):
     pool.labelled(catapult, 1)
     foreign = catapult.add(pool.foreign)                                 # unlabelled, but of the other kind
     used = catapult.add(pool.stock[-1], application_id='a-other')        # unnamed but there before the order: not ours
     catapult.add(pool.stock[-2], name='other')                           # another pool's
     catapult.fault(path=pool.order_path, method='POST', **fault)
-    result, failed = run_module(pool.module, pool.args(quantity=3))
-    assert not failed, result
+    result = run_ok(pool.module, pool.args(quantity=3))
     new = catapult.numbers()[4:]
     # the re-count lists the whole account after a lost answer
     assert calls(requests_mock) == [pool.list_pool, LIST, pool.order_call(2), LIST] + [update(n['id']) for n in new] + [LIST]
@@ -176,11 +169,10 @@ def test_lost_order_answer_is_read_back_and_adopted_never_resent(run_module, cat
 ], ids=['html', 'null', 'empty', 'string'])
 @pytest.mark.parametrize('skip, message', [(0, 'not the JSON expected'), (1, 'listing the account before ordering failed')],
                          ids=['pool-listing', 'account-listing'])
-def test_hostile_listing_before_ordering_fails_and_orders_nothing(run_module, catapult, requests_mock, pool, body, content_type,
-                                                                  skip, message):
+def test_hostile_listing_before_ordering_fails_and_orders_nothing(
+        run_failed, catapult, requests_mock, pool, body, content_type, skip, message):
     catapult.fault('raw', '^/users/%s/phoneNumbers$' % USER, 'GET', skip=skip, body=body, content_type=content_type)
-    result, failed = run_module(pool.module, pool.args(quantity=3))
-    assert failed
+    result = run_failed(pool.module, pool.args(quantity=3))
     assert message in result['msg'] and 'not the JSON expected' in result['msg']
     assert writes(requests_mock) == []
     assert catapult.numbers() == []
@@ -194,11 +186,10 @@ def test_hostile_listing_before_ordering_fails_and_orders_nothing(run_module, ca
     ('{"status": "ok"}', 'text/html'),
     ('[]', 'application/json'),
 ], ids=['html', 'null', 'empty', 'object', 'empty-list'])
-def test_applied_order_answered_201_with_a_hostile_body_is_read_back_and_labelled(run_module, catapult, requests_mock, no_sleep,
-                                                                                  pool, body, content_type):
+def test_applied_order_answered_201_with_a_hostile_body_is_read_back_and_labelled(
+        run_ok, catapult, requests_mock, no_sleep, pool, body, content_type):
     catapult.fault('raw_after', pool.order_path, 'POST', body=body, content_type=content_type)
-    result, failed = run_module(pool.module, pool.args(quantity=3))
-    assert not failed, result
+    result = run_ok(pool.module, pool.args(quantity=3))
     assert [c for c in writes(requests_mock) if c[1].startswith('/availableNumbers')] == [pool.order_call(3)]  # never ordered again
     assert calls(requests_mock)[3] == LIST  # the read-back
     assert len(catapult.named(pool.name)) == 3 and catapult.unnamed() == []
@@ -211,9 +202,8 @@ def test_applied_order_answered_201_with_a_hostile_body_is_read_back_and_labelle
 
 @pools('local', 'toll-free', 'toll-free-pattern')
 @pytest.mark.parametrize('check_mode', [False, True], ids=['run', 'check'])
-def test_unknown_application_fails_before_any_order(run_module, catapult, requests_mock, pool, check_mode):
-    result, failed = run_module(pool.module, pool.args(quantity=2, application_id='a-nope'), check_mode=check_mode)
-    assert failed
+def test_unknown_application_fails_before_any_order(run_failed, catapult, requests_mock, pool, check_mode):
+    result = run_failed(pool.module, pool.args(quantity=2, application_id='a-nope'), check_mode=check_mode)
     assert result['msg'] == ('application_id a-nope does not exist on account %s (GET /users/%s/applications/a-nope '
                              'answered 404 application-not-found); nothing was ordered or changed.' % (USER, USER))
     assert calls(requests_mock) == [pool.list_pool, app_call('a-nope')]
@@ -223,10 +213,9 @@ def test_unknown_application_fails_before_any_order(run_module, catapult, reques
 
 @pools('local', 'toll-free', 'toll-free-pattern')
 @pytest.mark.parametrize('check_mode', [False, True], ids=['run', 'check'])
-def test_an_unknown_application_name_fails_before_any_order(run_module, catapult, requests_mock, pool, check_mode):
+def test_an_unknown_application_name_fails_before_any_order(run_failed, catapult, requests_mock, pool, check_mode):
     catapult.name_applications(('a-ivr', 'Support IVR'))
-    result, failed = run_module(pool.module, pool.args(quantity=2, application='support ivr'), check_mode=check_mode)
-    assert failed
+    result = run_failed(pool.module, pool.args(quantity=2, application='support ivr'), check_mode=check_mode)
     assert result['msg'] == ("application 'support ivr': no application of that name on account %s (GET "
                              "/users/%s/applications lists the account's applications; names match exactly). Create it "
                              'first, for example with bandwidth.catapult.catapult_application; nothing was ordered or '
@@ -236,10 +225,9 @@ def test_an_unknown_application_name_fails_before_any_order(run_module, catapult
 
 
 @pools('local', 'toll-free', 'toll-free-pattern')
-def test_application_by_name_labels_every_new_number_with_one_listing(run_module, catapult, requests_mock, pool):
+def test_application_by_name_labels_every_new_number_with_one_listing(run_ok, catapult, requests_mock, pool):
     catapult.name_applications(('a-other', 'Other'), ('a-ivr', 'Support IVR'))
-    result, failed = run_module(pool.module, pool.args(quantity=2, application='Support IVR'))
-    assert not failed, result
+    run_ok(pool.module, pool.args(quantity=2, application='Support IVR'))
     assert calls(requests_mock)[:2] == [APPS, pool.list_pool]
     assert calls(requests_mock).count(APPS) == 1
     assert app_call('a-ivr') not in calls(requests_mock)  # the listing proved the application exists

@@ -93,10 +93,9 @@ def test_transport_error_text_holds_no_credential(requests_mock):
     assert 'connection error' in str(exc)
 
 
-def test_module_failure_on_an_echoing_error_holds_no_credential(catapult, run_module):
+def test_module_failure_on_an_echoing_error_holds_no_credential(catapult, run_failed):
     catapult.fault('echo', '/phoneNumbers/', 'GET')  # the emulator echoes the Authorization header and the body
-    result, failed = run_module(catapult_phone_number, {'number': '+19195550100', 'name': 'x'})
-    assert failed
+    result = run_failed(catapult_phone_number, {'number': '+19195550100', 'name': 'x'})
     assert leaks(json.dumps(result)) == []
     assert 'HTTP 400' in result['msg'] and '********' in result['msg']
 
