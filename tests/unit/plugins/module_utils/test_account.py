@@ -321,13 +321,6 @@ def test_adopt_unlabelled_false_orders_instead(client, catapult, requests_mock):
     assert result['unmanaged'] == [stray['number']]
 
 
-def test_a_toll_free_pool_defaults_to_one_number(client, catapult, requests_mock):
-    result = run(client, pools=[{'name': 'hot', 'type': 'toll_free'}])
-    new = catapult.by_number('+18008260000')
-    assert calls(requests_mock) == [LIST, order(1, kind='tollFree'), update(new['id']), listed('hot'), LIST]
-    assert result['pools'][0]['type'] == 'toll_free' and result['pools'][0]['quantity'] == 1
-
-
 def test_a_failed_entry_is_named_and_the_rest_still_runs(client, catapult, requests_mock):
     result_exc = refused(client, numbers=[{'number': '+19195559999'}, {'number': '+19195550100'}])
     assert calls(requests_mock) == [LIST, ALLOCATE, ALLOCATE, LIST]

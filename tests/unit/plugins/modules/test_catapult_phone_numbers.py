@@ -185,11 +185,12 @@ def test_the_pool_surplus_released_by_prune_is_no_warning(run_ok, catapult, requ
 
 
 def test_defaults_reach_entries_and_pools(run_ok, catapult, requests_mock):
-    run_ok(module, args(numbers=[{'number': '+19195550100'}],
-                        pools=[{'name': 'hot', 'type': 'toll_free'}],
-                        default_application_id='a-sms', default_fallback_number='+1 919 555 0000'))
+    result = run_ok(module, args(numbers=[{'number': '+19195550100'}],
+                                 pools=[{'name': 'hot', 'type': 'toll_free'}],
+                                 default_application_id='a-sms', default_fallback_number='+1 919 555 0000'))
     new = catapult.by_number('+18008260000')
     assert calls(requests_mock) == [APPS, LIST, ALLOCATE, order(1, kind='tollFree'), update(new['id']), listed('hot'), LIST]
+    assert result['pools'][0]['type'] == 'toll_free' and result['pools'][0]['quantity'] == 1  # a toll-free pool's default
     assert requests_mock.request_history[2].json() == {'number': '+19195550100', 'applicationId': 'a-sms',
                                                        'fallbackNumber': '+19195550000'}
     assert requests_mock.request_history[4].json() == {'name': 'hot', 'applicationId': 'a-sms',
