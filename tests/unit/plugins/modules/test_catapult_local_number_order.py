@@ -127,16 +127,6 @@ def test_name_filter_is_exact_on_our_side(run_ok, catapult, requests_mock):
     assert result['shortfall'] == 1
 
 
-def test_grows_the_pool_by_the_shortfall_only(run_ok, catapult, requests_mock):
-    labelled(catapult, 2)
-    result = run_ok(module, args(quantity=5))
-    assert calls(requests_mock)[:3] == [LIST_POOL, LIST, order_call(3)]
-    assert result['shortfall'] == 3
-    assert len(result['ordered']) == 3
-    assert len(result['phone_numbers']) == 5
-    assert len(catapult.named(POOL)) == 5
-
-
 def test_reconciles_application_and_fallback_of_existing_members(run_ok, catapult, requests_mock):
     good, wrong = labelled(catapult, 2, application_id='a-ivr')
     catapult.record(wrong['id'])['applicationId'] = 'a-old'

@@ -76,14 +76,6 @@ def test_a_smaller_cap_named_by_the_server_is_used(run_ok, catapult, requests_mo
     assert len(catapult.named(POOL)) == 9
 
 
-def test_grows_by_the_shortfall_and_reconciles_members(run_ok, catapult, requests_mock):
-    old = labelled(catapult, 2)
-    result = run_ok(module, args(quantity=3, fallback_number='+19195550000'))
-    assert order_call(1) in calls(requests_mock)
-    assert all(n.get('fallbackNumber') == '+19195550000' for n in catapult.named(POOL))
-    assert len(catapult.named(POOL)) == 3 and set(n['id'] for n in old) < set(n['id'] for n in result['phone_numbers'])
-
-
 # -- with a pattern: search, then order the numbers found -------------------------------------------
 
 def test_pattern_searches_then_orders_each_number_with_its_label(run_ok, catapult, requests_mock):

@@ -90,6 +90,17 @@ def test_second_run_reads_once_and_writes_nothing(run_ok, catapult, requests_moc
 
 
 @pools(*SEARCH_AND_ORDER)
+def test_grows_the_pool_by_the_shortfall_only_and_reconciles_the_members(run_ok, catapult, requests_mock, pool):
+    old = pool.labelled(catapult, 2)
+    result = run_ok(pool.module, pool.args(quantity=5, fallback_number='+19195550000'))
+    # the members get the fallback first, then the shortfall alone is ordered
+    assert calls(requests_mock)[:5] == [pool.list_pool] + [update(n['id']) for n in old] + [LIST, pool.order_call(3)]
+    assert result['shortfall'] == 3 and len(result['ordered']) == 3
+    assert len(result['phone_numbers']) == 5 and set(n['id'] for n in old) < set(n['id'] for n in result['phone_numbers'])
+    assert len(catapult.named(pool.name)) == 5
+    assert all(n.get('fallbackNumber') == '+19195550000' for n in catapult.named(pool.name))
+
+@pools(*SEARCH_AND_ORDER)
 def test_check_mode_searches_and_predicts_without_writing(run_ok, catapult, requests_mock, pool):
     pool.labelled(catapult, 1)
     result = run_ok(pool.module, pool.args(quantity=4, application_id='a-ivr'), check_mode=True, diff=True)
