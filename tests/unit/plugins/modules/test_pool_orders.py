@@ -100,6 +100,7 @@ def test_grows_the_pool_by_the_shortfall_only_and_reconciles_the_members(run_ok,
     assert len(catapult.named(pool.name)) == 5
     assert all(n.get('fallbackNumber') == '+19195550000' for n in catapult.named(pool.name))
 
+
 @pools(*SEARCH_AND_ORDER)
 def test_check_mode_searches_and_predicts_without_writing(run_ok, catapult, requests_mock, pool):
     pool.labelled(catapult, 1)
@@ -145,6 +146,7 @@ def test_check_mode_fails_when_the_search_cannot_cover_the_shortfall(run_failed,
     assert 'would need 3 more' in result['msg'] and 'found only 1' in result['msg']
     assert writes(requests_mock) == []
     assert catapult.numbers() == []
+
 
 # -- nothing lost, nothing doubled -------------------------------------------------------------------
 
