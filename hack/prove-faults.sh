@@ -31,7 +31,7 @@ set -uo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$(realpath -m "${VENV:-$REPO/.venv}")"
 BUILD="$(realpath -m "${BUILD:-/tmp/prove-faults}")"
-MATRIX_ARGS="${MATRIX_ARGS:---lanes 2}"
+read -ra matrix_args <<< "${MATRIX_ARGS:---lanes 2}"
 # shellcheck source=hack/lib.sh
 . "$REPO/hack/lib.sh"
 
@@ -107,7 +107,7 @@ for case in "${CASES[@]}"; do
   t0=$SECONDS
   if [ "$name" = script ]; then
     case "$target" in
-      fault_matrix) set -- "$TARGETS/fault_matrix/fault_matrix.py" --output "$out" $MATRIX_ARGS ;;
+      fault_matrix) set -- "$TARGETS/fault_matrix/fault_matrix.py" --output "$out" "${matrix_args[@]}" ;;
       *) set -- "$TARGETS/$target/$target.py" --output "$out" ;;
     esac
     (cd "$TARGETS/$target" && OUTPUT_DIR="$out" "$VENV/bin/python" "$@") >"$out/log" 2>&1
