@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Prove that every fault test fails when its fault does not fire (issue #13): a fault test
+# Prove that every fault test fails when its fault does not fire: a fault test
 # that asserts only the end state passes just as well without its fault, and proves nothing.
 #
 #   hack/prove-faults.sh [--on] [CASE...]       (not part of `make test`; about 15 minutes, 9 of them the fault matrix)
