@@ -675,6 +675,14 @@ class ApiRequest:
         return self.root_url + '/v1' + path
 
 
+def fresh_id(prefix, rng, taken):
+    """The next id of ``rng`` not in ``taken``: deterministic, so a reset emulator gives out the same ids."""
+    while True:
+        candidate = prefix + ''.join(rng.choice(ID_ALPHABET) for _i in range(23))
+        if candidate not in taken:
+            return candidate
+
+
 def body_string(data, key):
     """A string body field; null or absent -> None."""
     value = data.get(key)
@@ -874,6 +882,71 @@ class Emulator:
                 user['deleted_applications'].discard(app_id)
             return {'user_id': user_id, 'applications': list(user['applications'])}
 
+    def set_application(self, user_id, app_id, fields):
+        """Seed one application of a user with these stored fields (replacing any of that id)."""
+        with self.lock:
+            self.users[user_id]['applications'][app_id] = dict(fields)
+            self.users[user_id]['deleted_applications'].discard(app_id)
+
+    def replace_applications(self, user_id, apps):
+        """The user's applications become ``apps``, (id, name or None) each, in this order."""
+        with self.lock:
+            self.users[user_id]['applications'] = {}
+            for app_id, name in apps:
+                self.add_application(user_id, app_id, name)
+
+    def application(self, user_id, app_id):
+        """One of the user's applications as the API shows it (KeyError when it has none of that id)."""
+        with self.lock:
+            return self.application_resource(app_id, self.users[user_id]['applications'][app_id])
+
+    def applications(self, user_id):
+        """id -> the application as the API shows it, in creation order."""
+        with self.lock:
+            return {app_id: self.application_resource(app_id, fields) for app_id, fields in self.users[user_id]['applications'].items()}
+
+    def next_ids(self, count=1, application=False):
+        """The ids the next ``count`` numbers (or applications) created will get; nothing is consumed."""
+        with self.lock:
+            rng = random.Random()
+            rng.setstate((self.app_id_rng if application else self.id_rng).getstate())
+            taken = self.application_ids() if application else set(self.numbers)
+            ids = []
+            for _i in range(count):
+                ids.append(fresh_id('a-' if application else 'n-', rng, taken))
+                taken.add(ids[-1])
+            return ids
+
+    def seed_number(self, user_id, number, name=None, application_id=None, fallback=None, **fields):
+        """A number already on the account (listed at once whatever list_lag_ms says); ``fields`` override
+        its record (``createdTime``, ``city``, ...). Returns the live record."""
+        with self.lock:
+            rec = self.allocate(user_id, number, name, application_id, fallback)
+            rec.update(fields)
+            rec['created'] = float('-inf')
+            return rec
+
+    def number_record(self, number_or_id):
+        """The live record of a number (any user, released ones too) by id or E.164 (KeyError if none)."""
+        with self.lock:
+            for rec in self.numbers.values():
+                if number_or_id in (rec['id'], rec['number']):
+                    return rec
+        raise KeyError(number_or_id)
+
+    def keep_in_stock(self, numbers):
+        """Only ``numbers`` are left to order or search: every other number of the inventory is taken."""
+        with self.lock:
+            inventory = self.inventory
+            inventory.taken.update(n for n in itertools.chain(inventory.rc_of, inventory.toll_free) if n not in numbers)
+
+    def add_faults(self, specs):
+        """Add fault rules (FaultRule specs, validated all before any is added); returns the new rules."""
+        rules = [FaultRule(spec) for spec in specs]
+        with self.lock:
+            self.faults.extend(rules)
+        return rules
+
     def applications_view(self, user_id=None):
         with self.lock:
             if user_id is not None and user_id not in self.users:
@@ -1050,10 +1123,7 @@ class Emulator:
     # ----- phone number records
 
     def new_id(self):
-        while True:
-            candidate = 'n-' + ''.join(self.id_rng.choice(ID_ALPHABET) for _i in range(23))
-            if candidate not in self.numbers:
-                return candidate
+        return fresh_id('n-', self.id_rng, self.numbers)
 
     def allocate(self, user_id, number, name=None, application_id=None, fallback=None):
         city, state, price = self.inventory.location_of(number)
@@ -1214,13 +1284,13 @@ class Emulator:
         out.setdefault('autoAnswer', True)
         return out
 
+    def application_ids(self):
+        """Every application id in use or deleted, of any user (never given out again)."""
+        return set(itertools.chain.from_iterable(itertools.chain(user['applications'], user['deleted_applications'])
+                                                 for user in self.users.values()))
+
     def new_application_id(self):
-        taken = set(itertools.chain.from_iterable(itertools.chain(user['applications'], user['deleted_applications'])
-                                                  for user in self.users.values()))
-        while True:
-            candidate = 'a-' + ''.join(self.app_id_rng.choice(ID_ALPHABET) for _i in range(23))
-            if candidate not in taken:
-                return candidate
+        return fresh_id('a-', self.app_id_rng, self.application_ids())
 
     def list_applications(self, req):
         apps = self.users[req.user_id]['applications']
@@ -1537,9 +1607,7 @@ def control_faults(emu, method, body):
     if method == 'POST':
         data = control_body(body)
         specs = data.get('faults', [data]) if isinstance(data, dict) else data
-        rules = [FaultRule(spec) for spec in specs]
-        with emu.lock:
-            emu.faults.extend(rules)
+        emu.add_faults(specs)
     elif method == 'DELETE':
         with emu.lock:
             emu.faults = []
@@ -1798,16 +1866,21 @@ def config_from_args(args):
     return config
 
 
-def build_server(argv=None):
-    """Parse a command line and return a bound (not yet serving) EmulatorServer."""
+def new_emulator(argv=()):
+    """The Emulator (state only, no listener) a command line describes; ``Emulator.serve()`` answers in-process."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args([str(arg) for arg in argv])
     try:
         config = config_from_args(args)
     except ValueError as exc:
         parser.error(str(exc))
     users = [(args.user_id, args.api_token, args.api_secret)] + list(args.user)
-    emulator = Emulator(users, args.application or DEFAULT_APPLICATIONS, config, args.log_file)
+    return Emulator(users, args.application or DEFAULT_APPLICATIONS, config, args.log_file), args
+
+
+def build_server(argv=None):
+    """Parse a command line and return a bound (not yet serving) EmulatorServer."""
+    emulator, args = new_emulator(sys.argv[1:] if argv is None else argv)
     tls_context, cert_pem = make_tls_context() if args.tls else (None, None)
     server = EmulatorServer(args.host, args.port, emulator, tls_context, cert_pem, args.verbose, args.foreign_port)
     server.args = args

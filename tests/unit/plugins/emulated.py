@@ -20,7 +20,6 @@ the account, which ``add()`` puts there directly (any number, also outside the i
 from __future__ import annotations
 
 import json
-import random
 import types
 
 from urllib.parse import urlencode, urlsplit
@@ -97,8 +96,7 @@ class Catapult(object):
 
     def fault(self, action, path='', method='*', **spec):
         """Add one fault rule (``FaultRule`` keys); returns the rule (``.hits`` says how often it fired)."""
-        self.control('POST', 'faults', dict(spec, action=action, path=path, method=method))
-        return self.emulator.faults[-1]
+        return self.emulator.add_faults([dict(spec, action=action, path=path, method=method)])[0]
 
     def configure(self, **changes):
         return self.control('POST', 'config', changes)
@@ -106,42 +104,25 @@ class Catapult(object):
     def add(self, number, name=None, application_id=None, fallback=None, created=None, **fields):
         """A number already on the account; ``created`` (seconds) sets its createdTime; ``fields`` override the
         record (city=None: no city)."""
-        with self.emulator.lock:
-            rec = self.emulator.allocate(USER, number, name, application_id, fallback)
-            if created is not None:
-                rec['createdTime'] = created_time(created)
-            rec.update(fields)
-            rec['created'] = -1.0  # long ago: a lagging listing (list_lag_ms) shows it
-        return self.resource(rec)
+        if created is not None:
+            fields['createdTime'] = created_time(created)
+        return self.resource(self.emulator.seed_number(USER, number, name, application_id, fallback, **fields))
 
     def next_ids(self, count):
         """The IDs the next ``count`` numbers allocated will get (the emulator's IDs are deterministic)."""
-        probe = types.SimpleNamespace(id_rng=random.Random(), numbers=dict(self.emulator.numbers))
-        probe.id_rng.setstate(self.emulator.id_rng.getstate())
-        ids = []
-        for dummy in range(count):
-            ids.append(emulator.Emulator.new_id(probe))
-            probe.numbers[ids[-1]] = None
-        return ids
+        return self.emulator.next_ids(count)
 
     def next_app_id(self):
         """The ID the next application created will get."""
-        probe = types.SimpleNamespace(users=self.emulator.users, app_id_rng=random.Random())
-        probe.app_id_rng.setstate(self.emulator.app_id_rng.getstate())
-        return emulator.Emulator.new_application_id(probe)
+        return self.emulator.next_ids(application=True)[0]
 
     def keep_stock(self, *numbers):
         """Only ``numbers`` are left to order or search (every other number of the inventory is taken)."""
-        inventory = self.emulator.inventory
-        with self.emulator.lock:
-            inventory.taken.update(n for n in list(inventory.rc_of) + inventory.toll_free if n not in numbers)
+        self.emulator.keep_in_stock(numbers)
 
     def name_applications(self, *apps):
         """The account's applications become ``apps``, (id, name) each, in this order."""
-        with self.emulator.lock:
-            self.emulator.users[USER]['applications'] = {}
-        for app_id, name in apps:
-            self.emulator.add_application(USER, app_id, name)
+        self.emulator.replace_applications(USER, apps)
 
     def resource(self, rec):
         return self.emulator.resource(rec, ROOT)
@@ -167,10 +148,8 @@ class Catapult(object):
 
     def add_application(self, name, app_id=None, **fields):
         """An application already on the account; ``fields`` are API fields. IDs a-001, a-002, ... by default."""
-        with self.emulator.lock:
-            apps = self.emulator.users[USER]['applications']
-            app_id = app_id or 'a-%03d' % (len(apps) + 1)
-            apps[app_id] = dict({'name': name, 'incomingCallUrl': 'https://%s.example.com/calls' % app_id}, **fields)
+        app_id = app_id or 'a-%03d' % (len(self.apps()) + 1)
+        self.emulator.set_application(USER, app_id, dict({'name': name, 'incomingCallUrl': 'https://%s.example.com/calls' % app_id}, **fields))
         return self.app(app_id)
 
     def set_applications(self, ids):
@@ -178,11 +157,11 @@ class Catapult(object):
         self.name_applications(*[(app_id, None) for app_id in ids])
 
     def app(self, app_id):
-        return self.emulator.application_resource(app_id, self.emulator.users[USER]['applications'][app_id])
+        return self.emulator.application(USER, app_id)
 
     def apps(self):
         """id -> the application as the API shows it, in creation order."""
-        return dict((app_id, self.app(app_id)) for app_id in self.emulator.users[USER]['applications'])
+        return self.emulator.applications(USER)
 
     def applications_named(self, name):
         return [app for app in self.apps().values() if app['name'] == name]
@@ -195,11 +174,7 @@ class Catapult(object):
 
     def record(self, number_or_id):
         """The emulator's own record of a number (to change it behind the module's back)."""
-        with self.emulator.lock:
-            for rec in self.emulator.numbers.values():
-                if number_or_id in (rec['id'], rec['number']):
-                    return rec
-        raise KeyError(number_or_id)
+        return self.emulator.number_record(number_or_id)
 
 
 def created_time(seconds):
