@@ -95,16 +95,30 @@ run_suite() {
   esac
 }
 
+# Each suite's output is also kept in $BUILD/logs/<suite>.log, so that the summary can
+# repeat why a suite failed: CI often shows only the tail of a long run.
+mkdir -p "$BUILD/logs"
 passed=() failed=()
 for suite in "$@"; do
   step "$suite"
   t0=$SECONDS
-  if run_suite "$suite"; then passed+=("$suite"); else failed+=("$suite"); fi
+  if run_suite "$suite" 2>&1 | tee "$BUILD/logs/$suite.log"; then passed+=("$suite"); else failed+=("$suite"); fi
   echo "--- $suite took $((SECONDS - t0))s"
 done
 
 if [ $# -gt 1 ]; then
   step "summary"
+  for suite in "${failed[@]}"; do
+    echo "why $suite failed (the last error lines of $BUILD/logs/$suite.log):"
+    grep -E '^Running .* integration test' "$BUILD/logs/$suite.log" | tail -n 1
+    # (the output of a task whose error is expected ends with "...ignoring": not a reason)
+    awk 'function flush() { if (!ignored) printf "%s", block; block = ""; ignored = 0 }
+         /^(TASK|PLAY|RUNNING HANDLER) \[/ { flush() }
+         /^\.\.\.ignoring/ { ignored = 1 }
+         { block = block $0 "\n" }
+         END { flush() }' "$BUILD/logs/$suite.log" \
+      | grep -E 'fatal: |FAILED|ERROR|Error:|Traceback|^E  |failed=[1-9]' | tail -n 25 | cut -c1-700
+  done
   [ ${#passed[@]} -eq 0 ] || echo "passed: ${passed[*]}"
   [ ${#failed[@]} -eq 0 ] || echo "failed: ${failed[*]}"
   summary="make test: ${#passed[@]} passed, ${#failed[@]} failed"
