@@ -29,7 +29,7 @@ from ansible.module_utils.common.text.converters import to_bytes
 from ansible_collections.bandwidth.catapult.tests.emulator import catapult_emulator
 from ansible_collections.bandwidth.catapult.tests.unit.plugins import emulated as emulated_module
 from ansible_collections.bandwidth.catapult.tests.unit.plugins.emulated import Catapult, created_time
-from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import AUTH
+from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import AUTH, calls
 
 
 class ExitJson(Exception):
@@ -166,4 +166,19 @@ def run_failed(run_module):
         result, failed = run_module(module, args, **options)
         assert failed, result
         return result
+    return run
+
+
+@pytest.fixture
+def rerun(run_ok, requests_mock):
+    """``rerun(module, args, sent, **options)``: the same task again, for real and in check mode: unchanged both times,
+    and exactly the requests ``sent`` each time (so no write). Returns the two results."""
+    def run(module, args, sent, **options):
+        results = []
+        for check_mode in (False, True):
+            requests_mock.reset_mock()
+            results.append(run_ok(module, args, check_mode=check_mode, **options))
+            assert results[-1]['changed'] is False, results[-1]
+            assert calls(requests_mock) == sent
+        return results
     return run

@@ -7,6 +7,9 @@
 
 from __future__ import annotations
 
+from ansible_collections.bandwidth.catapult.plugins.modules import catapult_local_number_order as local
+from ansible_collections.bandwidth.catapult.plugins.modules import catapult_tollfree_number_order as tollfree
+
 API = 'https://api.test/v1'
 USER = 'u-unit'
 SECRET = 'sup3r-s3cret-value'
@@ -66,3 +69,48 @@ def search(quantity, kind='local', **query):
 
 def order(quantity, kind='local', **query):
     return _available('POST', quantity, kind, query)
+
+
+def order_writes(requests_mock):
+    """The search-and-order requests sent."""
+    return [c for c in calls(requests_mock) if c[0] == 'POST' and c[1].startswith('/availableNumbers')]
+
+
+def label_bodies(requests_mock):
+    """(number ID, JSON body) of every update of a number sent."""
+    return [(r.url.rsplit('/', 1)[-1], r.json()) for r in requests_mock.request_history if r.method == 'POST' and '/phoneNumbers/' in r.url]
+
+
+class Pool(object):
+    """One pool module with the criteria of its pool; ``pattern`` makes the toll-free module search, then order each number."""
+
+    def __init__(self, module, name, kind, stock, criteria, foreign, price, city):
+        self.module, self.name, self.kind, self.stock, self.criteria = module, name, kind, stock, criteria
+        self.foreign = foreign  # a number of the other kind: never adopted into this pool
+        self.price, self.city = price, city  # of the numbers the emulator sells this pool
+        self.list_pool = listed(name)
+        self.order_path = '^/availableNumbers/%s$' % kind
+
+    def args(self, **overrides):
+        return dict(dict(self.criteria, name=self.name, concurrency=1), **overrides)
+
+    def order_call(self, quantity, **query):
+        return order(quantity, kind=self.kind, **(query or dict((k, v) for k, v in self.criteria.items() if k != 'pattern')))
+
+    def search_call(self, quantity):
+        return search(quantity, kind=self.kind, **dict((k, v) for k, v in self.criteria.items() if k != 'pattern'))
+
+    def labelled(self, catapult, count, name=None, **fields):
+        """``count`` numbers of the pool already on the account (the first ones of the stock still free)."""
+        free = [n for n in self.stock if catapult.emulator.inventory.is_available(n)]
+        return [catapult.add(number, name=name or self.name, **fields) for number in free[:count]]
+
+
+# the emulator's Raleigh numbers and its first toll-free blocks, in the order it sells them
+POOLS = {
+    'local': Pool(local, 'support-pool', 'local', ['+1919555%04d' % i for i in range(100, 2600)], {'state': 'NC'}, '+18778880000',
+                  '0.35', 'RALEIGH'),
+    'toll-free': Pool(tollfree, 'hotline', 'tollFree', ['+1800826%04d' % i for i in range(1000)], {}, '+19195550150', '2.00', None),
+    'toll-free-pattern': Pool(tollfree, 'hotline', 'tollFree', ['+1888343%04d' % i for i in range(1000)], {'pattern': '8883*'},
+                              '+19195550150', '2.00', None),
+}

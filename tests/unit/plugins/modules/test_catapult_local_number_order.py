@@ -3,9 +3,10 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-from __future__ import annotations
+"""What only catapult_local_number_order does: its search criteria, adoption by location, and the order and labelling faults
+(the pool engine both pool modules share: test_pool_orders.py)."""
 
-import json
+from __future__ import annotations
 
 import pytest
 import requests
@@ -13,75 +14,60 @@ import requests_mock as requests_mock_module
 
 from ansible.module_utils import basic
 
-from ansible_collections.bandwidth.catapult.plugins.modules import catapult_local_number_order as module
+from ansible_collections.bandwidth.catapult.plugins.module_utils import _search
 from ansible_collections.bandwidth.catapult.tests.unit.plugins.emulated import intercept
 from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import (
-    APPS, LIST, NUMBERS, SECRET, USER, app_call, calls, listed, number_call, order, update, writes,
+    APPS, LIST, NUMBERS, POOLS, USER, app_call, calls, label_bodies, number_call, order_writes, search, update, writes,
 )
 
-POOL = 'support-pool'
-LIST_POOL = listed(POOL)
-STOCK = ['+1919555%04d' % i for i in range(100, 2600)]  # the emulator's Raleigh numbers, in the order it sells them
-ORDER_PATH = '^/availableNumbers/local$'
+LOCAL = POOLS['local']
+module, POOL, STOCK, LIST_POOL, ORDER_PATH, labelled = LOCAL.module, LOCAL.name, LOCAL.stock, LOCAL.list_pool, LOCAL.order_path, LOCAL.labelled
 UPDATE_PATH = '^/users/%s/phoneNumbers/[^/]+$' % USER
 LIST_PATH = '^/users/%s/phoneNumbers$' % USER
 
 
-def labelled(catapult, count, name=POOL, **fields):
-    """``count`` numbers of the pool already on the account (the first ones of the stock still free)."""
-    free = [n for n in STOCK if catapult.emulator.inventory.is_available(n)]
-    return [catapult.add(number, name=name, **fields) for number in free[:count]]
-
-
 def args(**overrides):
-    base = dict(name=POOL, state='NC', quantity=3, concurrency=1)
-    base.update(overrides)
-    return base
+    return LOCAL.args(**dict(dict(quantity=3), **overrides))
 
 
 def order_call(quantity, **query):
-    return order(quantity, **(query or {'state': 'NC'}))
+    return LOCAL.order_call(quantity, **query)
 
 
-def bodies(requests_mock):
-    return [(r.url.rsplit('/', 1)[-1], json.loads(r.text)) for r in requests_mock.request_history
-            if r.method == 'POST' and '/phoneNumbers/' in r.url]
+def on_order(requests_mock, action):
+    """``action(request)`` runs on every order sent, before the emulator answers it."""
+    def match(request):
+        if request.method == 'POST' and 'availableNumbers' in request.url:
+            action(request)
+
+    intercept(requests_mock, match)
 
 
-# -- validation (the rules both pool modules share: test_pool_orders.py) ------------------------------
+# -- validation and the query (the rules both pool modules share: test_pool_orders.py) ------------------------------------------------
 
-@pytest.mark.parametrize('overrides, option, rule', [
-    (dict(state=None), 'state, zip and area_code', 'none was set'),
-    (dict(zip='27601'), 'exactly one of state, zip and area_code', 'state and zip'),
-    (dict(state=None, zip='27601', area_code='919'), 'exactly one of state, zip and area_code', 'zip and area_code'),
-    (dict(state=None, city='RALEIGH', area_code='919'), 'city requires state', 'within a state'),
-    (dict(city='RALEIGH', zip='27601'), 'city cannot be combined', 'zip'),
-    (dict(state=None, city='RALEIGH', areaCode='919'), 'city cannot be combined', 'area_code'),
-    (dict(state=None, city='RALEIGH', area_code='919', local_number='555'), 'city cannot be combined', 'local_number'),
-    (dict(state='North Carolina'), 'state must be the two-letter code', 'North Carolina'),
-    (dict(state='XX'), 'state must be the two-letter code', 'XX'),
-    (dict(state=None, zip='2760'), 'zip must be 5 digits', '2760'),
-    (dict(state=None, zip='27a01'), 'zip must be 5 digits', '27a01'),
-    (dict(state=None, area_code='91'), 'area_code must be 3 digits', '91'),
-    (dict(state=None, area_code='9190'), 'area_code must be 3 digits', '9190'),
-    (dict(state=None, area_code='919', local_number='55'), 'local_number must be 3 or 4 digits', '55'),
-    (dict(state=None, area_code='919', localNumber='55555'), 'local_number must be 3 or 4 digits', '55555'),
-    (dict(local_number='555'), 'local_number requires area_code', ''),
-    (dict(state=None, area_code='919', in_local_calling_area=True), 'in_local_calling_area can only be used with local_number', ''),
-    (dict(inLocalCallingArea=True), 'in_local_calling_area can only be used with local_number', ''),
+@pytest.mark.parametrize('overrides, texts', [
+    (dict(state=None), ('state, zip and area_code', 'none was set')),
+    (dict(zip='27601'), ('exactly one of state, zip and area_code', 'state and zip')),
+    (dict(state=None, zip='27601', area_code='919'), ('exactly one of state, zip and area_code', 'zip and area_code')),
+    (dict(state=None, city='RALEIGH', area_code='919'), ('city requires state', 'within a state')),
+    (dict(city='RALEIGH', zip='27601'), ('city cannot be combined', 'zip')),
+    (dict(state=None, city='RALEIGH', areaCode='919'), ('city cannot be combined', 'area_code')),
+    (dict(state=None, city='RALEIGH', area_code='919', local_number='555'), ('city cannot be combined', 'local_number')),
+    (dict(state='North Carolina'), ('state must be the two-letter code', 'North Carolina')),
+    (dict(state='XX'), ('state must be the two-letter code', 'XX')),
+    (dict(state=None, zip='2760'), ('zip must be 5 digits', '2760')),
+    (dict(state=None, zip='27a01'), ('zip must be 5 digits', '27a01')),
+    (dict(state=None, area_code='91'), ('area_code must be 3 digits', '91')),
+    (dict(state=None, area_code='9190'), ('area_code must be 3 digits', '9190')),
+    (dict(state=None, area_code='919', local_number='55'), ('local_number must be 3 or 4 digits', '55')),
+    (dict(state=None, area_code='919', localNumber='55555'), ('local_number must be 3 or 4 digits', '55555')),
+    (dict(local_number='555'), ('local_number requires area_code',)),
+    (dict(state=None, area_code='919', in_local_calling_area=True), ('in_local_calling_area can only be used with local_number',)),
+    (dict(inLocalCallingArea=True), ('in_local_calling_area can only be used with local_number',)),
+    (dict(state='nc x', zip='1', quantity=0), ('state must be', 'zip must be', 'quantity must be', 'exactly one of')),  # all at once
 ])
-def test_every_rule_fails_before_any_request(rejected, overrides, option, rule):
-    rejected(module, args(**overrides), option, rule)
-
-
-def test_all_problems_are_reported_at_once(rejected):
-    rejected(module, args(state='nc x', zip='1', quantity=0), 'state must be', 'zip must be', 'quantity must be', 'exactly one of')
-
-
-def test_camel_case_aliases_and_query(run_ok, catapult, requests_mock):
-    run_ok(module, dict(name=POOL, areaCode='919', localNumber='555', inLocalCallingArea=True,
-                        quantity=1, concurrency=1))
-    assert calls(requests_mock)[2] == order_call(1, areaCode='919', localNumber='555', inLocalCallingArea='true')
+def test_every_rule_fails_before_any_request(rejected, overrides, texts):
+    rejected(module, args(**overrides), *texts)
 
 
 @pytest.mark.parametrize('options, query', [
@@ -92,39 +78,19 @@ def test_camel_case_aliases_and_query(run_ok, catapult, requests_mock):
     (dict(state=None, area_code='919', local_number='5551'), dict(areaCode='919', localNumber='5551')),
     (dict(pattern='*55?1*'), dict(state='NC', pattern='%2A55%3F1%2A')),
     (dict(in_local_calling_area=False, state='NC'), dict(state='NC')),
+    (dict(state=None, areaCode='919', localNumber='555', inLocalCallingArea=True), dict(areaCode='919', localNumber='555', inLocalCallingArea='true')),
 ])
-def test_search_options_become_the_documented_query(run_ok, catapult, requests_mock, options, query):
+def test_search_options_and_their_aliases_become_the_documented_query(run_ok, catapult, requests_mock, options, query):
     run_ok(module, args(quantity=1, **options))
     assert calls(requests_mock)[2] == order_call(1, **query)
 
 
-# -- the pool ----------------------------------------------------------------------------------------
-
-def test_orders_the_pool_and_labels_every_new_number(run_ok, catapult, requests_mock):
-    result = run_ok(module, args(application_id='a-ivr', fallback_number='+1 919 555 0000'), diff=True)
-    ids = catapult.ids()
-    expected = [LIST_POOL, app_call('a-ivr'), LIST, order_call(3)] + [update(i) for i in ids] + [LIST_POOL]
-    assert calls(requests_mock) == expected
-    assert bodies(requests_mock) == [(i, {'name': POOL, 'applicationId': 'a-ivr', 'fallbackNumber': '+19195550000'})
-                                     for i in ids]
-    assert result['changed'] is True
-    assert result['shortfall'] == 3
-    assert [n['id'] for n in result['ordered']] == ids
-    assert all(n['name'] == POOL and n['application_id'] == 'a-ivr' for n in result['ordered'])
-    assert [n['number'] for n in result['phone_numbers']] == STOCK[:3]
-    assert result['adopted'] == []
-    assert result['diff']['before'] == {'name': POOL, 'phone_numbers': []}
-    assert [v['number'] for v in result['diff']['after']['phone_numbers']] == STOCK[:3]
-    assert result['diff']['after']['phone_numbers'][0] == {
-        'number': STOCK[0], 'state': 'present', 'name': POOL, 'application_id': 'a-ivr', 'fallback_number': '+19195550000'}
-    assert len(catapult.named(POOL)) == 3
-
+# -- the pool ------------------------------------------------------------------------------------------------------------------------
 
 def test_name_filter_is_exact_on_our_side(run_ok, catapult, requests_mock):
     labelled(catapult, 3)
     requests_mock.get(NUMBERS, json=lambda request, context: [dict(n, name=POOL + '-other') for n in catapult.numbers()])
-    result = run_ok(module, args(quantity=1))
-    assert result['shortfall'] == 1
+    assert run_ok(module, args(quantity=1))['shortfall'] == 1
 
 
 def test_reconciles_application_and_fallback_of_existing_members(run_ok, catapult, requests_mock):
@@ -132,69 +98,28 @@ def test_reconciles_application_and_fallback_of_existing_members(run_ok, catapul
     catapult.record(wrong['id'])['applicationId'] = 'a-old'
     result = run_ok(module, args(quantity=2, application_id='a-ivr', fallback_number='+19195550000'))
     assert calls(requests_mock) == [LIST_POOL, app_call('a-ivr'), update(good['id']), update(wrong['id']), LIST_POOL]
-    assert bodies(requests_mock) == [(good['id'], {'fallbackNumber': '+19195550000'}),
-                                     (wrong['id'], {'applicationId': 'a-ivr', 'fallbackNumber': '+19195550000'})]
-    assert result['changed'] is True
-    assert result['shortfall'] == 0
+    assert label_bodies(requests_mock) == [(good['id'], {'fallbackNumber': '+19195550000'}),
+                                           (wrong['id'], {'applicationId': 'a-ivr', 'fallbackNumber': '+19195550000'})]
+    assert result['changed'] is True and result['shortfall'] == 0
 
 
 def test_a_larger_pool_is_left_alone_and_reported(run_ok, catapult, requests_mock):
     labelled(catapult, 5)
     result = run_ok(module, args(quantity=3))
     assert calls(requests_mock) == [LIST_POOL]
-    assert result['changed'] is False
-    assert result['surplus'] == 2
+    assert result['changed'] is False and result['surplus'] == 2 and len(result['phone_numbers']) == 5
     assert 'nothing was released' in result['msg']
-    assert len(result['phone_numbers']) == 5
-
-
-# -- chunking ----------------------------------------------------------------------------------------
-
-def order_writes(requests_mock):
-    return [c for c in calls(requests_mock) if c[0] == 'POST' and 'availableNumbers' in c[1]]
-
-
-@pytest.mark.parametrize('cap, quantity, chunks', [
-    (10, 25, [10, 10, 5]),   # the cap named in the message is used
-    (7, 15, [7, 7, 1]),
-    (None, 25, [10, 10, 5]),  # a cap refused without naming it: chunks of 10
-])
-def test_order_cap_is_learned_and_the_rest_ordered_in_chunks(run_ok, catapult, requests_mock, cap, quantity, chunks):
-    if cap:
-        catapult.configure(order_cap=cap)
-    else:
-        catapult.fault('status', ORDER_PATH, 'POST', status=400, code='invalid-available-number-search-order',
-                       message='The maximum quantity of numbers searching and ordering is ...')
-    result = run_ok(module, args(quantity=quantity, concurrency=4))
-    assert order_writes(requests_mock) == [order_call(quantity)] + [order_call(n) for n in chunks]
-    assert len(result['ordered']) == quantity
-    assert len(catapult.named(POOL)) == quantity and catapult.unnamed() == []
 
 
 def test_pattern_refused_on_order_fails_naming_pattern(run_failed, catapult, requests_mock):
     catapult.configure(pattern_on_order='reject')
     result = run_failed(module, args(pattern='555*'))
-    assert result['msg'].startswith('pattern:')
-    assert 'cannot contain pattern' in result['msg']
+    assert result['msg'].startswith('pattern:') and 'cannot contain pattern' in result['msg']
     assert writes(requests_mock) == [order_call(3, state='NC', pattern='555%2A')]
     assert catapult.numbers() == []
 
 
-def refuse_orders(catapult):
-    return catapult.fault('status', ORDER_PATH, 'POST', status=403, code='insufficient-available-balance',
-                          message='available balance 0 is insufficient')
-
-
-def test_other_order_errors_fail_with_the_api_error_and_never_the_secret(run_failed, catapult, requests_mock):
-    refuse_orders(catapult)
-    result = run_failed(module, args())
-    assert 'HTTP 403' in result['msg'] and 'insufficient-available-balance' in result['msg']
-    assert result['error']['status'] == 403
-    assert writes(requests_mock) == [order_call(3)]
-    assert SECRET not in json.dumps(result)
-
-
-# -- nothing lost, nothing doubled -------------------------------------------------------------------
+# -- nothing lost, nothing doubled ---------------------------------------------------------------------------------------------------
 
 def test_lost_order_that_was_not_applied_is_sent_again_after_the_read(run_ok, catapult, requests_mock, no_sleep):
     catapult.fault('status', ORDER_PATH, 'POST', status=503)
@@ -206,15 +131,12 @@ def test_lost_order_that_was_not_applied_is_sent_again_after_the_read(run_ok, ca
 
 
 def test_partly_applied_lost_order_orders_only_the_rest(run_ok, catapult, requests_mock):
-    dropped = []
-
     def allocate_one_then_drop(request):  # the server allocated 1 of 3, then the connection dropped
-        if request.method == 'POST' and 'availableNumbers' in request.url and not dropped:
-            dropped.append(catapult.add(STOCK[0]))
+        if not catapult.numbers():
+            catapult.add(STOCK[0])
             raise requests.exceptions.ConnectionError('Connection aborted')
-        return None
 
-    intercept(requests_mock, allocate_one_then_drop)
+    on_order(requests_mock, allocate_one_then_drop)
     run_ok(module, args())
     assert order_writes(requests_mock) == [order_call(3), order_call(2)]
     assert len(catapult.named(POOL)) == 3 and len(catapult.numbers()) == 3
@@ -222,14 +144,12 @@ def test_partly_applied_lost_order_orders_only_the_rest(run_ok, catapult, reques
 
 def test_timeout_with_nothing_visible_yet_fails_without_resending(run_ok, run_failed, catapult, requests_mock, no_sleep):
     def order_times_out(request):
-        if request.method == 'POST' and 'availableNumbers' in request.url:
-            raise requests.exceptions.ReadTimeout('read timed out')
-        return None
+        raise requests.exceptions.ReadTimeout('read timed out')
 
-    intercept(requests_mock, order_times_out)
+    on_order(requests_mock, order_times_out)
     result = run_failed(module, args(timeout=2))
-    assert 'timed out' in result['msg'] and 'nothing was ordered again' in result['msg'] and 'rerun' in result['msg'].lower()
-    assert 'over 2s' in result['msg']
+    for text in ('timed out', 'nothing was ordered again', 'rerun', 'over 2s'):
+        assert text in result['msg']
     # reads after 0, 0.5, 1.5 and 2 s (the timeout bounds the wait), then one listing for what it left behind
     assert calls(requests_mock) == [LIST_POOL, LIST, order_call(3)] + [LIST] * 4 + [LIST]
     assert no_sleep == [0.5, 1.0, 0.5]
@@ -245,8 +165,7 @@ def test_gives_up_after_repeated_lost_answers_that_ordered_nothing(run_failed, c
     catapult.fault('status', ORDER_PATH, 'POST', status=503, count=0)
     result = run_failed(module, args())
     assert 'lost 3 times' in result['msg']
-    assert len(writes(requests_mock)) == 3
-    assert catapult.numbers() == []
+    assert len(writes(requests_mock)) == 3 and catapult.numbers() == []
 
 
 @pytest.mark.parametrize('read_fault, message', [
@@ -264,15 +183,13 @@ def test_read_back_failure_after_a_lost_answer_never_resends(run_failed, catapul
 def test_not_enough_numbers_fails_saying_none_were_ordered(run_failed, catapult, requests_mock):
     catapult.keep_stock(*STOCK[:4])
     result = run_failed(module, args(quantity=5))
-    assert 'asked for 5 numbers' in result['msg']
-    assert 'none were ordered' in result['msg']
+    assert 'asked for 5 numbers' in result['msg'] and 'none were ordered' in result['msg']
     # one read (a refusal is an answer: no waiting), then the re-count of the whole account
     assert calls(requests_mock) == [LIST_POOL, LIST, order_call(5), LIST, LIST]
-    assert result['ordered'] == []
-    assert catapult.numbers() == []
+    assert result['ordered'] == [] and catapult.numbers() == []
 
 
-# -- labelling ---------------------------------------------------------------------------------------
+# -- labelling -----------------------------------------------------------------------------------------------------------------------
 
 def test_transient_labelling_failure_is_retried_in_the_same_run(run_ok, catapult, requests_mock, no_sleep):
     second = update(catapult.next_ids(2)[1])
@@ -282,32 +199,25 @@ def test_transient_labelling_failure_is_retried_in_the_same_run(run_ok, catapult
     assert len(catapult.named(POOL)) == 3
 
 
-def test_labelling_failure_lists_every_ordered_number_and_the_rerun_adopts(
-        run_ok, run_failed, catapult, requests_mock):
+def test_labelling_failure_lists_every_ordered_number_and_the_rerun_adopts(run_ok, run_failed, rerun, catapult, requests_mock):
     catapult.fault('status', '/' + catapult.next_ids(2)[1], 'POST', status=500, count=3)
     result = run_failed(module, args(application_id='a-ivr'))
     first, second = catapult.numbers()[:2]
     for resource in catapult.numbers():
         assert resource['number'] in result['msg'] and resource['id'] in result['msg']
-    assert '%s, ordered, NOT labelled' % second['id'] in result['msg']
-    assert '%s, ordered, labelled' % first['id'] in result['msg']
-    assert 'rerun' in result['msg']
+    for text in ('%s, ordered, NOT labelled' % second['id'], '%s, ordered, labelled' % first['id'], 'rerun'):
+        assert text in result['msg']
     assert result['unlabelled'] == [{'id': second['id'], 'number': second['number'], 'error': result['unlabelled'][0]['error']}]
-    assert len(result['ordered']) == 3
-    assert result['changed'] is True
+    assert len(result['ordered']) == 3 and result['changed'] is True
     assert len(order_writes(requests_mock)) == 1
 
     requests_mock.reset_mock()
     result = run_ok(module, args(application_id='a-ivr'))
     assert calls(requests_mock) == [LIST_POOL, app_call('a-ivr'), LIST, update(second['id']), LIST_POOL]
     assert [n['id'] for n in result['adopted']] == [second['id']]
-    assert result['ordered'] == []
-    assert result['shortfall'] == 1
+    assert result['ordered'] == [] and result['shortfall'] == 1
     assert len(catapult.named(POOL)) == 3 and catapult.unnamed() == []
-
-    requests_mock.reset_mock()
-    result = run_ok(module, args(application_id='a-ivr'))
-    assert calls(requests_mock) == [LIST_POOL] and result['changed'] is False
+    rerun(module, args(application_id='a-ivr'), [LIST_POOL])
 
 
 def test_label_errors_are_read_back_before_reporting(run_ok, catapult, requests_mock):
@@ -318,41 +228,9 @@ def test_label_errors_are_read_back_before_reporting(run_ok, catapult, requests_
     assert all(n['name'] == POOL for n in result['ordered'])
 
 
-def test_adoption_respects_area_code_and_can_be_turned_off(run_ok, catapult, requests_mock):
-    catapult.add('+19195550104')
-    catapult.add('+19842190104')
-    result = run_ok(module, args(state=None, area_code='984', quantity=1))
-    assert [n['number'] for n in result['adopted']] == ['+19842190104']
+# -- a success answer whose body is not the JSON expected ----------------------------------------------------------------------------
 
-    requests_mock.reset_mock()
-    result = run_ok(module, args(name='other', quantity=1, adopt_unlabelled=False))
-    assert result['adopted'] == [] and len(result['ordered']) == 1
-
-
-# -- check mode --------------------------------------------------------------------------------------
-
-def test_check_mode_counts_adoptable_numbers(run_ok, catapult, requests_mock):
-    catapult.add('+19195550104')
-    result = run_ok(module, args(quantity=3), check_mode=True)
-    assert calls(requests_mock)[-1] == ('GET', '/availableNumbers/local?state=NC&quantity=2')
-    assert [n['number'] for n in result['adopted']] == ['+19195550104']
-    assert result['available'][0]['rate_center'] == 'RALEIGH'
-    assert result['shortfall'] == 3
-    assert catapult.unnamed()
-
-
-def test_check_mode_with_a_full_pool_reads_once(run_ok, catapult, requests_mock):
-    labelled(catapult, 3)
-    result = run_ok(module, args(), check_mode=True)
-    assert calls(requests_mock) == [LIST_POOL]
-    assert result['changed'] is False
-    assert 'available' not in result
-
-
-# -- a success answer whose body is not the JSON expected ----------------------------------------------
-
-def test_order_answered_201_with_a_hostile_body_that_ordered_nothing_is_not_resent_blindly(
-        run_ok, catapult, requests_mock, no_sleep):
+def test_order_answered_201_with_a_hostile_body_that_ordered_nothing_is_not_resent_blindly(run_ok, catapult, requests_mock, no_sleep):
     catapult.fault('raw', ORDER_PATH, 'POST', status=201, body='<html>Gateway</html>', content_type='text/html')
     run_ok(module, args())
     assert order_writes(requests_mock) == [order_call(3), order_call(3)]
@@ -361,8 +239,7 @@ def test_order_answered_201_with_a_hostile_body_that_ordered_nothing_is_not_rese
     assert len(catapult.named(POOL)) == 3 and catapult.unnamed() == []
 
 
-def test_order_answered_201_with_an_empty_list_that_ordered_nothing_fails_without_resending(
-        run_failed, catapult, requests_mock, no_sleep):
+def test_order_answered_201_with_an_empty_list_that_ordered_nothing_fails_without_resending(run_failed, catapult, requests_mock, no_sleep):
     catapult.fault('raw', ORDER_PATH, 'POST', status=201, body='[]', content_type='application/json', count=0)
     result = run_failed(module, args())
     assert 'HTTP 201 but listed no numbers' in result['msg'] and 'nothing was ordered again' in result['msg']
@@ -370,47 +247,39 @@ def test_order_answered_201_with_an_empty_list_that_ordered_nothing_fails_withou
     assert sum(no_sleep) == 10.0
 
 
-# -- adoption takes only numbers shown to match --------------------------------------------------------
+# -- adoption takes only numbers shown to match ----------------------------------------------------------------------------------------
 
-def test_local_pool_never_adopts_toll_free_other_states_or_numbers_without_state(run_ok, catapult, requests_mock):
-    catapult.add('+18008260000')                             # toll-free: no state on the resource
-    catapult.add('+18772270000', state='NC', city='RALEIGH')  # toll-free even if the resource says NC
-    catapult.add('+12122260000')                             # New York
-    catapult.add('+19195550150', city=None)                  # a local number without state: cannot show NC
-    match = catapult.add('+19195550151')
-    result = run_ok(module, args(quantity=2))
-    assert [n['number'] for n in result['adopted']] == [match['number']]
-    assert len(result['ordered']) == 1
-    assert sorted(n['number'] for n in catapult.unnamed()) == ['+12122260000', '+18008260000', '+18772270000', '+19195550150']
+def test_check_mode_counts_adoptable_numbers(run_ok, catapult, requests_mock):
+    catapult.add('+19195550104')
+    result = run_ok(module, args(quantity=3), check_mode=True)
+    assert calls(requests_mock)[-1] == search(2, state='NC')
+    assert [n['number'] for n in result['adopted']] == ['+19195550104']
+    assert result['available'][0]['rate_center'] == 'RALEIGH' and result['shortfall'] == 3
+    assert catapult.unnamed()
 
 
-def test_city_must_be_on_the_resource_to_adopt(run_ok, catapult, requests_mock):
-    catapult.add('+19195550150', city=None)
-    catapult.add('+19196800000')  # Cary
-    match = catapult.add('+19195550151', city=' raleigh ')
-    result = run_ok(module, args(city='Raleigh', quantity=1))
-    assert [n['number'] for n in result['adopted']] == [match['number']]
-
-
-@pytest.mark.parametrize('check_mode', [False, True])
-@pytest.mark.parametrize('options', [
-    dict(state=None, zip='27601'),
-    dict(state=None, area_code='919', local_number='555', in_local_calling_area=True),
-])
-def test_criteria_that_cannot_be_checked_never_adopt(run_ok, catapult, requests_mock, options, check_mode):
-    catapult.add('+19195550150')  # unlabelled and in Raleigh: it may or may not match; never taken on a guess
-    result = run_ok(module, args(quantity=1, **options), check_mode=check_mode)
-    assert result['adopted'] == [] and len(result['available' if check_mode else 'ordered']) == 1
-    assert [n['number'] for n in catapult.unnamed()] == ['+19195550150']
-
-
-def test_pattern_and_local_number_are_checked_on_the_digits(run_ok, catapult, requests_mock):
-    catapult.add('+19195551234')                 # 919-555: not 5552
-    catapult.add('+19195552999')                 # 5552 but not *29?8
-    match = catapult.add('+19195552998')
-    result = run_ok(module, args(state=None, area_code='919', local_number='5552', pattern='*29?8',
-                                 quantity=1))
-    assert [n['number'] for n in result['adopted']] == [match['number']]
+@pytest.mark.parametrize('check_mode', [False, True], ids=['run', 'check'])
+@pytest.mark.parametrize('present, options, adopted', [
+    # toll-free (even when the resource says NC), another state, a local number without state: none shown to be in NC
+    ([('+18008260000', {}), ('+18772270000', dict(state='NC', city='RALEIGH')), ('+12122260000', {}), ('+19195550150', dict(city=None)),
+      ('+19195550151', {})], dict(quantity=2), '+19195550151'),
+    ([('+19195550150', dict(city=None)), ('+19196800000', {}), ('+19195550151', dict(city=' raleigh '))], dict(city='Raleigh', quantity=1),
+     '+19195550151'),  # the city must be on the resource; Cary is not Raleigh
+    ([('+19195551234', {}), ('+19195552999', {}), ('+19195552998', {})],  # 919-555 is not 5552; 5552 but not *29?8
+     dict(state=None, area_code='919', local_number='5552', pattern='*29?8', quantity=1), '+19195552998'),
+    ([('+19195550104', {}), ('+19842190104', {})], dict(state=None, area_code='984', quantity=1), '+19842190104'),
+    ([('+19195550104', {})], dict(quantity=1, adopt_unlabelled=False), None),
+    # criteria a resource cannot show: an unlabelled Raleigh number may or may not match; never taken on a guess
+    ([('+19195550150', {})], dict(state=None, zip='27601', quantity=1), None),
+    ([('+19195550150', {})], dict(state=None, area_code='919', local_number='555', in_local_calling_area=True, quantity=1), None),
+], ids=['state', 'city', 'local-number-and-pattern', 'area-code', 'adoption-off', 'zip-unknown', 'calling-area-unknown'])
+def test_adopts_only_numbers_shown_to_match(run_ok, catapult, requests_mock, check_mode, present, options, adopted):
+    for number, fields in present:
+        catapult.add(number, **fields)
+    result = run_ok(module, args(**options), check_mode=check_mode)
+    assert [n['number'] for n in result['adopted']] == ([adopted] if adopted else [])
+    assert len(result.get('available' if check_mode else 'ordered', [])) == options['quantity'] - bool(adopted)
+    assert sorted(n['number'] for n in catapult.unnamed()) == sorted(n for n, dummy in present if check_mode or n != adopted)
 
 
 def test_lost_order_of_a_zip_pool_recovers_only_its_own_new_numbers(run_ok, catapult, requests_mock, no_sleep):
@@ -425,17 +294,14 @@ def test_lost_order_of_a_zip_pool_recovers_only_its_own_new_numbers(run_ok, cata
     assert len(catapult.named(POOL)) == 2
 
 
-def test_lost_order_attributes_at_most_the_quantity_ordered(run_module, catapult, requests_mock, no_sleep):
+def test_lost_order_attributes_at_most_the_quantity_ordered(run_failed, catapult, requests_mock, no_sleep):
     def others_order_meanwhile(request):  # the order lands along with numbers someone else ordered meanwhile
-        if request.method == 'POST' and 'availableNumbers' in request.url:
-            catapult.add(STOCK[-1])
-            catapult.add(STOCK[-2])
-        return None
+        catapult.add(STOCK[-1])
+        catapult.add(STOCK[-2])
 
-    intercept(requests_mock, others_order_meanwhile)
+    on_order(requests_mock, others_order_meanwhile)
     catapult.fault('drop_after', ORDER_PATH, 'POST')
-    result, failed = run_module(module, args(quantity=3))
-    assert failed  # two unlabelled numbers appeared that this run cannot attribute: reported, not taken
+    result = run_failed(module, args(quantity=3))  # two unlabelled numbers appeared that this run cannot attribute: reported, not taken
     assert len(result['ordered']) == 3 and len(catapult.named(POOL)) == 3
     assert len(result['unlabelled']) == 2 and len(catapult.unnamed()) == 2
     assert sorted(u['number'] for u in result['unlabelled']) == sorted(n['number'] for n in catapult.unnamed())
@@ -463,30 +329,29 @@ def test_lost_order_attributes_at_most_the_quantity_ordered(run_module, catapult
     ({'number': '+18003569377'}, 'tollFree', dict(pattern='*FLOWERS'), 'match'),
 ])
 def test_match_verdict_table(resource, kind, crit_overrides, verdict):
-    from ansible_collections.bandwidth.catapult.plugins.module_utils import _search as search  # pylint: disable=import-outside-toplevel
     params = dict(state='NC', city=None, zip=None, area_code=None, local_number=None, in_local_calling_area=None,
                   pattern=None)
     params.update(crit_overrides)
-    crit, errors = search.validate(kind, params)
+    crit, errors = _search.validate(kind, params)
     assert errors == []
-    assert search.match_verdict(kind, resource, crit) == verdict
-    assert search.matches(kind, resource, crit) == (verdict == 'match')
+    assert _search.match_verdict(kind, resource, crit) == verdict
+    assert _search.matches(kind, resource, crit) == (verdict == 'match')
 
 
-# -- the application is checked before any write ------------------------------------------------------
+# -- the application is checked before any write, once ------------------------------------------------------------------------------
 
-def test_unknown_application_fails_before_reconciling_a_full_pool(run_module, catapult, requests_mock):
+def test_unknown_application_fails_before_reconciling_a_full_pool(run_failed, catapult, requests_mock):
     labelled(catapult, 3, application_id='a-ivr')
-    result, failed = run_module(module, args(application_id='a-nope'))
-    assert failed and 'application_id a-nope does not exist' in result['msg']
+    result = run_failed(module, args(application_id='a-nope'))
+    assert 'application_id a-nope does not exist' in result['msg']
     assert calls(requests_mock) == [LIST_POOL, app_call('a-nope')]
     assert all(n['applicationId'] == 'a-ivr' for n in catapult.numbers())
 
 
-def test_application_already_set_everywhere_is_not_read_again(run_module, catapult, requests_mock):
+def test_application_already_set_everywhere_is_not_read_again(run_ok, catapult, requests_mock):
     labelled(catapult, 3, application_id='a-gone')  # nothing to send: the pool is left as it is, with one request
-    result, failed = run_module(module, args(application_id='a-gone'))
-    assert not failed and calls(requests_mock) == [LIST_POOL]
+    run_ok(module, args(application_id='a-gone'))
+    assert calls(requests_mock) == [LIST_POOL]
 
 
 def test_application_check_that_errors_fails_before_any_write(run_failed, catapult, requests_mock):
@@ -496,16 +361,27 @@ def test_application_check_that_errors_fails_before_any_write(run_failed, catapu
     assert writes(requests_mock) == []
 
 
-# -- a dead controller stops the run at once ----------------------------------------------------------
+@pytest.mark.parametrize('check_mode', [False, True])
+def test_application_by_name_is_resolved_once_before_any_write(run_ok, catapult, requests_mock, check_mode):
+    catapult.name_applications(('a-other', 'Other'), ('a-ivr', 'Support IVR'))
+    run_ok(module, args(application='Support IVR'), check_mode=check_mode)
+    ids = catapult.ids()
+    # the listing proved the application exists: no GET of it by ID
+    writes_sent = [order_call(3)] + [update(i) for i in ids] + [LIST_POOL]
+    assert calls(requests_mock) == [APPS, LIST_POOL, LIST] + ([search(3, state='NC')] if check_mode else writes_sent)
+    assert label_bodies(requests_mock) == [(i, {'name': POOL, 'applicationId': 'a-ivr'}) for i in ids]
+    requests_mock.reset_mock()
+    assert run_ok(module, args(application='Support IVR'))['changed'] is (check_mode is True)
+
+
+# -- a dead controller stops the run at once -------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize('concurrency', [1, 4])
-def test_dead_controller_stops_labelling_at_once_and_lists_what_was_ordered(
-        run_failed, catapult, requests_mock, no_sleep, controller, concurrency):
+def test_dead_controller_stops_labelling_at_once_and_lists_what_was_ordered(run_failed, catapult, requests_mock, no_sleep, controller, concurrency):
     result = run_failed(module, args(quantity=3, concurrency=concurrency))
     assert result['msg'].startswith('stopped: Stopped before POST /users/%s/phoneNumbers/' % USER)
-    assert writes(requests_mock) == [order_call(3)]
     assert no_sleep == []                      # no second labelling round
-    assert calls(requests_mock) == [LIST_POOL, LIST, order_call(3)]  # no read-back, no re-count
+    assert calls(requests_mock) == [LIST_POOL, LIST, order_call(3)]  # the one write; no read-back, no re-count
     for resource in catapult.numbers():
         assert '%s (%s, ordered, NOT labelled)' % (resource['number'], resource['id']) in result['msg']
     assert sorted(u['id'] for u in result['unlabelled']) == sorted(catapult.ids())
@@ -529,22 +405,15 @@ def test_dead_controller_stops_waiting_for_a_lost_order(run_failed, catapult, re
     assert result['msg'].startswith('stopped: Stopped before GET /users/%s/phoneNumbers' % USER)
     assert 'The answer to an order of this run was lost' in result['msg']
     assert no_sleep == []
-    assert writes(requests_mock) == [order_call(2)]
-    assert calls(requests_mock) == [LIST_POOL, LIST, order_call(2), LIST]
+    assert calls(requests_mock) == [LIST_POOL, LIST, order_call(2), LIST]  # the one write
 
 
-# -- the result is what the account holds after the task ----------------------------------------------
+# -- the result is what the account holds after the task -------------------------------------------------------------------------------
 
 def test_another_run_of_the_same_pool_shows_as_surplus(run_ok, catapult, requests_mock, monkeypatch):
     warnings = []
     monkeypatch.setattr(basic.AnsibleModule, 'warn', lambda self, text: warnings.append(text))
-
-    def another_run_orders(request):  # another run of this pool orders and labels its own three meanwhile
-        if request.method == 'POST' and 'availableNumbers' in request.url:
-            labelled(catapult, 3)
-        return None
-
-    intercept(requests_mock, another_run_orders)
+    on_order(requests_mock, lambda request: labelled(catapult, 3))  # another run of this pool orders and labels its own three meanwhile
     result = run_ok(module, args(quantity=3))
     assert len(catapult.named(POOL)) == 6
     assert sorted(n['id'] for n in result['phone_numbers']) == sorted(n['id'] for n in catapult.named(POOL))
@@ -576,12 +445,11 @@ def test_a_lagging_listing_after_the_writes_is_completed_by_reading_each_number(
     catapult.configure(list_lag_ms=60000)
     result = run_ok(module, args(quantity=2))
     ids = catapult.ids()
-    assert sorted(n['id'] for n in result['phone_numbers']) == sorted(ids)
-    assert 'surplus' not in result
+    assert sorted(n['id'] for n in result['phone_numbers']) == sorted(ids) and 'surplus' not in result
     assert calls(requests_mock)[-3:] == [LIST_POOL] + [number_call(i) for i in ids]
 
 
-# -- a stale read after a failed write ----------------------------------------------------------------
+# -- a stale read after a failed write -------------------------------------------------------------------------------------------------
 
 def test_stale_read_after_an_applied_order_waits_and_never_orders_again(run_ok, catapult, requests_mock, no_sleep):
     catapult.configure(list_lag_ms=1000)  # the reads at once and after 0.5 s are stale
@@ -595,13 +463,7 @@ def test_stale_read_after_an_applied_order_waits_and_never_orders_again(run_ok, 
 
 def test_numbers_that_show_only_after_the_settle_are_reported_unlabelled(run_failed, catapult, requests_mock, no_sleep):
     catapult.configure(list_lag_ms=10500)  # every read of the 10 s settle is stale
-
-    def slow_second_order(request):  # the second order takes a second: the first one shows by then
-        if request.method == 'POST' and 'availableNumbers' in request.url and catapult.numbers():
-            no_sleep.advance(1.0)
-        return None
-
-    intercept(requests_mock, slow_second_order)
+    on_order(requests_mock, lambda request: catapult.numbers() and no_sleep.advance(1.0))  # the second order takes a second: the first shows
     catapult.fault('status_after', ORDER_PATH, 'POST', status=503)
     result = run_failed(module, args(quantity=5))
     assert sum(no_sleep) == 10.0
@@ -614,14 +476,13 @@ def test_numbers_that_show_only_after_the_settle_are_reported_unlabelled(run_fai
     assert not [c for c in calls(requests_mock) if c[0] == 'DELETE']
 
 
-# -- order items without location --------------------------------------------------------------------
+# -- order items without location ------------------------------------------------------------------------------------------------------
 
 def test_order_items_without_location_are_looked_up_by_number(run_ok, catapult, requests_mock):
     catapult.configure(order_item_location=False)
     run_ok(module, args(quantity=3))
     assert not [c for c in calls(requests_mock) if c[1].endswith('/None')]
-    lookups = [number_call(n.replace('+', '%2B')) for n in STOCK[:3]]
-    assert calls(requests_mock)[3:6] == lookups
+    assert calls(requests_mock)[3:6] == [number_call(n.replace('+', '%2B')) for n in STOCK[:3]]
     assert writes(requests_mock)[1:] == [update(i) for i in catapult.ids()]
     assert len(catapult.named(POOL)) == 3 and catapult.unnamed() == []
 
@@ -641,39 +502,3 @@ def test_order_item_without_location_that_cannot_be_found_is_reported_never_gues
     assert not [c for c in calls(requests_mock) if c[1].endswith('/None')]
     assert '+19999999999 (None, ordered, NOT labelled)' in result['msg']
     assert [u['number'] for u in result['unlabelled']] == ['+19999999999']
-
-
-# -- the application by name: resolved once, before any write -----------------------------------------
-
-@pytest.mark.parametrize('check_mode', [False, True])
-def test_application_by_name_is_resolved_once_before_any_write(run_ok, catapult, requests_mock, check_mode):
-    catapult.name_applications(('a-other', 'Other'), ('a-ivr', 'Support IVR'))
-    run_ok(module, args(application='Support IVR'), check_mode=check_mode)
-    if check_mode:
-        assert calls(requests_mock) == [APPS, LIST_POOL, LIST, ('GET', '/availableNumbers/local?state=NC&quantity=3')]
-        assert writes(requests_mock) == []
-    else:
-        ids = catapult.ids()
-        # the listing proved the application exists: no GET of it by ID
-        assert calls(requests_mock) == [APPS, LIST_POOL, LIST, order_call(3)] + [update(i) for i in ids] + [
-            LIST_POOL]
-        assert bodies(requests_mock) == [(i, {'name': POOL, 'applicationId': 'a-ivr'}) for i in ids]
-    requests_mock.reset_mock()
-    assert run_ok(module, args(application='Support IVR'))['changed'] is (check_mode is True)
-
-
-def test_an_application_name_on_several_applications_fails_listing_their_ids(run_failed, catapult, requests_mock):
-    catapult.name_applications(('a-one', 'Sales'), ('a-ivr', 'Support IVR'), ('a-two', 'Sales'))
-    result = run_failed(module, args(application='Sales'))
-    assert result['msg'].startswith("application 'Sales' matches 2 applications on account %s (a-one, a-two)" % USER)
-    assert result['error']['application_ids'] == ['a-one', 'a-two']
-    assert calls(requests_mock) == [APPS]
-
-
-def test_a_failed_listing_of_the_applications_fails_before_any_order(run_failed, catapult, requests_mock):
-    catapult.fault('status', '^/users/%s/applications$' % USER, 'GET', status=401, message='Bad credentials')
-    result = run_failed(module, args(application='Support IVR'))
-    assert result['msg'].startswith("listing the applications to find application 'Support IVR' failed: Catapult API "
-                                    'error: GET /users/%s/applications returned HTTP 401' % USER)
-    assert result['msg'].endswith('; nothing was ordered or changed.')
-    assert calls(requests_mock) == [APPS]

@@ -9,46 +9,14 @@ What only one of them does is tested in its own file."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from ansible_collections.bandwidth.catapult.plugins.modules import catapult_local_number_order as local_module
-from ansible_collections.bandwidth.catapult.plugins.modules import catapult_tollfree_number_order as tollfree_module
 from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import (
-    APPS, LIST, USER, app_call, calls, listed, order, search, update, writes,
+    APPS, LIST, POOLS, SECRET, USER, app_call, calls, label_bodies, order_writes, update, writes,
 )
 
-
-class Pool(object):
-    """One pool module with the criteria of its pool; ``pattern`` makes the toll-free module search, then order each number."""
-
-    def __init__(self, module, name, kind, stock, criteria, foreign):
-        self.module, self.name, self.kind, self.stock, self.criteria = module, name, kind, stock, criteria
-        self.foreign = foreign  # a number of the other kind: never adopted into this pool
-        self.list_pool = listed(name)
-        self.order_path = '^/availableNumbers/%s$' % kind
-
-    def args(self, **overrides):
-        return dict(dict(self.criteria, name=self.name, concurrency=1), **overrides)
-
-    def order_call(self, quantity):
-        return order(quantity, kind=self.kind, **dict((k, v) for k, v in self.criteria.items() if k != 'pattern'))
-
-    def search_call(self, quantity):
-        return search(quantity, kind=self.kind, **dict((k, v) for k, v in self.criteria.items() if k != 'pattern'))
-
-    def labelled(self, catapult, count, **fields):
-        """``count`` numbers of the pool already on the account (the first ones of the stock still free)."""
-        free = [n for n in self.stock if catapult.emulator.inventory.is_available(n)]
-        return [catapult.add(number, name=self.name, **fields) for number in free[:count]]
-
-
-POOLS = {
-    'local': Pool(local_module, 'support-pool', 'local', ['+1919555%04d' % i for i in range(100, 2600)], {'state': 'NC'},
-                  '+18778880000'),
-    'toll-free': Pool(tollfree_module, 'hotline', 'tollFree', ['+1800826%04d' % i for i in range(1000)], {}, '+19195550150'),
-    'toll-free-pattern': Pool(tollfree_module, 'hotline', 'tollFree', ['+1888343%04d' % i for i in range(1000)], {'pattern': '8883*'},
-                              '+19195550150'),
-}
 SEARCH_AND_ORDER = ['local', 'toll-free']
 
 
@@ -79,12 +47,30 @@ def test_every_shared_rule_fails_before_any_request(rejected, pool, overrides, t
 
 # -- the pool ------------------------------------------------------------------------------------------
 
+@pytest.mark.parametrize('pool, quantity', [(POOLS['local'], 3), (POOLS['toll-free'], None)], ids=['local', 'toll-free-default-1'])
+def test_orders_the_pool_and_labels_every_new_number(run_ok, catapult, requests_mock, pool, quantity):
+    result = run_ok(pool.module, pool.args(application_id='a-ivr', fallback_number='+1 919 555 0000', **({'quantity': quantity} if quantity else {})),
+                    diff=True)
+    ids, count = catapult.ids(), quantity or 1
+    assert calls(requests_mock) == [pool.list_pool, app_call('a-ivr'), LIST, pool.order_call(count)] + [update(i) for i in ids] + [pool.list_pool]
+    assert label_bodies(requests_mock) == [(i, {'name': pool.name, 'applicationId': 'a-ivr', 'fallbackNumber': '+19195550000'}) for i in ids]
+    assert result['changed'] is True and result['shortfall'] == count and result['adopted'] == []
+    assert [n['id'] for n in result['ordered']] == ids
+    assert [n['number'] for n in result['phone_numbers']] == pool.stock[:count]
+    assert all((n['name'], n['application_id'], n['price'], n['city']) == (pool.name, 'a-ivr', pool.price, pool.city)
+               for n in result['ordered'] + result['phone_numbers'])
+    assert result['diff'] == {'before': {'name': pool.name, 'phone_numbers': []}, 'after': {'name': pool.name, 'phone_numbers': [
+        {'number': n, 'state': 'present', 'name': pool.name, 'application_id': 'a-ivr', 'fallback_number': '+19195550000'} for n in pool.stock[:count]]}}
+    assert len(catapult.named(pool.name)) == count
+
+
 @pools(*SEARCH_AND_ORDER)
-def test_second_run_reads_once_and_writes_nothing(run_ok, catapult, requests_mock, pool):
+@pytest.mark.parametrize('check_mode', [False, True], ids=['run', 'check'])
+def test_second_run_reads_once_and_writes_nothing(run_ok, catapult, requests_mock, pool, check_mode):
     pool.labelled(catapult, 3, application_id='a-ivr')
-    result = run_ok(pool.module, pool.args(quantity=3, application_id='a-ivr'), diff=True)
+    result = run_ok(pool.module, pool.args(quantity=3, application_id='a-ivr'), check_mode=check_mode, diff=True)
     assert calls(requests_mock) == [pool.list_pool]
-    assert result['changed'] is False and result['shortfall'] == 0 and result['ordered'] == []
+    assert result['changed'] is False and result['shortfall'] == 0 and result['ordered'] == [] and 'available' not in result
     assert len(result['phone_numbers']) == 3
     assert result['diff']['before'] == result['diff']['after']
 
@@ -136,7 +122,7 @@ def test_adoption_only_takes_unassigned_matching_numbers_before_ordering(run_ok,
     result = run_ok(pool.module, pool.args(quantity=2))
     assert [n['id'] for n in result['adopted']] == [orphan['id']]
     assert calls(requests_mock)[:4] == [pool.list_pool, LIST, update(orphan['id']), pool.order_call(1)]
-    assert len(catapult.named(pool.name)) == 2
+    assert len(catapult.named(pool.name)) == 2 and pool.foreign in [n['number'] for n in catapult.unnamed()]
 
 
 @pools('local', 'toll-free', 'toll-free-pattern')
@@ -146,6 +132,36 @@ def test_check_mode_fails_when_the_search_cannot_cover_the_shortfall(run_failed,
     assert 'would need 3 more' in result['msg'] and 'found only 1' in result['msg']
     assert writes(requests_mock) == []
     assert catapult.numbers() == []
+
+
+# -- chunking: the order cap is learned from the refusal -----------------------------------------------
+
+@pytest.mark.parametrize('pool, refusal, quantity, orders', [
+    (POOLS['local'], 10, 25, [25, 10, 10, 5]),  # the cap the emulator names in its refusal is used
+    (POOLS['local'], 7, 15, [15, 7, 7, 1]),
+    (POOLS['local'], 'The maximum quantity of numbers searching and ordering is ...', 25, [25, 10, 10, 5]),  # no cap named: 10
+    (POOLS['toll-free'], None, 23, [10, 10, 3]),  # toll-free starts at the documented cap of 10
+    (POOLS['toll-free'], 'The maximum quantity of numbers searching and ordering is 4', 9, [9, 4, 4, 1]),
+], ids=['local-cap-10', 'local-cap-7', 'local-cap-unnamed', 'toll-free-10', 'toll-free-cap-4'])
+def test_order_cap_is_learned_and_the_rest_ordered_in_chunks(run_ok, catapult, requests_mock, pool, refusal, quantity, orders):
+    if isinstance(refusal, int):
+        catapult.configure(order_cap=refusal)
+    elif refusal:
+        catapult.fault('status', pool.order_path, 'POST', status=400, code='invalid-available-number-search-order', message=refusal)
+    result = run_ok(pool.module, pool.args(quantity=quantity, concurrency=4))
+    assert order_writes(requests_mock) == [pool.order_call(n) for n in orders]
+    assert len(result['ordered']) == quantity
+    assert len(catapult.named(pool.name)) == quantity and catapult.unnamed() == []
+
+
+@pools(*SEARCH_AND_ORDER)
+def test_other_order_errors_fail_with_the_api_error_and_never_the_secret(run_failed, catapult, requests_mock, pool):
+    catapult.fault('status', pool.order_path, 'POST', status=403, code='insufficient-available-balance', message='available balance 0 is insufficient')
+    result = run_failed(pool.module, pool.args(quantity=3))
+    assert 'HTTP 403' in result['msg'] and 'insufficient-available-balance' in result['msg']
+    assert result['error']['status'] == 403
+    assert writes(requests_mock) == [pool.order_call(3)]
+    assert SECRET not in json.dumps(result)
 
 
 # -- nothing lost, nothing doubled -------------------------------------------------------------------
@@ -224,15 +240,32 @@ def test_unknown_application_fails_before_any_order(run_failed, catapult, reques
     assert result['changed'] is False
 
 
+APP_NAME_FAILURES = {
+    'unknown': ([('a-ivr', 'Support IVR')], 'support ivr', None, (
+        "application 'support ivr': no application of that name on account %s (GET /users/%s/applications lists the account's applications; "
+        'names match exactly). Create it first, for example with bandwidth.catapult.catapult_application; nothing was ordered or changed.' % (USER, USER))),
+    'ambiguous': ([('a-one', 'Sales'), ('a-ivr', 'Support IVR'), ('a-two', 'Sales')], 'Sales', None, (
+        "application 'Sales' matches 2 applications on account %s (a-one, a-two), so it does not say which one is meant; set application_id to choose "
+        'one, or rename or delete the others; nothing was ordered or changed.' % USER)),
+    'listing-fails': ([('a-ivr', 'Support IVR')], 'Support IVR', 401, (
+        "listing the applications to find application 'Support IVR' failed: Catapult API error: GET /users/%s/applications returned HTTP 401 "
+        '(unauthorized): Bad credentials. Check user_id, api_token and api_secret (or CATAPULT_USER_ID, CATAPULT_API_TOKEN, CATAPULT_API_SECRET); '
+        'nothing was ordered or changed.' % USER)),
+}
+
+
 @pools('local', 'toll-free', 'toll-free-pattern')
 @pytest.mark.parametrize('check_mode', [False, True], ids=['run', 'check'])
-def test_an_unknown_application_name_fails_before_any_order(run_failed, catapult, requests_mock, pool, check_mode):
-    catapult.name_applications(('a-ivr', 'Support IVR'))
-    result = run_failed(pool.module, pool.args(quantity=2, application='support ivr'), check_mode=check_mode)
-    assert result['msg'] == ("application 'support ivr': no application of that name on account %s (GET "
-                             "/users/%s/applications lists the account's applications; names match exactly). Create it "
-                             'first, for example with bandwidth.catapult.catapult_application; nothing was ordered or '
-                             'changed.' % (USER, USER))
+@pytest.mark.parametrize('case', list(APP_NAME_FAILURES))
+def test_an_application_name_that_does_not_say_one_application_fails_before_any_order(run_failed, catapult, requests_mock, pool, check_mode, case):
+    apps, name, listing_status, message = APP_NAME_FAILURES[case]
+    catapult.name_applications(*apps)
+    if listing_status:
+        catapult.fault('status', '^/users/%s/applications$' % USER, 'GET', status=listing_status, message='Bad credentials')
+    result = run_failed(pool.module, pool.args(quantity=2, application=name), check_mode=check_mode)
+    assert result['msg'] == message
+    if case == 'ambiguous':
+        assert result['error']['application_ids'] == ['a-one', 'a-two']
     assert calls(requests_mock) == [APPS]
     assert result['changed'] is False and catapult.numbers() == []
 
