@@ -401,7 +401,8 @@ PLANS = [
     # prune deletes the applications the state does not list, when no number points at them
     ('prune of applications in check mode shows exactly what would go', seed_applications, dict(PRUNE_APPS, check_mode=True, diff=True, prune=True),
      [APPS, LIST], {'applications.*.action': ['none', 'prune', 'prune', 'prune'], 'apps': SEEDED_APPS,
-                    'diff.after.applications.*.state': ['present'] + ['absent'] * 3, 'summary.3': 'prune: 3 applications would be deleted: Old (a-002), Legacy (a-003), Kept (a-004)'}),
+                    'diff.after.applications.*.state': ['present'] + ['absent'] * 3,
+                    'summary.3': 'prune: 3 applications would be deleted: Old (a-002), Legacy (a-003), Kept (a-004)'}),
 ] + both('the guard counts application deletions and lists them', seed_applications, dict(PRUNE_APPS, prune=True, prune_limit=3), [APPS, LIST],
          {'error': APP_GUARD, 'plan.*.action': ['prune'] + ['prune_application'] * 3,
           'summary.2': 'prune: refused: 1 releases and 3 application deletions exceed prune_limit (3); nothing was released or deleted',
