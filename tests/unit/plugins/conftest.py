@@ -182,3 +182,23 @@ def rerun(run_ok, requests_mock):
             assert calls(requests_mock) == sent
         return results
     return run
+
+
+@pytest.fixture
+def expect(run_module, requests_mock):
+    """``expect(module, args, sent, failed=False, texts=(), check_mode=False, diff=False, **fields)`` -> the result: the task sent
+    exactly the requests ``sent`` (as calls() shows them), failed or not, its msg holds every text, and each of ``fields``
+    (``a__b`` for result['a']['b']) has exactly that value."""
+    def run(module, args, sent, failed=False, texts=(), check_mode=False, diff=False, **fields):
+        result, did_fail = run_module(module, args, check_mode=check_mode, diff=diff)
+        assert did_fail is failed, result
+        assert calls(requests_mock) == sent
+        for text in texts:
+            assert text in result['msg'], (text, result['msg'])
+        for path, value in fields.items():
+            found = result
+            for key in path.split('__'):
+                found = found[key]
+            assert found == value, (path, found)
+        return result
+    return run
