@@ -3,6 +3,8 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
+"""The client against canned answers (exact bytes over requests_mock): requests, pagination, errors, retries, pacing."""
+
 from __future__ import annotations
 
 import base64
@@ -12,6 +14,7 @@ import time
 
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from unittest.mock import ANY
 
 import pytest
 import requests
@@ -28,27 +31,16 @@ from ansible_collections.bandwidth.catapult.plugins.module_utils._client import 
 )
 from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import API, NUMBERS, SECRET, TOKEN
 
-
-@pytest.fixture
-def waits(no_sleep):
-    """The waits the client asked for (conftest's no_sleep records them)."""
-    return no_sleep
+APPLICATIONS = API + '/users/u-unit/applications'
 
 
 @pytest.fixture
-def client(waits):
-    return CatapultClient('u-unit', TOKEN, SECRET, API, retries=3, sleep=waits.append)
-
-
-def galaxy_version():
-    """The version galaxy.yml publishes: the User-Agent must say the same (nothing else keeps the two equal)."""
-    galaxy = Path(__file__).resolve().parents[4] / 'galaxy.yml'
-    return re.search(r'^version:\s*(\S+)\s*$', galaxy.read_text(encoding='utf-8'), re.M).group(1)
+def client(no_sleep):
+    return CatapultClient('u-unit', TOKEN, SECRET, API, retries=3, sleep=no_sleep.append)
 
 
 def error_body(code, message, category='bad-request'):
-    return {'category': category, 'code': code, 'message': message,
-            'details': [{'name': 'requestMethod', 'value': 'GET'}]}
+    return {'category': category, 'code': code, 'message': message, 'details': [{'name': 'requestMethod', 'value': 'GET'}]}
 
 
 def test_every_request_carries_auth_agent_timeout_and_verify(requests_mock, client):
@@ -56,17 +48,11 @@ def test_every_request_carries_auth_agent_timeout_and_verify(requests_mock, clie
     assert client.get_phone_number('+19195550100')['id'] == 'n-1'
     sent = requests_mock.last_request
     assert sent.headers['Authorization'] == 'Basic ' + base64.b64encode(('%s:%s' % (TOKEN, SECRET)).encode()).decode()
-    assert sent.headers['User-Agent'].startswith('bandwidth.catapult/%s ' % galaxy_version())
+    # the version galaxy.yml publishes: nothing else keeps the two equal
+    galaxy = (Path(__file__).resolve().parents[4] / 'galaxy.yml').read_text(encoding='utf-8')
+    assert sent.headers['User-Agent'].startswith('bandwidth.catapult/%s ' % re.search(r'^version:\s*(\S+)\s*$', galaxy, re.M).group(1))
     assert sent.verify not in (False, None)  # True, or the CA bundle requests takes from REQUESTS_CA_BUNDLE
     assert sent.timeout == 30.0
-
-
-def test_validate_certs_false_is_passed_on_every_request(requests_mock, waits):
-    insecure = CatapultClient('u-unit', TOKEN, SECRET, API, validate_certs=False, timeout=5, sleep=waits.append)
-    requests_mock.get(NUMBERS, json=[])
-    insecure.list_phone_numbers()
-    assert requests_mock.last_request.verify is False
-    assert requests_mock.last_request.timeout == 5
 
 
 def test_e164_in_path_encodes_plus(client):
@@ -76,12 +62,10 @@ def test_e164_in_path_encodes_plus(client):
 def test_pagination_follows_absolute_and_relative_next_links(requests_mock, client):
     requests_mock.get(NUMBERS + '?size=1000', json=[{'id': 'n-1'}],
                       headers={'Link': '<%s?page=0&size=1000>; rel="first", <%s?page=1&size=1000>; rel="next"' % (NUMBERS, NUMBERS)})
-    requests_mock.get(NUMBERS + '?page=1&size=1000', json=[{'id': 'n-2'}],
-                      headers={'Link': '</v1/users/u-unit/phoneNumbers?page=2&size=1000>; rel="next"'})
+    requests_mock.get(NUMBERS + '?page=1&size=1000', json=[{'id': 'n-2'}], headers={'Link': '</v1/users/u-unit/phoneNumbers?page=2&size=1000>; rel="next"'})
     requests_mock.get(NUMBERS + '?page=2&size=1000', json=[{'id': 'n-3'}, {'id': 'n-4', 'numberState': 'released'}],
                       headers={'Link': '<%s?page=0&size=1000>; rel="first"' % NUMBERS})
-    items = client.list_phone_numbers()
-    assert [i['id'] for i in items] == ['n-1', 'n-2', 'n-3']
+    assert [i['id'] for i in client.list_phone_numbers()] == ['n-1', 'n-2', 'n-3']
     assert requests_mock.call_count == 3
 
 
@@ -98,8 +82,7 @@ def test_pagination_loop_is_detected(requests_mock, client):
 
 
 def test_api_error_carries_status_code_message_and_request(requests_mock, client):
-    requests_mock.post(NUMBERS, status_code=404, json=error_body('number-not-found', 'The number +19195550100 could not be found',
-                                                                 'not-found'))
+    requests_mock.post(NUMBERS, status_code=404, json=error_body('number-not-found', 'The number +19195550100 could not be found', 'not-found'))
     with pytest.raises(CatapultApiError) as caught:
         client.allocate_phone_number({'number': '+19195550100'})
     exc = caught.value
@@ -109,59 +92,49 @@ def test_api_error_carries_status_code_message_and_request(requests_mock, client
     assert requests_mock.call_count == 1
 
 
-def test_plain_text_error_body_is_reported(requests_mock, client):
-    requests_mock.get(NUMBERS, status_code=400, text='Bad request, Jetty says no', headers={'Content-Type': 'text/plain'})
-    with pytest.raises(CatapultApiError, match='HTTP 400: Bad request, Jetty says no'):
+# (case, the answer to a listing, the error, texts it holds, texts it must not hold, requests sent)
+FAILED_LISTINGS = [
+    ('plain text error', dict(status_code=400, text='Bad request, Jetty says no', headers={'Content-Type': 'text/plain'}), CatapultApiError,
+     ['HTTP 400: Bad request, Jetty says no'], [], 1),
+    # the API echoing the secret is its own business (the module's no_log masks it); the client never adds credentials
+    ('401', dict(status_code=401, json=error_body('unauthorized', 'Invalid credentials ' + SECRET, 'authentication')), CatapultApiError,
+     ['HTTP 401', 'api_secret'], [TOKEN], 1),
+    ('tls', dict(exc=requests.exceptions.SSLError('certificate verify failed: self-signed certificate')), CatapultTransportError,
+     ['TLS certificate verification failed', 'validate_certs=false'], [], 1),
+    ('retries are bounded', dict(status_code=503, json=error_body('number-allocator-unavailable', 'down', 'unavailable')), CatapultApiError,
+     ['HTTP 503'], [], 4),  # first try + retries=3
+]
+
+
+@pytest.mark.parametrize('answer, error, texts, never, count', [f[1:] for f in FAILED_LISTINGS], ids=[f[0] for f in FAILED_LISTINGS])
+def test_a_failed_listing_says_why(requests_mock, client, no_sleep, answer, error, texts, never, count):
+    requests_mock.get(NUMBERS, **answer)
+    with pytest.raises(error) as caught:
         client.list_phone_numbers()
+    assert [t for t in texts if t not in str(caught.value)] == [] and [t for t in never if t in str(caught.value)] == []
+    assert requests_mock.call_count == count and len(no_sleep) == count - 1
 
 
-def test_401_names_the_credentials_and_never_the_secret(requests_mock, client):
-    requests_mock.get(NUMBERS, status_code=401, json=error_body('unauthorized', 'Invalid credentials ' + SECRET, 'authentication'))
-    with pytest.raises(CatapultApiError) as caught:
-        client.list_phone_numbers()
-    text = str(caught.value)
-    assert 'HTTP 401' in text and 'api_secret' in text
-    # the API echoing the secret is its own business: we report its message but the
-    # module's no_log masking covers it; the client itself never adds credentials
-    assert TOKEN not in text
+# (case, client options, answers to a listing: the waits asked for) -- a read is retried after a transient status
+RETRIED_READS = [('status %d' % status, {}, [{'status_code': status, 'json': error_body('x', 'busy')}], [ANY]) for status in (429, 502, 503, 504)] + [
+    ('retry-after is honored', {}, [{'status_code': 429, 'headers': {'Retry-After': '7'}, 'json': {}}], [pytest.approx(7.0, abs=0.1)]),
+    ('retry-after is clamped', {'max_wait': 10}, [{'status_code': 429, 'headers': {'Retry-After': '3600'}, 'json': {}}], [pytest.approx(10.0, abs=0.1)]),
+]
 
 
-@pytest.mark.parametrize('status', [429, 502, 503, 504])
-def test_reads_retry_transient_statuses(requests_mock, client, waits, status):
-    requests_mock.get(NUMBERS, [{'status_code': status, 'json': error_body('x', 'busy')}, {'json': [{'id': 'n-1'}]}])
-    assert client.list_phone_numbers() == [{'id': 'n-1'}]
-    assert requests_mock.call_count == 2
-    assert len(waits) == 1
+@pytest.mark.parametrize('options, answers, waits', [r[1:] for r in RETRIED_READS], ids=[r[0] for r in RETRIED_READS])
+def test_reads_retry_transient_statuses(requests_mock, no_sleep, options, answers, waits):
+    requests_mock.get(NUMBERS, answers + [{'json': [{'id': 'n-1'}]}])
+    assert CatapultClient('u-unit', TOKEN, SECRET, API, retries=3, sleep=no_sleep.append, **options).list_phone_numbers() == [{'id': 'n-1'}]
+    assert requests_mock.call_count == len(answers) + 1
+    assert no_sleep == waits
 
 
-def test_retries_are_bounded(requests_mock, client, waits):
-    requests_mock.get(NUMBERS, status_code=503, json=error_body('number-allocator-unavailable', 'down', 'unavailable'))
-    with pytest.raises(CatapultApiError, match='HTTP 503'):
-        client.list_phone_numbers()
-    assert requests_mock.call_count == 4  # first try + retries=3
-    assert len(waits) == 3
-
-
-def test_retry_after_is_honored(requests_mock, client, waits):
-    requests_mock.get(NUMBERS, [{'status_code': 429, 'headers': {'Retry-After': '7'}, 'json': {}}, {'json': []}])
+def test_rate_limit_reset_in_epoch_milliseconds(requests_mock, client, no_sleep):
+    requests_mock.get(NUMBERS, [{'status_code': 429, 'headers': {'X-RateLimit-Reset': str(int((time.time() + 4) * 1000))},
+                                 'json': {'category': 'too-many-requests', 'code': 'rate-limit-reached'}}, {'json': []}])
     client.list_phone_numbers()
-    assert waits == [pytest.approx(7.0, abs=0.1)]
-
-
-def test_retry_after_is_clamped(requests_mock, waits):
-    patient = CatapultClient('u-unit', TOKEN, SECRET, API, max_wait=10, sleep=waits.append)
-    requests_mock.get(NUMBERS, [{'status_code': 429, 'headers': {'Retry-After': '3600'}, 'json': {}}, {'json': []}])
-    patient.list_phone_numbers()
-    assert waits == [pytest.approx(10.0, abs=0.1)]
-
-
-def test_rate_limit_reset_in_epoch_milliseconds(requests_mock, client, waits):
-    reset_ms = int((time.time() + 4) * 1000)
-    requests_mock.get(NUMBERS, [{'status_code': 429, 'headers': {'X-RateLimit-Reset': str(reset_ms)},
-                                 'json': {'category': 'too-many-requests', 'code': 'rate-limit-reached'}},
-                                {'json': []}])
-    client.list_phone_numbers()
-    assert len(waits) == 1 and 3.0 < waits[0] <= 4.2
+    assert len(no_sleep) == 1 and 3.0 < no_sleep[0] <= 4.2
 
 
 def test_retry_delay_without_headers_grows_and_is_capped():
@@ -172,7 +145,6 @@ def test_retry_delay_without_headers_grows_and_is_capped():
 
 # (write, method of the client, arguments, URL, a 201 answer, the query sent): a write whose answer was lost or
 # was a server error may have been done, so it is never sent again; after a 429 nothing was done, so it is
-APPLICATIONS = API + '/users/u-unit/applications'
 WRITES = [
     ('allocate', 'allocate_phone_number', ({'number': '+19195550100'},), NUMBERS, {'headers': {'Location': NUMBERS + '/n-abc'}}, {}),
     ('order', 'order_available', ('local', {'areaCode': '919', 'quantity': 1}), API + '/availableNumbers/local',
@@ -183,22 +155,20 @@ EACH_WRITE = pytest.mark.parametrize('write, method, args, url, created, query',
 
 
 @EACH_WRITE
-@pytest.mark.parametrize('status', [502, 503])
-def test_a_write_is_not_resent_after_a_server_error(requests_mock, client, write, method, args, url, created, query, status):
-    requests_mock.post(url, status_code=status, json=error_body('number-allocator-timeout', 'slow'))
-    with pytest.raises(CatapultApiError) as caught:
+@pytest.mark.parametrize('answer', [dict(status_code=status, json=error_body('number-allocator-timeout', 'slow')) for status in (502, 503)] + [
+    dict(exc=requests.exceptions.ConnectionError('Connection aborted.', 'RemoteDisconnected')),
+    dict(exc=requests.exceptions.ReadTimeout('read timed out'))], ids=['502', '503', 'lost answer', 'read timeout'])
+def test_a_write_whose_outcome_is_unknown_is_never_resent(requests_mock, client, write, method, args, url, created, query, answer):
+    requests_mock.post(url, **answer)
+    with pytest.raises((CatapultApiError, CatapultTransportError)) as caught:
         getattr(client, method)(*args)
     assert requests_mock.call_count == 1
     assert outcome_unknown(caught.value)
-
-
-@EACH_WRITE
-def test_a_lost_answer_to_a_write_is_not_retried(requests_mock, client, write, method, args, url, created, query):
-    requests_mock.post(url, exc=requests.exceptions.ConnectionError('Connection aborted.', 'RemoteDisconnected'))
-    with pytest.raises(CatapultTransportError) as caught:
-        getattr(client, method)(*args)
-    assert caught.value.sent is True and outcome_unknown(caught.value)
-    assert requests_mock.call_count == 1
+    assert isinstance(caught.value, CatapultTransportError if 'exc' in answer else CatapultApiError)
+    if 'exc' in answer:
+        assert caught.value.sent is True
+    if isinstance(answer.get('exc'), requests.exceptions.ReadTimeout):
+        assert 'no answer within the timeout' in str(caught.value)
 
 
 @EACH_WRITE
@@ -210,26 +180,12 @@ def test_a_write_is_retried_after_429_because_nothing_was_done(requests_mock, cl
     assert requests_mock.last_request.qs == query
 
 
-def test_read_timeout_on_a_write_is_an_unknown_outcome(requests_mock, client):
-    requests_mock.post(NUMBERS, exc=requests.exceptions.ReadTimeout('read timed out'))
-    with pytest.raises(CatapultTransportError, match='no answer within the timeout') as caught:
-        client.allocate_phone_number({'number': '+19195550100'})
-    assert outcome_unknown(caught.value)
-
-
 def test_refused_connection_is_retried_even_for_writes(requests_mock, client):
     refused = requests.exceptions.ConnectionError("HTTPSConnectionPool: Max retries exceeded (Caused by NewConnectionError("
                                                   "'<conn>: Failed to establish a new connection: [Errno 111] Connection refused'))")
     requests_mock.post(NUMBERS, [{'exc': refused}, {'status_code': 201, 'headers': {'Location': NUMBERS + '/n-new'}}])
     assert client.allocate_phone_number({'number': '+19195550100'}) == 'n-new'
     assert requests_mock.call_count == 2
-
-
-def test_tls_failure_is_clear_and_not_retried(requests_mock, client):
-    requests_mock.get(NUMBERS, exc=requests.exceptions.SSLError('certificate verify failed: self-signed certificate'))
-    with pytest.raises(CatapultTransportError, match='TLS certificate verification failed.*validate_certs=false'):
-        client.list_phone_numbers()
-    assert requests_mock.call_count == 1
 
 
 def test_allocate_sends_only_given_fields_and_reads_id_from_location(requests_mock, client):
@@ -242,6 +198,8 @@ def test_released_number_reads_as_absent(requests_mock, client):
     requests_mock.get(NUMBERS + '/%2B19195550100', json={'id': 'n-1', 'numberState': 'released'})
     assert client.get_phone_number('+19195550100') is None
 
+
+# -- pacing: after a 429 the requests to that endpoint are spaced
 
 class FakeTime(object):
     """A clock that only moves when the client sleeps."""
@@ -258,15 +216,22 @@ class FakeTime(object):
         return self.now
 
 
-def paced_client():
+KEY = 'POST /v1/users/{}/phoneNumbers'
+RUN = client_mod.PACE_RELAX_AFTER
+
+
+def paced_client(requests_mock=None, answers=()):
+    """A client on a clock of its own, and how many allocations answer ``answers`` to POST phoneNumbers (then 201)."""
     fake = FakeTime()
-    return CatapultClient('u-unit', TOKEN, SECRET, API, sleep=fake.sleep, clock=fake.time), fake
+    client = CatapultClient('u-unit', TOKEN, SECRET, API, sleep=fake.sleep, clock=fake.time)
+    if requests_mock is not None:
+        requests_mock.post(NUMBERS, [answer(fake) if callable(answer) else answer for answer in answers] + [{'status_code': 201}])
+    return client, fake
 
 
 def test_after_a_429_requests_to_that_endpoint_are_spaced(requests_mock):
-    client, fake = paced_client()
-    requests_mock.post(NUMBERS, [{'status_code': 429, 'headers': {'X-RateLimit-Reset': str(int((fake.now + 0.6) * 1000))},
-                                  'json': {'message': 'rate limited'}}] + [{'status_code': 201, 'headers': {'Location': '/n-x'}}] * 3)
+    client, fake = paced_client(requests_mock, [lambda fake: {'status_code': 429, 'json': {'message': 'rate limited'},
+                                                              'headers': {'X-RateLimit-Reset': str(int((fake.now + 0.6) * 1000))}}])
     requests_mock.get(NUMBERS, json=[])
     for dummy in range(3):
         client.allocate_phone_number({'number': '+19195550100'})
@@ -276,9 +241,8 @@ def test_after_a_429_requests_to_that_endpoint_are_spaced(requests_mock):
 
 
 def test_a_further_429_widens_the_spacing(requests_mock):
-    client, fake = paced_client()
     limited = {'status_code': 429, 'headers': {'Retry-After': '1'}, 'json': {'message': 'rate limited'}}
-    requests_mock.post(NUMBERS, [limited, {'status_code': 201}, limited, {'status_code': 201}, {'status_code': 201}])
+    client, fake = paced_client(requests_mock, [limited, {'status_code': 201}, limited])
     for dummy in range(3):
         client.allocate_phone_number({'number': '+19195550100'})
     # 429, wait 1, ok; wait the 1 s pace, 429, wait 1, ok; the pace grew by a quarter
@@ -286,57 +250,39 @@ def test_a_further_429_widens_the_spacing(requests_mock):
     assert client.stats['rate_limited'] == 2
 
 
-def test_spacing_relaxes_after_a_run_of_answers(requests_mock):
-    client, fake = paced_client()
-    run = client_mod.PACE_RELAX_AFTER
-    requests_mock.post(NUMBERS, [{'status_code': 429, 'headers': {'Retry-After': '0.8'}, 'json': {'message': 'slow'}}]
-                       + [{'status_code': 201}] * (3 * run))
-    for dummy in range(3 * run):
+@pytest.mark.parametrize('retry_after, paces, left', [('0.8', [0.8, 0.4, 0.2], [0.1]), ('0.015', [0.015, None], [])], ids=['relaxes', 'ends when tiny'])
+def test_spacing_halves_after_each_run_of_answers_and_ends_when_tiny(requests_mock, retry_after, paces, left):
+    client, fake = paced_client(requests_mock, [{'status_code': 429, 'headers': {'Retry-After': retry_after}, 'json': {'message': 'slow'}}])
+    for dummy in range(len(paces) * RUN):
         client.allocate_phone_number({'number': '+19195550100'})
-    # the 0.8 s gate, then the pace halves after every run of answers
-    assert fake.waits == [0.8] * run + [0.4] * run + [0.2] * run
-    assert requests_mock.call_count == 3 * run + 1
-
-
-def test_spacing_ends_when_it_is_tiny(requests_mock):
-    client, fake = paced_client()
-    run = client_mod.PACE_RELAX_AFTER
-    requests_mock.post(NUMBERS, [{'status_code': 429, 'headers': {'Retry-After': '0.015'}, 'json': {'message': 'blip'}}]
-                       + [{'status_code': 201}] * (2 * run))
-    for dummy in range(2 * run):
-        client.allocate_phone_number({'number': '+19195550100'})
-    assert len(fake.waits) == run  # the gate and the paced requests of the first run of answers; then none
-    assert client._pacer._paces == {}
+    # the gate, then each run of answers at half the pace before; below a floor the pace ends (no wait, no entry)
+    assert fake.waits == [pace for pace in paces if pace for dummy in range(RUN)]
+    assert requests_mock.call_count == len(paces) * RUN + 1
+    assert [pace.interval for pace in client._pacer._paces.values()] == left
 
 
 def test_429s_of_requests_already_in_flight_do_not_widen_the_spacing():
     client, fake = paced_client()
-    pacer = client._pacer
-    key = 'POST /v1/users/{}/phoneNumbers'
     sent = fake.now
     fake.now += 0.05
-    pacer.limited(key, 0.6, sent)  # the first 429 sets the pace
-    for dummy in range(15):  # the other 15 workers' requests were sent before it: no growth
-        pacer.limited(key, 0.6, sent)
-    assert pacer._paces[key].interval == 0.6
-    pacer.limited(key, 0.6, fake.now)  # a request sent under the pace still got a 429
-    assert pacer._paces[key].interval == pytest.approx(0.75)
+    for dummy in range(16):  # the first 429 sets the pace; the other 15 workers' requests were sent before it: no growth
+        client._pacer.limited(KEY, 0.6, sent)
+    assert client._pacer._paces[KEY].interval == 0.6
+    client._pacer.limited(KEY, 0.6, fake.now)  # a request sent under the pace still got a 429
+    assert client._pacer._paces[KEY].interval == pytest.approx(0.75)
 
 
 def test_a_faster_pace_that_brings_a_429_goes_back_and_waits_longer_to_try_again():
     client, fake = paced_client()
-    pacer = client._pacer
-    key = 'POST /v1/users/{}/phoneNumbers'
-    run = client_mod.PACE_RELAX_AFTER
-    pacer.limited(key, 0.6, fake.now)
-    for dummy in range(run):
+    client._pacer.limited(KEY, 0.6, fake.now)
+    for dummy in range(RUN):
         fake.now += 0.6
-        pacer.answered(key, fake.now)
-    pace = pacer._paces[key]
+        client._pacer.answered(KEY, fake.now)
+    pace = client._pacer._paces[KEY]
     assert (pace.interval, pace.good) == (0.3, 0.6)
     fake.now += 0.3
-    pacer.limited(key, 0.2, fake.now)  # the bucket does not allow 0.3
-    assert (pace.interval, pace.relax_after) == (0.6, 2 * run)
+    client._pacer.limited(KEY, 0.2, fake.now)  # the bucket does not allow 0.3
+    assert (pace.interval, pace.relax_after) == (0.6, 2 * RUN)
 
 
 def test_paced_requests_go_one_at_a_time():
@@ -362,27 +308,22 @@ def test_paced_requests_go_one_at_a_time():
     assert two_requests() == ['start', 'end', 'start', 'end']
 
 
-def test_pace_keys_leave_ids_out():
-    assert client_mod._pace_key('POST', API + '/users/u-unit/phoneNumbers') == 'POST /v1/users/{}/phoneNumbers'
-    assert client_mod._pace_key('POST', API + '/users/u-x/phoneNumbers/%2B19195550100') == 'POST /v1/users/{}/phoneNumbers/{}'
-    assert client_mod._pace_key('DELETE', API + '/users/u-x/phoneNumbers/n-abc') == 'DELETE /v1/users/{}/phoneNumbers/{}'
+@pytest.mark.parametrize('method, url, key', [('POST', '/users/u-unit/phoneNumbers', KEY), ('POST', '/users/u-x/phoneNumbers/%2B19195550100', KEY + '/{}'),
+                                              ('DELETE', '/users/u-x/phoneNumbers/n-abc', 'DELETE /v1/users/{}/phoneNumbers/{}')])
+def test_pace_keys_leave_ids_out(method, url, key):
+    assert client_mod._pace_key(method, API + url) == key
 
 
 @pytest.mark.parametrize('header, expected', [
     ('<https://a/v1/x?page=1>; rel="next"', 'https://a/v1/x?page=1'),
     ('<https://a/v1/x?page=0>; rel="first", <https://a/v1/x?page=3>; rel="next"', 'https://a/v1/x?page=3'),
-    ('<https://a/v1/x?page=0>; rel="first"', None),
-    ('', None),
-    (None, None),
+    ('<https://a/v1/x?page=0>; rel="first"', None), ('', None), (None, None),
 ])
 def test_parse_link_next(header, expected):
     assert parse_link_next(header) == expected
 
 
 @pytest.mark.parametrize('location, expected', [
-    ('https://api.catapult.inetwork.com/v1/users/u-1/phoneNumbers/n-abc', 'n-abc'),
-    ('/v1/users/u-1/phoneNumbers/n-abc/', 'n-abc'),
-    (None, None),
-])
+    ('https://api.catapult.inetwork.com/v1/users/u-1/phoneNumbers/n-abc', 'n-abc'), ('/v1/users/u-1/phoneNumbers/n-abc/', 'n-abc'), (None, None)])
 def test_id_from_location(location, expected):
     assert id_from_location(location) == expected
