@@ -69,8 +69,11 @@ getpip_standin "$PY"
 
 run_suite() {
   case "$1" in
-    sanity|units|integration)
+    sanity|units)
       ansible-test "$1" --local --python "$PYV" --requirements "${args[@]}" "${targets[@]}" ;;
+    integration)
+      # every target runs even after one fails, so one run shows every failure
+      ansible-test integration --local --python "$PYV" --requirements --continue-on-error "${args[@]}" "${targets[@]}" ;;
     package)
       hack/package-test.sh ;;
     sanity-2.*|units-2.*|integration-2.*)
@@ -111,6 +114,7 @@ if [ $# -gt 1 ]; then
   for suite in "${failed[@]}"; do
     echo "why $suite failed (the last error lines of $BUILD/logs/$suite.log):"
     grep -E '^Running .* integration test' "$BUILD/logs/$suite.log" | tail -n 1
+    sed -n '/target(s) listed below/,$p' "$BUILD/logs/$suite.log" | head -n 20
     # (the output of a task whose error is expected ends with "...ignoring": not a reason)
     awk 'function flush() { if (!ignored) printf "%s", block; block = ""; ignored = 0 }
          /^(TASK|PLAY|RUNNING HANDLER) \[/ { flush() }
