@@ -188,7 +188,7 @@ def rerun(run_ok, requests_mock):
 def expect(run_module, requests_mock):
     """``expect(module, args, sent, failed=False, texts=(), check_mode=False, diff=False, **fields)`` -> the result: the task sent
     exactly the requests ``sent`` (as calls() shows them), failed or not, its msg holds every text, and each of ``fields``
-    (``a__b`` for result['a']['b']) has exactly that value."""
+    (``a__0__b`` for result['a'][0]['b']) has exactly that value."""
     def run(module, args, sent, failed=False, texts=(), check_mode=False, diff=False, **fields):
         result, did_fail = run_module(module, args, check_mode=check_mode, diff=diff)
         assert did_fail is failed, result
@@ -198,7 +198,7 @@ def expect(run_module, requests_mock):
         for path, value in fields.items():
             found = result
             for key in path.split('__'):
-                found = found[key]
+                found = found[int(key) if isinstance(found, list) else key]
             assert found == value, (path, found)
         return result
     return run

@@ -22,6 +22,7 @@ from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import (
 APPLICATIONS = ('a-ivr', 'a-sms')
 RESULT_KEYS = {'changed', 'check_mode', 'allocated', 'updated', 'released', 'unchanged', 'failed_numbers', 'pools',
                'unmanaged', 'plan', 'phone_numbers', 'summary', 'applications', 'unmanaged_applications'}
+NOT_READ = 'drift: not known (the account was not read)'
 
 
 @pytest.fixture
@@ -36,35 +37,20 @@ def args(**options):
     return options
 
 
-def rerun_changes_nothing(run_ok, requests_mock, state):
-    """An identical rerun, real and in check mode: the applications and the account read, no write, no change."""
-    for check_mode in (False, True):
-        requests_mock.reset_mock()
-        again = run_ok(module, args(**state), check_mode=check_mode)
-        assert again['changed'] is False and again['plan'] == []
-        assert calls(requests_mock) == [APPS, LIST]
-
-
 STATE = dict(numbers=[{'number': '+1 919 555 0100', 'name': 'Main'}],
              pools=[{'name': 'ivr', 'areaCode': '984', 'quantity': 2, 'application_id': 'a-ivr'}])
 
 
-def test_check_mode_then_real_then_an_identical_rerun(run_ok, catapult, requests_mock):
-    preview = run_ok(module, args(**STATE), check_mode=True)
-    assert set(preview) >= RESULT_KEYS
-    assert preview['check_mode'] is True and preview['changed'] is True
-    assert calls(requests_mock) == [APPS, LIST, search(3, areaCode='984')]
-    assert preview['pools'][0]['ordered'] == ['+19842190000', '+19842190001']
+def test_check_mode_then_real_then_an_identical_rerun(expect, rerun, catapult, requests_mock):
+    preview = expect(module, args(**STATE), [APPS, LIST, search(3, areaCode='984')], check_mode=True, changed=True,
+                     pools__0__ordered=['+19842190000', '+19842190001'])
+    assert set(preview) >= RESULT_KEYS and preview['check_mode'] is True
     requests_mock.reset_mock()
-
-    result = run_ok(module, args(**STATE))
-    ids = [n['id'] for n in catapult.numbers()]
-    assert calls(requests_mock) == [APPS, LIST, ALLOCATE, order(2, areaCode='984'), update(ids[1]), update(ids[2]),
-                                    listed('ivr'), LIST]
-    assert result['pools'][0]['ordered'] == preview['pools'][0]['ordered']
-    assert result['summary'] == ['numbers: 1 allocated, 0 updated, 0 released, 0 unchanged, 0 failed',
-                                 'pool ivr: 2 of 2, 2 ordered', 'drift: none']
-    rerun_changes_nothing(run_ok, requests_mock, STATE)
+    ids = catapult.next_ids(3)
+    expect(module, args(**STATE), [APPS, LIST, ALLOCATE, order(2, areaCode='984'), update(ids[1]), update(ids[2]), listed('ivr'), LIST],
+           pools__0__ordered=preview['pools'][0]['ordered'],
+           summary=['numbers: 1 allocated, 0 updated, 0 released, 0 unchanged, 0 failed', 'pool ivr: 2 of 2, 2 ordered', 'drift: none'])
+    assert [again['plan'] for again in rerun(module, args(**STATE), [APPS, LIST])] == [[], []]
 
 
 def test_diff_covers_the_plan(run_ok, catapult, requests_mock):
@@ -102,8 +88,7 @@ def test_diff_covers_the_plan(run_ok, catapult, requests_mock):
 def test_mistakes_fail_before_any_request_with_the_result_keys(rejected, options, text):
     result = rejected(module, args(**options), text)
     assert set(result) >= RESULT_KEYS
-    assert result['changed'] is False
-    assert result['summary'][-1] == 'drift: not known (the account was not read)'
+    assert result['changed'] is False and result['summary'][-1] == NOT_READ
 
 
 @pytest.mark.parametrize('options, text', [
@@ -126,134 +111,104 @@ def test_the_argument_spec_refuses_before_any_request(rejected, options, text):
     ({'application_id': 'a-nope'}, 'application_id a-nope does not exist on account %s' % USER),
     ({'application': 'Nope'}, "application 'Nope' (numbers[0].application) does not exist on account %s" % USER),
 ], ids=['by-id', 'by-name'])
-def test_an_unknown_application_fails_with_one_listing_and_no_write(run_failed, catapult, requests_mock, entry, text):
-    result = run_failed(module, args(numbers=[dict(entry, number='+19195550100')],
-                                     pools=[{'name': 'a', 'state': 'NC', 'quantity': 1}]))
+def test_an_unknown_application_fails_with_one_listing_and_no_write(expect, catapult, entry, text):
+    result = expect(module, args(numbers=[dict(entry, number='+19195550100')], pools=[{'name': 'a', 'state': 'NC', 'quantity': 1}]), [APPS],
+                    failed=True, changed=False)
     assert result['msg'].startswith(text) and result['msg'].endswith('nothing was written')
-    assert calls(requests_mock) == [APPS]
-    assert result['changed'] is False
 
 
-def test_the_prune_guard_fails_before_any_write_and_keeps_the_result(run_failed, catapult, requests_mock):
+def test_the_prune_guard_fails_before_any_write_and_keeps_the_result(expect, catapult):
     for number in ('+12122260000', '+12122260001', '+12122260002'):
         catapult.add(number, name='old')
-    result = run_failed(module, args(numbers=[{'number': '+19195550100'}], prune=True, prune_limit=2))
-    assert 'prune would release 3 numbers, more than prune_limit (2)' in result['msg']
-    assert 'Raise prune_limit to at least 3' in result['msg']
-    assert calls(requests_mock) == [LIST]
-    assert result['changed'] is False
-    assert result['unmanaged'] == ['+12122260000', '+12122260001', '+12122260002']
+    result = expect(module, args(numbers=[{'number': '+19195550100'}], prune=True, prune_limit=2), [LIST], failed=True, changed=False,
+                    texts=['prune would release 3 numbers, more than prune_limit (2)', 'Raise prune_limit to at least 3'],
+                    unmanaged=['+12122260000', '+12122260001', '+12122260002'])
     assert 'prune: refused: 3 releases exceed prune_limit (2); nothing was released' in result['summary']
 
 
-def test_prune_with_protection_releases_the_rest(run_ok, catapult, requests_mock):
-    keep = catapult.add('+12122260000', name='Emergency')
-    kept = catapult.add('+12122260001')
-    gone = catapult.add('+12122260002', name='old')
-    result = run_ok(module, args(prune=True, prune_protect=['Emergency', '+1 212 226 0001']))
-    assert calls(requests_mock) == [LIST, release(gone['id']), LIST]
-    assert result['released'] == [gone['number']]
-    assert result['unmanaged'] == [keep['number'], kept['number']]
+def test_prune_with_protection_releases_the_rest(expect, catapult):
+    keep, kept, gone = catapult.add('+12122260000', name='Emergency'), catapult.add('+12122260001'), catapult.add('+12122260002', name='old')
+    expect(module, args(prune=True, prune_protect=['Emergency', '+1 212 226 0001']), [LIST, release(gone['id']), LIST], released=[gone['number']],
+           unmanaged=[keep['number'], kept['number']])
 
 
-def test_an_api_error_fails_with_the_error_and_the_result_keys(run_failed, catapult, requests_mock):
-    requests_mock.get(NUMBERS, status_code=401,
-                      json={'category': 'authentication', 'code': 'unauthorized', 'message': 'Bad credentials'})
-    result = run_failed(module, args(numbers=[{'number': '+19195550100'}]))
-    assert result['error']['status'] == 401
-    assert set(result) >= RESULT_KEYS
-    assert result['summary'][-1] == 'drift: not known (the account was not read)'
+def test_an_api_error_fails_with_the_error_and_the_result_keys(expect, catapult, requests_mock):
+    requests_mock.get(NUMBERS, status_code=401, json={'category': 'authentication', 'code': 'unauthorized', 'message': 'Bad credentials'})
+    result = expect(module, args(numbers=[{'number': '+19195550100'}]), [LIST], failed=True, error__status=401)
+    assert set(result) >= RESULT_KEYS and result['summary'][-1] == NOT_READ
     assert TOKEN not in str(result) and SECRET not in str(result)
 
 
-def test_a_pool_surplus_without_prune_is_a_warning(run_ok, catapult, requests_mock, warnings):
-    for number in ('+19842190000', '+19842190001'):
-        catapult.add(number, name='ivr')
-    result = run_ok(module, args(pools=[{'name': 'ivr', 'area_code': '984', 'quantity': 1}]))
-    assert calls(requests_mock) == [LIST]
-    assert result['pools'][0]['surplus'] == 1
-    assert warnings == ['The pool ivr holds 2 numbers, 1 more than quantity 1; nothing was released.']
+@pytest.mark.parametrize('prune, sent, warned', [
+    (False, [LIST], ['The pool ivr holds 2 numbers, 1 more than quantity 1; nothing was released.']),
+    (True, [LIST, release('{second}'), LIST], []),  # the surplus released by prune is no warning
+], ids=['warning', 'pruned'])
+def test_a_pool_surplus_without_prune_is_a_warning(expect, catapult, warnings, prune, sent, warned):
+    first, second = catapult.add('+19842190000', name='ivr'), catapult.add('+19842190001', name='ivr')
+    result = expect(module, args(pools=[{'name': 'ivr', 'area_code': '984', 'quantity': 1}], prune=prune),
+                    [(method, path.replace('{second}', second['id'])) for method, path in sent])
+    assert warnings == warned
+    assert (result['pools'][0]['numbers'], result['pools'][0].get('surplus')) == (([first['number']], 0) if prune else (
+        [first['number'], second['number']], 1))
 
 
-def test_the_pool_surplus_released_by_prune_is_no_warning(run_ok, catapult, requests_mock, warnings):
-    first = catapult.add('+19842190000', name='ivr')
-    second = catapult.add('+19842190001', name='ivr')
-    result = run_ok(module, args(pools=[{'name': 'ivr', 'area_code': '984', 'quantity': 1}], prune=True))
-    assert calls(requests_mock) == [LIST, release(second['id']), LIST]
-    assert warnings == []
-    assert result['pools'][0]['numbers'] == [first['number']]
+def test_defaults_reach_entries_and_pools(expect, catapult, requests_mock):
+    new_id = catapult.next_ids(2)[1]
+    expect(module, args(numbers=[{'number': '+19195550100'}], pools=[{'name': 'hot', 'type': 'toll_free'}], default_application_id='a-sms',
+                        default_fallback_number='+1 919 555 0000'), [APPS, LIST, ALLOCATE, order(1, kind='tollFree'), update(new_id), listed('hot'), LIST],
+           pools__0__type='toll_free', pools__0__quantity=1)  # a toll-free pool's default
+    assert requests_mock.request_history[2].json() == {'number': '+19195550100', 'applicationId': 'a-sms', 'fallbackNumber': '+19195550000'}
+    assert requests_mock.request_history[4].json() == {'name': 'hot', 'applicationId': 'a-sms', 'fallbackNumber': '+19195550000'}
+    assert catapult.by_number('+18008260000')['id'] == new_id
 
 
-def test_defaults_reach_entries_and_pools(run_ok, catapult, requests_mock):
-    result = run_ok(module, args(numbers=[{'number': '+19195550100'}],
-                                 pools=[{'name': 'hot', 'type': 'toll_free'}],
-                                 default_application_id='a-sms', default_fallback_number='+1 919 555 0000'))
-    new = catapult.by_number('+18008260000')
-    assert calls(requests_mock) == [APPS, LIST, ALLOCATE, order(1, kind='tollFree'), update(new['id']), listed('hot'), LIST]
-    assert result['pools'][0]['type'] == 'toll_free' and result['pools'][0]['quantity'] == 1  # a toll-free pool's default
-    assert requests_mock.request_history[2].json() == {'number': '+19195550100', 'applicationId': 'a-sms',
-                                                       'fallbackNumber': '+19195550000'}
-    assert requests_mock.request_history[4].json() == {'name': 'hot', 'applicationId': 'a-sms',
-                                                       'fallbackNumber': '+19195550000'}
+# -- applications by name, and applications in the desired state ------------------------------------------------------------------------
 
-
-# -- applications by name, and applications in the desired state ------------------------------------------------
-
-APP_STATE = dict(applications=[{'name': 'Support IVR', 'incomingCallUrl': 'https://ivr.example.com/calls',
-                                'callbackHttpMethod': 'get', 'incomingCallUrlCallbackTimeout': '3000'}],
-                 numbers=[{'number': '+19195550100', 'name': 'Main'}],
-                 pools=[{'name': 'hot', 'type': 'toll_free', 'application': 'Support IVR'}],
+APP_STATE = dict(applications=[{'name': 'Support IVR', 'incomingCallUrl': 'https://ivr.example.com/calls', 'callbackHttpMethod': 'get',
+                                'incomingCallUrlCallbackTimeout': '3000'}],
+                 numbers=[{'number': '+19195550100', 'name': 'Main'}], pools=[{'name': 'hot', 'type': 'toll_free', 'application': 'Support IVR'}],
                  default_application='Support IVR')
 
 
-def test_applications_check_mode_then_real_then_an_identical_rerun(run_ok, catapult, requests_mock):
-    preview = run_ok(module, args(**APP_STATE), check_mode=True, diff=True)
-    assert calls(requests_mock) == [APPS, LIST, search(2, kind='tollFree')]
-    assert preview['applications'] == [{'name': 'Support IVR', 'id': None, 'action': 'create'}]
-    assert preview['plan'][0] == {'action': 'create_application', 'application': 'Support IVR'}
-    assert preview['phone_numbers'][0]['phone_number']['application_id'] == (
-        '(id of the application Support IVR, created by this task)')
+def test_applications_check_mode_then_real_then_an_identical_rerun(expect, rerun, catapult, requests_mock):
+    preview = expect(module, args(**APP_STATE), [APPS, LIST, search(2, kind='tollFree')], check_mode=True, diff=True,
+                     applications=[{'name': 'Support IVR', 'id': None, 'action': 'create'}],
+                     plan__0={'action': 'create_application', 'application': 'Support IVR'},
+                     phone_numbers__0__phone_number__application_id='(id of the application Support IVR, created by this task)')
     assert preview['diff']['after']['applications'][0]['callback_http_method'] == 'get'
     requests_mock.reset_mock()
-
-    result = run_ok(module, args(**APP_STATE))
-    app = catapult.applications_named('Support IVR')[0]
-    new = catapult.by_number('+18008260000')
-    assert calls(requests_mock) == [APPS, LIST, CREATE_APP, app_call(app['id']), ALLOCATE, order(1, kind='tollFree'),
-                                    update(new['id']), listed('hot'), LIST]
+    app_id, number_id = catapult.next_app_id(), catapult.next_ids(2)[1]
+    expect(module, args(**APP_STATE), [APPS, LIST, CREATE_APP, app_call(app_id), ALLOCATE, order(1, kind='tollFree'), update(number_id), listed('hot'),
+                                       LIST], applications=[{'name': 'Support IVR', 'id': app_id, 'action': 'create'}],
+           summary__0='applications: 1 created, 0 updated, 0 deleted, 0 unchanged')
     assert requests_mock.request_history[2].json() == {'name': 'Support IVR', 'incomingCallUrl': 'https://ivr.example.com/calls',
                                                        'callbackHttpMethod': 'get', 'incomingCallUrlCallbackTimeout': 3000}
-    assert [n['applicationId'] for n in catapult.numbers()] == [app['id'], app['id']]
-    assert result['applications'] == [{'name': 'Support IVR', 'id': app['id'], 'action': 'create'}]
-    assert result['summary'][0] == 'applications: 1 created, 0 updated, 0 deleted, 0 unchanged'
-    rerun_changes_nothing(run_ok, requests_mock, APP_STATE)
+    assert [n['applicationId'] for n in catapult.numbers()] == [app_id, app_id]
+    assert [app['id'] for app in catapult.applications_named('Support IVR')] == [app_id] and catapult.by_number('+18008260000')['id'] == number_id
+    assert [again['plan'] for again in rerun(module, args(**APP_STATE), [APPS, LIST])] == [[], []]
 
 
-def test_prune_deletes_an_unlisted_application_only_with_applications_listed(run_ok, catapult, requests_mock):
+def test_prune_deletes_an_unlisted_application_only_with_applications_listed(expect, catapult, requests_mock):
     catapult.set_applications([])
     ivr = catapult.add_application('Support IVR', incomingCallUrl='https://ivr.example.com/calls')
     old = catapult.add_application('Old')
-    result = run_ok(module, args(prune=True))
-    assert calls(requests_mock) == [LIST]
+    expect(module, args(prune=True), [LIST])
     requests_mock.reset_mock()
-    result = run_ok(module, args(prune=True, applications=[
-        {'name': 'Support IVR', 'incoming_call_url': 'https://ivr.example.com/calls'}]))
-    assert calls(requests_mock) == [APPS, LIST, app_call(old['id'], 'DELETE')]
-    assert result['applications'] == [{'name': 'Support IVR', 'id': ivr['id'], 'action': 'none'},
-                                      {'name': 'Old', 'id': old['id'], 'action': 'prune'}]
+    expect(module, args(prune=True, applications=[{'name': 'Support IVR', 'incoming_call_url': 'https://ivr.example.com/calls'}]),
+           [APPS, LIST, app_call(old['id'], 'DELETE')],
+           applications=[{'name': 'Support IVR', 'id': ivr['id'], 'action': 'none'}, {'name': 'Old', 'id': old['id'], 'action': 'prune'}])
     assert list(catapult.apps()) == [ivr['id']]
 
 
-def test_a_release_whose_answer_was_lost_reports_changed(run_module, catapult, requests_mock):
+def test_a_release_whose_answer_was_lost_reports_changed(expect, catapult, requests_mock):
     gone = catapult.add('+19195550100', name='Gone')
     catapult.fault('status_after', '/phoneNumbers/' + gone['id'], 'DELETE', status=503)  # applied; the retry gets 404
-    result, failed = run_module(module, {'numbers': [{'number': '+19195550100', 'state': 'absent'}]})
-    assert not failed and result['changed']
-    assert result['phone_numbers'][0]['changed'] and result['phone_numbers'][0]['action'] == 'release'
-    assert writes(requests_mock) == [release(gone['id'])] * 2 and catapult.numbers() == []
+    expect(module, {'numbers': [{'number': '+19195550100', 'state': 'absent'}]}, [LIST, release(gone['id']), release(gone['id']), LIST], changed=True,
+           phone_numbers__0__changed=True, phone_numbers__0__action='release')
+    assert catapult.numbers() == []
 
 
-# -- many specific numbers in one task (the former bulk form of catapult_phone_number) ---------------------
+# -- many specific numbers in one task (the former bulk form of catapult_phone_number) ------------------------------------------------
 
 def test_lists_once_and_writes_only_what_differs(run_module, catapult, requests_mock):
     catapult.add('+19195550100', name='Same')
@@ -269,8 +224,7 @@ def test_lists_once_and_writes_only_what_differs(run_module, catapult, requests_
     assert sent[0] == sent[-1] == LIST
     assert sorted(sent[1:-1]) == sorted([update(other['id']), release(gone['id']), ALLOCATE])
     assert [(r['number'], r['action'], r['changed']) for r in result['phone_numbers']] == [
-        ('+19195550100', 'none', False), (other['number'], 'update', True), (gone['number'], 'release', True),
-        ('+19195550103', 'allocate', True)]
+        ('+19195550100', 'none', False), (other['number'], 'update', True), (gone['number'], 'release', True), ('+19195550103', 'allocate', True)]
     assert result['phone_numbers'][3]['phone_number']['id'] == fresh_id
     before = dict((view['number'], view) for view in result['diff']['before']['phone_numbers'])
     after = dict((view['number'], view) for view in result['diff']['after']['phone_numbers'])
@@ -279,23 +233,21 @@ def test_lists_once_and_writes_only_what_differs(run_module, catapult, requests_
     assert catapult.names() == {'+19195550100': 'Same', other['number']: 'New', '+19195550103': 'Fresh'}
 
 
-def test_one_failure_does_not_hide_the_others(run_module, catapult, requests_mock):
+def test_one_failure_does_not_hide_the_others(expect, catapult):
     catapult.keep_stock('+19195550100')  # +19195550101 cannot be had
     new_id = catapult.next_ids(1)[0]
-    result, failed = run_module(module, {'numbers': [{'number': '+19195550100'}, {'number': '+19195550101'}]})
-    assert failed is True and result['failed'] is True
-    assert result['failed_numbers'] == ['+19195550101'] and result['allocated'] == ['+19195550100']
+    result = expect(module, {'numbers': [{'number': '+19195550100'}, {'number': '+19195550101'}]}, [LIST, ALLOCATE, ALLOCATE, LIST], failed=True,
+                    changed=True, failed_numbers=['+19195550101'], allocated=['+19195550100'], phone_numbers__0__changed=True,
+                    phone_numbers__0__phone_number__id=new_id)
+    assert result['failed'] is True
     assert result['msg'].startswith('+19195550101: Catapult API error: POST /users/%s/phoneNumbers returned HTTP 404' % USER)
-    assert result['phone_numbers'][0]['changed'] and result['phone_numbers'][0]['phone_number']['id'] == new_id
-    assert result['changed']
 
 
-def test_order_answered_without_location_is_read_back_by_number(run_ok, catapult, requests_mock):
+def test_order_answered_without_location_is_read_back_by_number(expect, catapult, requests_mock):
     catapult.without_location(requests_mock)
     new_id = catapult.next_ids(1)[0]
-    result = run_ok(module, {'numbers': [{'number': '+19195550100', 'name': 'A'}]})
-    assert calls(requests_mock) == [LIST, ALLOCATE, number_call('%2B19195550100'), LIST]
-    assert result['phone_numbers'][0]['phone_number']['id'] == new_id
+    expect(module, {'numbers': [{'number': '+19195550100', 'name': 'A'}]}, [LIST, ALLOCATE, number_call('%2B19195550100'), LIST],
+           phone_numbers__0__phone_number__id=new_id)
 
 
 def test_stops_every_worker_once_the_controller_is_gone(run_failed, catapult, requests_mock, controller):
