@@ -68,43 +68,33 @@ def raised(func):
     return caught.value
 
 
-def test_api_error_echoing_the_request_holds_no_credential(requests_mock):
-    requests_mock.get(NUMBERS + '/%2B19195550100', status_code=400, json=echo_body())
-    exc = raised(lambda: client().get_phone_number('+19195550100'))
-    everything = '%s %r %s %s' % (exc, exc.args, json.dumps(exc.to_dict()), json.dumps(exc.details))
-    assert leaks(everything) == []
-    assert 'HTTP 400' in str(exc) and 'validation-error' in str(exc) and '********' in str(exc)
-    assert exc.details[2]['value'] == 'users/%s/phoneNumbers' % USER  # the rest is kept
+@pytest.mark.parametrize('method, url, answer, call, texts', [
+    ('GET', NUMBERS + '/%2B19195550100', dict(status_code=400, json=echo_body()), lambda c: c.get_phone_number('+19195550100'),
+     ['HTTP 400', 'validation-error', '********']),
+    ('POST', NUMBERS, dict(status_code=500, text='POST /v1/users/%s/phoneNumbers\r\nAuthorization: Basic %s\r\n\r\n' % (USER, basic(TOKEN, SECRET)),
+                           headers={'Content-Type': 'text/plain'}), lambda c: c.allocate_phone_number({'number': '+19195550100'}), ['HTTP 500']),
+    ('GET', NUMBERS + '/%2B19195550100', dict(exc=requests.exceptions.ConnectionError('Connection aborted: proxy said %s / %s' % (SECRET, basic(TOKEN, SECRET)))),
+     lambda c: c.get_phone_number('+19195550100'), ['connection error']),
+], ids=['json-error-echoing-the-request', 'plain-text-error-echoing-the-request', 'transport-error'])
+def test_an_error_holds_no_credential(requests_mock, method, url, answer, call, texts):
+    requests_mock.register_uri(method, url, **answer)
+    exc = raised(lambda: call(client()))
+    assert leaks('%s %r %s %s' % (exc, exc.args, json.dumps(exc.to_dict()), json.dumps(getattr(exc, 'details', None)))) == []
+    for text in texts:
+        assert text in str(exc)
+    if 'json' in answer:
+        assert exc.details[2]['value'] == 'users/%s/phoneNumbers' % USER  # the rest is kept
 
 
-def test_plain_text_error_echoing_the_request_holds_no_credential(requests_mock):
-    text = 'POST /v1/users/%s/phoneNumbers\r\nAuthorization: Basic %s\r\n\r\n' % (USER, basic(TOKEN, SECRET))
-    requests_mock.post(NUMBERS, status_code=500, text=text, headers={'Content-Type': 'text/plain'})
-    exc = raised(lambda: client().allocate_phone_number({'number': '+19195550100'}))
-    assert leaks('%s %r' % (exc, exc.to_dict())) == []
-    assert 'HTTP 500' in str(exc)
-
-
-def test_transport_error_text_holds_no_credential(requests_mock):
-    requests_mock.get(NUMBERS + '/%2B19195550100', exc=requests.exceptions.ConnectionError(
-        'Connection aborted: proxy said %s / %s' % (SECRET, basic(TOKEN, SECRET))))
-    exc = raised(lambda: client().get_phone_number('+19195550100'))
-    assert leaks('%s %r' % (exc, exc.to_dict())) == []
-    assert 'connection error' in str(exc)
-
-
-def test_module_failure_on_an_echoing_error_holds_no_credential(catapult, run_failed):
-    catapult.fault('echo', '/phoneNumbers/', 'GET')  # the emulator echoes the Authorization header and the body
-    result = run_failed(catapult_phone_number, {'number': '+19195550100', 'name': 'x'})
+@pytest.mark.parametrize('module, path, method, args, texts, failed_numbers', [
+    (catapult_phone_number, '/phoneNumbers/', 'GET', {'number': '+19195550100', 'name': 'x'}, ['HTTP 400', '********'], None),
+    (catapult_phone_numbers, '/phoneNumbers$', 'POST', {'numbers': [{'number': '+19195550100'}]}, [], ['+19195550100']),
+], ids=['phone_number', 'phone_numbers'])
+def test_module_failure_on_an_echoing_error_holds_no_credential(catapult, run_failed, module, path, method, args, texts, failed_numbers):
+    catapult.fault('echo', path, method)  # the emulator echoes the Authorization header and the body
+    result = run_failed(module, args, diff=True)
     assert leaks(json.dumps(result)) == []
-    assert 'HTTP 400' in result['msg'] and '********' in result['msg']
-
-
-def test_bulk_failure_on_an_echoing_error_holds_no_credential(catapult, run_module):
-    catapult.fault('echo', '/phoneNumbers$', 'POST')
-    result, failed = run_module(catapult_phone_numbers, {'numbers': [{'number': '+19195550100'}]}, diff=True)
-    assert failed and result['failed_numbers'] == ['+19195550100']
-    assert leaks(json.dumps(result)) == []
+    assert [text for text in texts if text not in result['msg']] == [] and result.get('failed_numbers') == failed_numbers
 
 
 def test_short_credentials_are_not_searched_for():
