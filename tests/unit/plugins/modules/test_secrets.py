@@ -73,8 +73,8 @@ def raised(func):
      ['HTTP 400', 'validation-error', '********']),
     ('POST', NUMBERS, dict(status_code=500, text='POST /v1/users/%s/phoneNumbers\r\nAuthorization: Basic %s\r\n\r\n' % (USER, basic(TOKEN, SECRET)),
                            headers={'Content-Type': 'text/plain'}), lambda c: c.allocate_phone_number({'number': '+19195550100'}), ['HTTP 500']),
-    ('GET', NUMBERS + '/%2B19195550100', dict(exc=requests.exceptions.ConnectionError('Connection aborted: proxy said %s / %s' % (SECRET, basic(TOKEN, SECRET)))),
-     lambda c: c.get_phone_number('+19195550100'), ['connection error']),
+    ('GET', NUMBERS + '/%2B19195550100', dict(exc=requests.exceptions.ConnectionError('Connection aborted: proxy said %s / %s' % (
+        SECRET, basic(TOKEN, SECRET)))), lambda c: c.get_phone_number('+19195550100'), ['connection error']),
 ], ids=['json-error-echoing-the-request', 'plain-text-error-echoing-the-request', 'transport-error'])
 def test_an_error_holds_no_credential(requests_mock, method, url, answer, call, texts):
     requests_mock.register_uri(method, url, **answer)
