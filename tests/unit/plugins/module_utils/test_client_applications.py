@@ -32,16 +32,13 @@ def test_list_follows_every_page(requests_mock, client):
     assert calls(requests_mock) == [('GET', APPS_PATH + '?size=1000'), ('GET', APPS_PATH + '?page=1&size=1000')]
 
 
-def test_create_sends_only_given_fields_and_reads_the_id_from_location(requests_mock, client):
-    requests_mock.post(APPS, status_code=201, headers={'Location': APPS + '/a-new'})
-    assert client.create_application({'name': 'App', 'incomingCallUrl': 'https://x', 'autoAnswer': None}) == 'a-new'
-    assert requests_mock.last_request.json() == {'name': 'App', 'incomingCallUrl': 'https://x'}
-
-
-@pytest.mark.parametrize('headers', [{}, {'Location': 'https://elsewhere.test/v1/users/u-unit/applications/a-new'}])
-def test_create_without_a_usable_location_gives_no_id(requests_mock, client, headers):
+@pytest.mark.parametrize('headers, app_id', [({'Location': APPS + '/a-new'}, 'a-new'), ({}, None),
+                                             ({'Location': 'https://elsewhere.test/v1/users/u-unit/applications/a-new'}, None)],
+                         ids=['location', 'no location', 'location on another origin'])
+def test_create_sends_only_given_fields_and_reads_the_id_from_a_usable_location(requests_mock, client, headers, app_id):
     requests_mock.post(APPS, status_code=201, headers=headers)
-    assert client.create_application({'name': 'App'}) is None
+    assert client.create_application({'name': 'App', 'incomingCallUrl': 'https://x', 'autoAnswer': None}) == app_id
+    assert requests_mock.last_request.json() == {'name': 'App', 'incomingCallUrl': 'https://x'}
 
 
 def test_update_is_retried_and_sends_empty_strings(requests_mock, client):
@@ -52,9 +49,8 @@ def test_update_is_retried_and_sends_empty_strings(requests_mock, client):
 
 
 def test_update_needs_an_id(requests_mock, client):
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(Exception, match='id of a resource'):
         client.update_application(None, {'name': 'x'})
-    assert 'id of a resource' in str(caught.value)
     assert not requests_mock.request_history
 
 
@@ -67,9 +63,8 @@ def test_delete_reports_whether_it_was_there(requests_mock, client):
 
 def test_delete_of_an_unknown_route_is_an_error(requests_mock, client):
     requests_mock.delete(APPS + '/a-1', status_code=404, json={'code': 'resource-not-found', 'message': 'no route'})
-    with pytest.raises(CatapultApiError) as caught:
+    with pytest.raises(CatapultApiError, match='api_url'):
         client.delete_application('a-1')
-    assert 'api_url' in str(caught.value)
 
 
 def test_get_application_keeps_its_contract(requests_mock, client):
