@@ -212,8 +212,7 @@ CREATE_OUTCOMES = [
 
 
 @pytest.mark.parametrize('label, fault, sent, error', CREATE_OUTCOMES, ids=[o[0] for o in CREATE_OUTCOMES])
-def test_a_create_is_sent_again_only_after_a_listing_shows_it_did_not_land(catapult, requests_mock, run_module, label, fault,
-                                                                           sent, error):
+def test_a_create_is_sent_again_only_after_a_listing_shows_it_did_not_land(catapult, requests_mock, run_module, label, fault, sent, error):
     new_id = catapult.next_app_id()
     if fault:
         catapult.fault(path=CREATE_PATH, method='POST', **fault)

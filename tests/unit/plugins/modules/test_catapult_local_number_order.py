@@ -329,8 +329,7 @@ def test_lost_order_attributes_at_most_the_quantity_ordered(run_failed, catapult
     ({'number': '+18003569377'}, 'tollFree', dict(pattern='*FLOWERS'), 'match'),
 ])
 def test_match_verdict_table(resource, kind, crit_overrides, verdict):
-    params = dict(state='NC', city=None, zip=None, area_code=None, local_number=None, in_local_calling_area=None,
-                  pattern=None)
+    params = dict(state='NC', city=None, zip=None, area_code=None, local_number=None, in_local_calling_area=None, pattern=None)
     params.update(crit_overrides)
     crit, errors = _search.validate(kind, params)
     assert errors == []

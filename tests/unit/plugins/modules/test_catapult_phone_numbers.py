@@ -37,8 +37,7 @@ def args(**options):
     return options
 
 
-STATE = dict(numbers=[{'number': '+1 919 555 0100', 'name': 'Main'}],
-             pools=[{'name': 'ivr', 'areaCode': '984', 'quantity': 2, 'application_id': 'a-ivr'}])
+STATE = dict(numbers=[{'number': '+1 919 555 0100', 'name': 'Main'}], pools=[{'name': 'ivr', 'areaCode': '984', 'quantity': 2, 'application_id': 'a-ivr'}])
 
 
 def test_check_mode_then_real_then_an_identical_rerun(expect, rerun, catapult, requests_mock):
@@ -148,8 +147,7 @@ def test_a_pool_surplus_without_prune_is_a_warning(expect, catapult, warnings, p
     result = expect(module, args(pools=[{'name': 'ivr', 'area_code': '984', 'quantity': 1}], prune=prune),
                     [(method, path.replace('{second}', second['id'])) for method, path in sent])
     assert warnings == warned
-    assert (result['pools'][0]['numbers'], result['pools'][0].get('surplus')) == (([first['number']], 0) if prune else (
-        [first['number'], second['number']], 1))
+    assert (result['pools'][0]['numbers'], result['pools'][0].get('surplus')) == (([first['number']], 0) if prune else ([first['number'], second['number']], 1))
 
 
 def test_defaults_reach_entries_and_pools(expect, catapult, requests_mock):

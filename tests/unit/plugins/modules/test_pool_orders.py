@@ -198,8 +198,7 @@ def test_lost_order_answer_is_read_back_and_adopted_never_resent(run_ok, catapul
 ], ids=['html', 'null', 'empty', 'string'])
 @pytest.mark.parametrize('skip, message', [(0, 'not the JSON expected'), (1, 'listing the account before ordering failed')],
                          ids=['pool-listing', 'account-listing'])
-def test_hostile_listing_before_ordering_fails_and_orders_nothing(
-        run_failed, catapult, requests_mock, pool, body, content_type, skip, message):
+def test_hostile_listing_before_ordering_fails_and_orders_nothing(run_failed, catapult, requests_mock, pool, body, content_type, skip, message):
     catapult.fault('raw', '^/users/%s/phoneNumbers$' % USER, 'GET', skip=skip, body=body, content_type=content_type)
     result = run_failed(pool.module, pool.args(quantity=3))
     assert message in result['msg'] and 'not the JSON expected' in result['msg']
@@ -215,8 +214,7 @@ def test_hostile_listing_before_ordering_fails_and_orders_nothing(
     ('{"status": "ok"}', 'text/html'),
     ('[]', 'application/json'),
 ], ids=['html', 'null', 'empty', 'object', 'empty-list'])
-def test_applied_order_answered_201_with_a_hostile_body_is_read_back_and_labelled(
-        run_ok, catapult, requests_mock, no_sleep, pool, body, content_type):
+def test_applied_order_answered_201_with_a_hostile_body_is_read_back_and_labelled(run_ok, catapult, requests_mock, no_sleep, pool, body, content_type):
     catapult.fault('raw_after', pool.order_path, 'POST', body=body, content_type=content_type)
     result = run_ok(pool.module, pool.args(quantity=3))
     assert [c for c in writes(requests_mock) if c[1].startswith('/availableNumbers')] == [pool.order_call(3)]  # never ordered again

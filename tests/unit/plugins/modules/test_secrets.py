@@ -33,8 +33,7 @@ from ansible_collections.bandwidth.catapult.plugins.modules import catapult_phon
 from ansible_collections.bandwidth.catapult.plugins.modules import catapult_phone_numbers
 from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import API, NUMBERS, SECRET, TOKEN, USER
 
-SETTINGS = settings(max_examples=100, deadline=None, derandomize=True, database=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(max_examples=100, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 def basic(token, secret, charset='latin-1'):
@@ -111,11 +110,9 @@ CREDENTIAL = st.text(st.characters(codec='latin-1', exclude_characters='*', excl
        form=st.sampled_from(['token', 'secret', 'pair', 'basic', 'basic-nopad', 'all']))
 def test_no_credential_form_survives_in_an_error(token, secret, before, after, form):
     pair = '%s:%s' % (token, secret)
-    forms = {'token': token, 'secret': secret, 'pair': pair, 'basic': basic(token, secret),
-             'basic-nopad': basic(token, secret).rstrip('=')}
+    forms = {'token': token, 'secret': secret, 'pair': pair, 'basic': basic(token, secret), 'basic-nopad': basic(token, secret).rstrip('=')}
     echoed = ' '.join(forms.values()) if form == 'all' else forms[form]
-    body = {'code': 'validation-error', 'message': before + echoed + after,
-            'details': [{'name': 'echo', 'value': echoed}]}
+    body = {'code': 'validation-error', 'message': before + echoed + after, 'details': [{'name': 'echo', 'value': echoed}]}
     with Mocker() as mocker:
         mocker.get(NUMBERS, status_code=400, json=body)
         exc = raised(lambda: client(token, secret).list_phone_numbers())
