@@ -89,16 +89,9 @@ def no_sleep(monkeypatch):
 
 
 @pytest.fixture
-def rejected(run_module, requests_mock):
+def rejected(expect):
     """``rejected(module, args, *texts)``: the module fails, its message holds every text, and no request was sent."""
-    def run(module, args, *texts):
-        result, failed = run_module(module, args)
-        assert failed, result
-        for text in texts:
-            assert text in result['msg'], (text, result['msg'])
-        assert requests_mock.request_history == []
-        return result
-    return run
+    return lambda module, args, *texts: expect(module, args, [], failed=True, texts=texts)
 
 
 @pytest.fixture
@@ -149,24 +142,24 @@ def run_module(monkeypatch):
     return run
 
 
+def _must(run_module, failed):
+    def run(module, args, **options):
+        result, did_fail = run_module(module, args, **options)
+        assert did_fail is failed, result
+        return result
+    return run
+
+
 @pytest.fixture
 def run_ok(run_module):
     """``run_ok(module, args, check_mode=False, diff=False)`` -> the result of a module run that must succeed."""
-    def run(module, args, **options):
-        result, failed = run_module(module, args, **options)
-        assert not failed, result
-        return result
-    return run
+    return _must(run_module, False)
 
 
 @pytest.fixture
 def run_failed(run_module):
     """``run_failed(module, args, check_mode=False, diff=False)`` -> the result of a module run that must fail."""
-    def run(module, args, **options):
-        result, failed = run_module(module, args, **options)
-        assert failed, result
-        return result
-    return run
+    return _must(run_module, True)
 
 
 @pytest.fixture
@@ -190,8 +183,7 @@ def expect(run_module, requests_mock):
     exactly the requests ``sent`` (as calls() shows them), failed or not, its msg holds every text, and each of ``fields``
     (``a__0__b`` for result['a'][0]['b']) has exactly that value."""
     def run(module, args, sent, failed=False, texts=(), check_mode=False, diff=False, **fields):
-        result, did_fail = run_module(module, args, check_mode=check_mode, diff=diff)
-        assert did_fail is failed, result
+        result = _must(run_module, failed)(module, args, check_mode=check_mode, diff=diff)
         assert calls(requests_mock) == sent
         for text in texts:
             assert text in result['msg'], (text, result['msg'])

@@ -121,13 +121,48 @@ def test_pattern_refused_on_order_fails_naming_pattern(run_failed, catapult, req
 
 # -- nothing lost, nothing doubled ---------------------------------------------------------------------------------------------------
 
-def test_lost_order_that_was_not_applied_is_sent_again_after_the_read(run_ok, catapult, requests_mock, no_sleep):
-    catapult.fault('status', ORDER_PATH, 'POST', status=503)
-    run_ok(module, args())
-    settle = [LIST] * 6  # read at once, then after 0.5, 1, 2, 4 and 2.5 s (10 s in all)
-    assert calls(requests_mock)[:10] == [LIST_POOL, LIST, order_call(3)] + settle + [order_call(3)]
-    assert no_sleep == [0.5, 1.0, 2.0, 4.0, 2.5]
-    assert len(catapult.named(POOL)) == 3 and len(catapult.numbers()) == 3
+SETTLE = [LIST] * 6  # read at once, then after 0.5, 1, 2, 4 and 2.5 s: 10 s in all
+WAITS = [0.5, 1.0, 2.0, 4.0, 2.5]
+
+
+def drop_then_read_fails(**read_fault):  # the pool and the account listing before the order are fine
+    return [dict(action='drop_after'), dict(read_fault, path=LIST_PATH, method='GET', skip=2, count=0)]
+
+
+# (emulator config, fault rules (on the order unless a path is given), quantity, texts of the failure (None: the task succeeds),
+#  the requests after the first order (then, on success, a label each and the re-count), the waits, numbers named / on the account)
+ORDER_FAULTS = {
+    'not-applied-is-sent-again-after-the-settle': ({}, [dict(action='status', status=503)], 3, None, SETTLE + [order_call(3)], WAITS, (3, 3)),
+    'answered-201-with-a-hostile-body-that-ordered-nothing-is-sent-again-after-the-settle': (
+        {}, [dict(action='raw', status=201, body='<html>Gateway</html>', content_type='text/html')], 3, None, SETTLE + [order_call(3)], WAITS, (3, 3)),
+    'gives-up-after-3-lost-answers-that-ordered-nothing': (
+        {}, [dict(action='status', status=503, count=0)], 3, ['lost 3 times'], (SETTLE + [order_call(3)]) * 2 + SETTLE + [LIST], WAITS * 3, (0, 0)),
+    'answered-201-with-an-empty-list-that-ordered-nothing-fails-without-resending': (
+        {}, [dict(action='raw', status=201, body='[]', content_type='application/json', count=0)], 3,
+        ['HTTP 201 but listed no numbers', 'nothing was ordered again'], SETTLE + [LIST], WAITS, (0, 0)),
+    'stale-read-after-an-applied-order-waits-and-never-orders-again': (
+        {'list_lag_ms': 1000}, [dict(action='status_after', status=503)], 5, None, [LIST] * 3, [0.5, 1.0], (5, 5)),  # the first two reads are stale
+    'read-back-failing-401-after-a-lost-answer-never-resends': (
+        {}, drop_then_read_fails(action='status', status=401), 3, ['reading the account back failed', 'HTTP 401'], [LIST, LIST], [], (0, 3)),
+    'read-back-failing-html-after-a-lost-answer-never-resends': (
+        {}, drop_then_read_fails(action='raw', body='<html>maintenance</html>'), 3, ['reading the account back failed', 'not the JSON expected'],
+        [LIST, LIST], [], (0, 3)),
+}
+
+
+@pytest.mark.parametrize('case', list(ORDER_FAULTS))
+def test_a_faulted_order_is_read_back_and_never_doubled(expect, catapult, no_sleep, case):
+    config, faults, quantity, texts, after_order, waits, counts = ORDER_FAULTS[case]
+    if config:
+        catapult.configure(**config)
+    for fault in faults:
+        fault = dict(fault)
+        catapult.fault(fault.pop('action'), fault.pop('path', ORDER_PATH), fault.pop('method', 'POST'), **fault)
+    labels = [] if texts else [update(i) for i in catapult.next_ids(quantity)] + [LIST]
+    result = expect(module, args(quantity=quantity), [LIST_POOL, LIST, order_call(quantity)] + after_order + labels, failed=bool(texts), texts=texts or ())
+    assert no_sleep == waits
+    assert (len(catapult.named(POOL)), len(catapult.numbers())) == counts
+    assert texts or (len(result['phone_numbers']) == quantity and 'unlabelled' not in result)
 
 
 def test_partly_applied_lost_order_orders_only_the_rest(run_ok, catapult, requests_mock):
@@ -159,25 +194,6 @@ def test_timeout_with_nothing_visible_yet_fails_without_resending(run_ok, run_fa
     result = run_ok(module, args())
     assert len(result['adopted']) == 3 and result['ordered'] == []
     assert writes(requests_mock) == [update(n['id']) for n in landed]
-
-
-def test_gives_up_after_repeated_lost_answers_that_ordered_nothing(run_failed, catapult, requests_mock):
-    catapult.fault('status', ORDER_PATH, 'POST', status=503, count=0)
-    result = run_failed(module, args())
-    assert 'lost 3 times' in result['msg']
-    assert len(writes(requests_mock)) == 3 and catapult.numbers() == []
-
-
-@pytest.mark.parametrize('read_fault, message', [
-    (dict(action='status', status=401), 'HTTP 401'),
-    (dict(action='raw', body='<html>maintenance</html>'), 'not the JSON expected'),
-])
-def test_read_back_failure_after_a_lost_answer_never_resends(run_failed, catapult, requests_mock, read_fault, message):
-    catapult.fault('drop_after', ORDER_PATH, 'POST')
-    catapult.fault(path=LIST_PATH, method='GET', skip=2, count=0, **read_fault)  # the pool and the account listing are fine
-    result = run_failed(module, args())
-    assert 'reading the account back failed' in result['msg'] and message in result['msg']
-    assert writes(requests_mock) == [order_call(3)]
 
 
 def test_not_enough_numbers_fails_saying_none_were_ordered(run_failed, catapult, requests_mock):
@@ -226,25 +242,6 @@ def test_label_errors_are_read_back_before_reporting(run_ok, catapult, requests_
     assert calls(requests_mock)[-2:] == [LIST, LIST_POOL]  # the read-back, then the re-count
     assert len(writes(requests_mock)) == 1 + 3 * 3
     assert all(n['name'] == POOL for n in result['ordered'])
-
-
-# -- a success answer whose body is not the JSON expected ----------------------------------------------------------------------------
-
-def test_order_answered_201_with_a_hostile_body_that_ordered_nothing_is_not_resent_blindly(run_ok, catapult, requests_mock, no_sleep):
-    catapult.fault('raw', ORDER_PATH, 'POST', status=201, body='<html>Gateway</html>', content_type='text/html')
-    run_ok(module, args())
-    assert order_writes(requests_mock) == [order_call(3), order_call(3)]
-    # between the two orders: six reads over 10 s showed nothing new
-    assert calls(requests_mock)[3:9] == [LIST] * 6 and sum(no_sleep) == 10.0
-    assert len(catapult.named(POOL)) == 3 and catapult.unnamed() == []
-
-
-def test_order_answered_201_with_an_empty_list_that_ordered_nothing_fails_without_resending(run_failed, catapult, requests_mock, no_sleep):
-    catapult.fault('raw', ORDER_PATH, 'POST', status=201, body='[]', content_type='application/json', count=0)
-    result = run_failed(module, args())
-    assert 'HTTP 201 but listed no numbers' in result['msg'] and 'nothing was ordered again' in result['msg']
-    assert order_writes(requests_mock) == [order_call(3)]
-    assert sum(no_sleep) == 10.0
 
 
 # -- adoption takes only numbers shown to match ----------------------------------------------------------------------------------------
@@ -446,18 +443,6 @@ def test_a_lagging_listing_after_the_writes_is_completed_by_reading_each_number(
     ids = catapult.ids()
     assert sorted(n['id'] for n in result['phone_numbers']) == sorted(ids) and 'surplus' not in result
     assert calls(requests_mock)[-3:] == [LIST_POOL] + [number_call(i) for i in ids]
-
-
-# -- a stale read after a failed write -------------------------------------------------------------------------------------------------
-
-def test_stale_read_after_an_applied_order_waits_and_never_orders_again(run_ok, catapult, requests_mock, no_sleep):
-    catapult.configure(list_lag_ms=1000)  # the reads at once and after 0.5 s are stale
-    catapult.fault('status_after', ORDER_PATH, 'POST', status=503)
-    result = run_ok(module, args(quantity=5))
-    assert order_writes(requests_mock) == [order_call(5)]
-    assert len(catapult.named(POOL)) == 5 and catapult.unnamed() == []
-    assert no_sleep == [0.5, 1.0]
-    assert len(result['phone_numbers']) == 5 and 'unlabelled' not in result
 
 
 def test_numbers_that_show_only_after_the_settle_are_reported_unlabelled(run_failed, catapult, requests_mock, no_sleep):
