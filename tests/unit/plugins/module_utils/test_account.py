@@ -248,10 +248,21 @@ PRUNE_APPS = dict(applications=[{'name': 'Support IVR', 'incoming_call_url': 'ht
 SEEDED_APPS = ['Support IVR', 'Old', 'Legacy', 'Kept', 'Busy']
 SEEDED_NAMES = {'+12122260000': 'stray', '+19195550100': 'Main', '+19195550101': 'Busy line'}
 
-# (case, seed: [(number, catapult.add() fields)] or a function of the catapult, options (check_mode and diff too),
-#  the requests sent (utils shapes, numbers for IDs), {what: expected}): 'error' the AccountError's text (none when
-#  left out), 'names' number -> name on the account after, 'apps' the account's applications by name, 'warnings' the
-#  run's, 'body.N' the JSON of request N, anything else a path into the result ('pools.0.adopted'; '*' every item)
+# Support IVR a-003 and Sales a-004 (after the fixture's two), a number on Support IVR
+NAMED_APPS = [lambda c: c.add_application('Support IVR'), lambda c: c.add_application('Sales'),
+              lambda c: c.add('+19195550101', name='Fax', application_id='a-003')]
+NAMED_STATE = dict(numbers=[{'number': '+19195550100', 'name': 'Main'}, {'number': '+19195550101', 'name': 'Fax', 'application': 'Sales'}],
+                   pools=[{'name': 'ivr', 'area_code': '984', 'quantity': 1}], default_application='Support IVR')
+NAMED_PLAN = [{'action': 'allocate', 'number': '+19195550100', 'application': 'Support IVR', 'application_id': 'a-003'},
+              {'action': 'update', 'number': '+19195550101', 'fields': ['application_id'], 'application': 'Sales', 'application_id': 'a-004'}]
+NAMED_ORDER = {'action': 'order', 'pool': 'ivr', 'quantity': 1, 'application': 'Support IVR', 'application_id': 'a-003'}
+
+# (case, seed: [(number, catapult.add() fields) or a function of the catapult] or one such function, options (check_mode
+#  and diff too), the requests sent (utils shapes, numbers for IDs), {what: expected}): 'error' the AccountError's text
+#  (none when left out); 'rerun' the reads of an identical rerun, real and in check mode, that changes nothing; else a
+#  path ('pools.0.adopted'; '*' every item) into the result or: 'names' (number -> name) and 'app_ids' (number ->
+#  applicationId) on the account after, 'apps' its applications (id -> fields), 'warnings' the run's, 'body.N' the
+#  JSON of request N
 PLANS = [
     # allocate, update, release, adopt, order
     ('a cold run allocates, orders, labels and reads again', [],
@@ -398,18 +409,84 @@ PLANS = [
      {'error': 'applications[0] (Support IVR): Catapult API error: POST /users/%s/applications returned HTTP 400 (invalid-application): The '
                'incoming call URL is not reachable; nothing else was written (no number or pool was touched)' % USER,
       'applications.0.failed': True, 'names': {}}),
+    ('the applications listing follows every page', lambda c: c.set_applications(['a-%04d' % i for i in range(1500)]),
+     dict(numbers=[{'number': '+19195550100', 'application_id': 'a-1499'}]),
+     [APPS, ('GET', '/users/%s/applications?page=1&size=1000' % USER), LIST, ALLOCATE, LIST], {'app_ids': {'+19195550100': 'a-1499'}}),
+    ('concurrency reaches every entry', [], dict(numbers=[{'number': '+1919555%04d' % i, 'name': 'n'} for i in range(100, 140)], concurrency=8),
+     [LIST] + [ALLOCATE] * 40 + [LIST], {'allocated': ['+1919555%04d' % i for i in range(100, 140)]}),
+    # names resolve to IDs with one listing before any write; in check mode the search asks for one more (the entry
+    # to allocate may be among what it finds)
+    ('names resolve to ids with one listing before any write real', NAMED_APPS, NAMED_STATE,
+     [APPS, LIST, ALLOCATE, update('+19195550101'), order(1, areaCode='984'), update('+19842190000'), listed('ivr'), LIST],
+     {'body.2': {'number': '+19195550100', 'name': 'Main', 'applicationId': 'a-003'}, 'body.3': {'applicationId': 'a-004'},
+      'body.5': {'name': 'ivr', 'applicationId': 'a-003'}, 'app_ids': {'+19195550100': 'a-003', '+19195550101': 'a-004', '+19842190000': 'a-003'},
+      'plan': NAMED_PLAN + [dict(NAMED_ORDER)], 'applications': [], 'unmanaged_applications': [],
+      'summary.0': NUMS % (1, 1, 0, 0, 0)}),
+    ('names resolve to ids with one listing before any write check', NAMED_APPS, dict(NAMED_STATE, check_mode=True),
+     [APPS, LIST, search(2, areaCode='984')],
+     {'plan': NAMED_PLAN + [dict(NAMED_ORDER, numbers=['+19842190000'])], 'applications': [],
+      'unmanaged_applications': [], 'summary.0': NUMS % (1, 1, 0, 0, 0), 'app_ids': {'+19195550101': 'a-003'}}),
+    ("an item's own application wins over either default", NAMED_APPS[:-1],
+     dict(numbers=[{'number': '+19195550100', 'application_id': 'a-sms'}, {'number': '+19195550101', 'application': 'Sales'},
+                   {'number': '+19195550102'}, {'number': '+19195550103', 'application_id': ''}],
+          pools=[{'name': 'ivr', 'area_code': '984', 'quantity': 1, 'application_id': 'a-ivr'}], default_application='Support IVR'),
+     [APPS, LIST] + [ALLOCATE] * 4 + [order(1, areaCode='984'), update('+19842190000'), listed('ivr'), LIST],
+     {'app_ids': {'+19195550100': 'a-sms', '+19195550101': 'a-004', '+19195550102': 'a-003', '+19195550103': None, '+19842190000': 'a-ivr'}}),
+    ("an item's application by name wins over a default id", [NAMED_APPS[0], ('+19195550100', dict(application_id='a-sms'))],
+     dict(numbers=[{'number': '+19195550100', 'application': 'Support IVR'}], default_application_id='a-sms'),
+     [APPS, LIST, update('+19195550100'), LIST], {'app_ids': {'+19195550100': 'a-003'}}),
+    ('a name on several applications fails listing their ids', NAMED_APPS[1:2] * 2, dict(numbers=[{'number': '+19195550100', 'application': 'Sales'}]),
+     [APPS], {'error': "numbers[0].application: application name 'Sales' matches 2 applications on account %s (a-003, a-004), so it does not "
+                       'say which one is meant; use application_id to choose one, or rename or delete the others; nothing was written' % USER}),
+    ('a name on several applications fails to be listed in applications', NAMED_APPS[1:2] * 2,
+     dict(applications=[{'name': 'Sales', 'incoming_call_url': CALLS}]), [APPS],
+     {'error': "applications[0]: application name 'Sales' matches 2 applications on account %s (a-003, a-004), so it does not say which one is "
+               'meant; rename or delete all but one with bandwidth.catapult.catapult_application (it takes id); nothing was written' % USER}),
+    ('an application is updated only where it differs',
+     lambda c: (c.add_application('Support IVR', incomingCallUrl=CALLS, callbackHttpMethod='post'), c.add_application('Sales', incomingMessageUrl=SMS)),
+     dict(applications=[{'name': 'Support IVR', 'incoming_call_url': CALLS, 'callback_http_method': 'get', 'incoming_call_url_callback_timeout': 10000},
+                        {'name': 'Sales', 'incoming_message_url': SMS, 'auto_answer': True}]),
+     [APPS, LIST, app_call('a-003', 'POST')],
+     {'body.2': {'callbackHttpMethod': 'get'}, 'apps.a-003.callbackHttpMethod': 'get',
+      'summary.0': 'applications: 0 created, 1 updated, 0 deleted, 1 unchanged',
+      'applications': [{'name': 'Support IVR', 'id': 'a-003', 'action': 'update'}, {'name': 'Sales', 'id': 'a-004', 'action': 'none'}],
+      'plan': [{'action': 'update_application', 'application': 'Support IVR', 'id': 'a-003', 'fields': ['callback_http_method']}]}),
+    # the numbers first (the entry moves Main off Kept, prune releases the stray off Legacy), the account read again,
+    # then the applications that nothing points at any more; Busy stays (a number the state keeps points at it)
+    ('prune deletes unlisted applications no number points at after the plan', seed_applications, dict(PRUNE_APPS, prune=True),
+     [APPS, LIST, update('+19195550100'), release('+12122260000'), LIST] + [app_call(app_id, 'DELETE') for app_id in ('a-002', 'a-003', 'a-004')],
+     {'apps.*.name': ['Support IVR', 'Busy'], 'unmanaged_applications': [{'name': 'Busy', 'id': 'a-005'}], 'rerun': [APPS, LIST],
+      'applications': [{'name': 'Support IVR', 'id': 'a-001', 'action': 'none'}] + [
+          {'name': name, 'id': app_id, 'action': 'prune'} for name, app_id in (('Old', 'a-002'), ('Legacy', 'a-003'), ('Kept', 'a-004'))],
+      'plan': [{'action': 'update', 'number': '+19195550100', 'fields': ['application_id'], 'application': 'Support IVR', 'application_id': 'a-001'},
+               {'action': 'prune', 'number': '+12122260000', 'reason': 'claimed by no entry or pool'}] + [
+          {'action': 'prune_application', 'application': name, 'id': app_id, 'reason': 'not in applications; no number points at it after the plan'}
+          for name, app_id in (('Old', 'a-002'), ('Legacy', 'a-003'), ('Kept', 'a-004'))],
+      'summary': ['applications: 0 created, 0 updated, 0 deleted, 1 unchanged', NUMS % (0, 1, 0, 1, 0), 'prune: 1 released: +12122260000',
+                  'prune: 3 applications deleted: Old (a-002), Legacy (a-003), Kept (a-004)',
+                  'applications drift: 1 application on the account that applications does not list (kept: numbers point at them '
+                  'or prune_protect protects them): Busy (a-005)']}),
+    ('an absent application is deleted after the numbers left it',
+     [lambda c: c.add_application('Old IVR'), lambda c: c.add_application('Support IVR', incomingCallUrl=CALLS),
+      ('+19195550100', dict(name='Main', application_id='a-003'))],
+     dict(applications=[{'name': 'Old IVR', 'state': 'absent'}, {'name': 'Support IVR', 'incoming_call_url': CALLS}],
+          numbers=[{'number': '+19195550100', 'name': 'Main', 'application': 'Support IVR'}]),
+     [APPS, LIST, update('+19195550100'), LIST, app_call('a-003', 'DELETE')],
+     {'applications': [{'name': 'Old IVR', 'id': 'a-003', 'action': 'delete'}, {'name': 'Support IVR', 'id': 'a-004', 'action': 'none'}],
+      'plan.-1': {'action': 'delete_application', 'application': 'Old IVR', 'id': 'a-003'}, 'rerun': [APPS, LIST],
+      'summary.0': 'applications: 0 created, 0 updated, 1 deleted, 1 unchanged'}),
     # prune deletes the applications the state does not list, when no number points at them
     ('prune of applications in check mode shows exactly what would go', seed_applications, dict(PRUNE_APPS, check_mode=True, diff=True, prune=True),
-     [APPS, LIST], {'applications.*.action': ['none', 'prune', 'prune', 'prune'], 'apps': SEEDED_APPS,
+     [APPS, LIST], {'applications.*.action': ['none', 'prune', 'prune', 'prune'], 'apps.*.name': SEEDED_APPS,
                     'diff.after.applications.*.state': ['present'] + ['absent'] * 3,
                     'summary.3': 'prune: 3 applications would be deleted: Old (a-002), Legacy (a-003), Kept (a-004)'}),
 ] + both('the guard counts application deletions and lists them', seed_applications, dict(PRUNE_APPS, prune=True, prune_limit=3), [APPS, LIST],
          {'error': APP_GUARD, 'plan.*.action': ['prune'] + ['prune_application'] * 3,
           'summary.2': 'prune: refused: 1 releases and 3 application deletions exceed prune_limit (3); nothing was released or deleted',
-          'changed': False, 'apps': SEEDED_APPS, 'names': SEEDED_NAMES}) + [
+          'changed': False, 'apps.*.name': SEEDED_APPS, 'names': SEEDED_NAMES}) + [
     ('prune_protect keeps applications by name', seed_applications, dict(PRUNE_APPS, prune=True, prune_protect=['Old', 'stray']),
      [APPS, LIST, update('+19195550100'), LIST, app_call('a-004', 'DELETE')],
-     {'apps': ['Support IVR', 'Old', 'Legacy', 'Busy'], 'unmanaged_applications.*.name': ['Old', 'Legacy', 'Busy']}),
+     {'apps.*.name': ['Support IVR', 'Old', 'Legacy', 'Busy'], 'unmanaged_applications.*.name': ['Old', 'Legacy', 'Busy']}),
 ] + both('an absent application still in use is refused before any write',
          lambda c: (c.add_application('Old IVR'), c.add('+19195550100', name='Main', application_id='a-003'),
                     c.add('+19195550101', name='Fax', application_id='a-003')),
@@ -422,30 +499,32 @@ PLANS = [
      [APPS, LIST, update('+19195550100'), release('+12122260000'), LIST, app_call('a-002', 'DELETE'), app_call('a-003', 'DELETE')],
      {'error': '+19195550100: Catapult API error: POST /users/%s/phoneNumbers/+19195550100 returned HTTP 400 (invalid-number): no; '
                'application a-004 (Kept) was not deleted: 1 number still point at it after the run (+19195550100)' % USER,
-      'apps': ['Support IVR', 'Kept', 'Busy']}),
+      'apps.*.name': ['Support IVR', 'Kept', 'Busy']}),
 ]
 
 
 @pytest.mark.parametrize('seed, options, sequence, expected', [p[1:] for p in PLANS], ids=[p[0] for p in PLANS])
 def test_a_run_sends_exactly_its_requests_and_reports_them(client, catapult, requests_mock, seed, options, sequence, expected):
-    if callable(seed):
-        seed(catapult)
-    for number, fields in seed if not callable(seed) else ():
-        catapult.add(number, **fields)
-    options = dict(options)
-    account = AccountRun(client, state(**dict((k, v) for k, v in options.items() if k not in ('check_mode', 'diff'))),
-                         check_mode=options.get('check_mode', False), diff=options.get('diff', False))
+    for step in [seed] if callable(seed) else seed:
+        if callable(step):
+            step(catapult)
+        else:
+            catapult.add(step[0], **step[1])
+    state_options = dict((k, v) for k, v in options.items() if k not in ('check_mode', 'diff'))
+    account = AccountRun(client, state(**state_options), check_mode=options.get('check_mode', False), diff=options.get('diff', False))
     try:
         result, error = account.run(), None
     except AccountError as exc:
         result, error = exc.result, str(exc)
     assert [(method, numbered(catapult, path)) for method, path in calls(requests_mock)] == sequence
     assert (numbered(catapult, error) if error else None) == expected.get('error')
-    observed = dict(result, names=catapult.names(), apps=[a['name'] for a in catapult.apps().values()], warnings=account.warnings,
-                    body=[r.json() if r.body else None for r in requests_mock.request_history])
+    observed = dict(result, names=catapult.names(), app_ids=dict((n['number'], n.get('applicationId')) for n in catapult.numbers()),
+                    apps=catapult.apps(), warnings=account.warnings, body=[r.json() if r.body else None for r in requests_mock.request_history])
     for key, value in expected.items():
-        if key != 'error':
+        if key not in ('error', 'rerun'):
             assert at(observed, key.split('.')) == value, key
+    if 'rerun' in expected:
+        converged(client, requests_mock, expected['rerun'], **state_options)
 
 
 def at(value, path):
@@ -453,23 +532,12 @@ def at(value, path):
     if not path:
         return value
     if path[0] == '*':
-        return [at(item, path[1:]) for item in value]
-    return at(value[int(path[0]) if path[0].isdigit() else path[0]], path[1:])
+        return [at(item, path[1:]) for item in (value.values() if isinstance(value, dict) else value)]
+    return at(value[int(path[0]) if path[0].lstrip('-').isdigit() else path[0]], path[1:])
 
 
 # -- 3. runs that take more than one look ---------------------------------------------------------------
 
-def test_the_applications_listing_follows_every_page(client, catapult, requests_mock):
-    catapult.set_applications(['a-%04d' % i for i in range(1500)])
-    run(client, numbers=[{'number': '+19195550100', 'application_id': 'a-1499'}])
-    assert calls(requests_mock) == [APPS, ('GET', '/users/%s/applications?page=1&size=1000' % USER), LIST, ALLOCATE, LIST]
-
-
-def test_concurrency_reaches_every_entry(client, catapult, requests_mock):
-    numbers = ['+1919555%04d' % i for i in range(100, 140)]
-    result = run(client, numbers=[{'number': n, 'name': 'n'} for n in numbers], concurrency=8)
-    assert sorted(result['allocated']) == numbers
-    assert calls(requests_mock) == [LIST] + [ALLOCATE] * 40 + [LIST]
 
 
 def test_check_mode_previews_never_collide_and_the_real_run_orders_them(client, catapult, requests_mock):
@@ -551,52 +619,7 @@ def app_body(requests_mock, request):
     raise AssertionError('%s %s was not sent' % request)
 
 
-@pytest.mark.parametrize('check_mode', [False, True])
-def test_names_resolve_to_ids_with_one_listing_before_any_write(client, catapult, requests_mock, check_mode):
-    ivr, sales = catapult.add_application('Support IVR'), catapult.add_application('Sales')
-    old = catapult.add('+19195550101', name='Fax', application_id=ivr['id'])
-    result = run(client, check_mode=check_mode, numbers=[{'number': '+19195550100', 'name': 'Main'},
-                                                         {'number': '+19195550101', 'name': 'Fax', 'application': 'Sales'}],
-                 pools=[{'name': 'ivr', 'area_code': '984', 'quantity': 1}], default_application='Support IVR')
-    if check_mode:  # the search asks for one more: the entry to allocate may be among what it finds
-        assert calls(requests_mock) == [APPS, LIST, search(2, areaCode='984')]
-    else:
-        new = catapult.by_number('+19842190000')
-        assert calls(requests_mock) == [APPS, LIST, ALLOCATE, update(old['id']), order(1, areaCode='984'), update(new['id']), listed('ivr'), LIST]
-        assert [app_body(requests_mock, c) for c in (ALLOCATE, update(old['id']), update(new['id']))] == [
-            {'number': '+19195550100', 'name': 'Main', 'applicationId': ivr['id']}, {'applicationId': sales['id']},
-            {'name': 'ivr', 'applicationId': ivr['id']}]
-        assert dict((n['number'], n['applicationId']) for n in catapult.numbers()) == {
-            '+19195550100': ivr['id'], '+19195550101': sales['id'], '+19842190000': ivr['id']}
-    assert [step for step in result['plan'] if step['action'] != 'order'] == [
-        {'action': 'allocate', 'number': '+19195550100', 'application': 'Support IVR', 'application_id': ivr['id']},
-        {'action': 'update', 'number': '+19195550101', 'fields': ['application_id'], 'application': 'Sales', 'application_id': sales['id']}]
-    assert result['applications'] == [] and result['unmanaged_applications'] == []
-    assert result['summary'][0].startswith('numbers: ')
 
-
-def test_an_items_own_application_wins_over_either_default(client, catapult, requests_mock):
-    ivr, sales = catapult.add_application('Support IVR'), catapult.add_application('Sales')
-    run(client, numbers=[{'number': '+19195550100', 'application_id': 'a-sms'}, {'number': '+19195550101', 'application': 'Sales'},
-                         {'number': '+19195550102'}, {'number': '+19195550103', 'application_id': ''}],
-        pools=[{'name': 'ivr', 'area_code': '984', 'quantity': 1, 'application_id': 'a-ivr'}], default_application='Support IVR')
-    assert dict((n['number'], n.get('applicationId')) for n in catapult.numbers()) == {
-        '+19195550100': 'a-sms', '+19195550101': sales['id'], '+19195550102': ivr['id'], '+19195550103': None, '+19842190000': 'a-ivr'}
-    assert calls(requests_mock).count(APPS) == 1
-    run(client, numbers=[{'number': '+19195550100', 'application': 'Support IVR'}], default_application_id='a-sms')
-    assert catapult.by_number('+19195550100')['applicationId'] == ivr['id']
-
-
-def test_a_name_on_several_applications_fails_listing_their_ids(client, catapult, requests_mock):
-    first, second = catapult.add_application('Sales'), catapult.add_application('Sales')
-    exc = refused(client, numbers=[{'number': '+19195550100', 'application': 'Sales'}])
-    assert str(exc) == ("numbers[0].application: application name 'Sales' matches 2 applications on account %s (%s, %s), so it does not say "
-                        'which one is meant; use application_id to choose one, or rename or delete the others; nothing was written'
-                        % (USER, first['id'], second['id']))
-    assert calls(requests_mock) == [APPS]
-    exc = refused(client, applications=[{'name': 'Sales', 'incoming_call_url': CALLS}])
-    assert str(exc).startswith("applications[0]: application name 'Sales' matches 2 applications")
-    assert writes(requests_mock) == []
 
 
 def test_applications_are_created_first_then_the_numbers_point_at_them(client, catapult, requests_mock):
@@ -619,19 +642,6 @@ def test_applications_are_created_first_then_the_numbers_point_at_them(client, c
     assert result['summary'][0] == 'applications: 2 created, 0 updated, 0 deleted, 0 unchanged'
     assert result['changed'] is True
 
-
-def test_an_application_is_updated_only_where_it_differs(client, catapult, requests_mock):
-    ivr = catapult.add_application('Support IVR', incomingCallUrl=CALLS, callbackHttpMethod='post')
-    same = catapult.add_application('Sales', incomingMessageUrl=SMS)
-    result = run(client, applications=[{'name': 'Support IVR', 'incoming_call_url': CALLS, 'callback_http_method': 'get',
-                                        'incoming_call_url_callback_timeout': 10000},
-                                       {'name': 'Sales', 'incoming_message_url': SMS, 'auto_answer': True}])
-    assert calls(requests_mock) == [APPS, LIST, app_call(ivr['id'], 'POST')]
-    assert requests_mock.request_history[2].json() == {'callbackHttpMethod': 'get'}
-    assert result['applications'] == [{'name': 'Support IVR', 'id': ivr['id'], 'action': 'update'}, {'name': 'Sales', 'id': same['id'], 'action': 'none'}]
-    assert result['plan'] == [{'action': 'update_application', 'application': 'Support IVR', 'id': ivr['id'], 'fields': ['callback_http_method']}]
-    assert result['summary'][0] == 'applications: 0 created, 1 updated, 0 deleted, 1 unchanged'
-    assert catapult.apps()[ivr['id']]['callbackHttpMethod'] == 'get'
 
 
 def test_check_mode_predicts_the_id_of_an_application_it_would_create(client, catapult, requests_mock):
@@ -700,28 +710,6 @@ def test_a_lost_create_answer_is_read_back_by_name_never_created_twice(client, c
     assert result['applications'] == [{'name': 'Sales', 'id': sales[0]['id'], 'action': 'create'}]
 
 
-def test_prune_deletes_unlisted_applications_no_number_points_at_after_the_plan(client, catapult, requests_mock):
-    seed_applications(catapult)
-    stray, main = catapult.by_number('+12122260000'), catapult.by_number('+19195550100')
-    result = run(client, prune=True, **PRUNE_APPS)
-    # the numbers first (the entry moves Main off Kept, prune releases the stray off Legacy), the account read again,
-    # then the applications that nothing points at any more; Busy stays (a number the state keeps points at it)
-    assert calls(requests_mock) == [APPS, LIST, update(main['id']), release(stray['id']), LIST] + [
-        app_call(app_id, 'DELETE') for app_id in ('a-002', 'a-003', 'a-004')]
-    assert [app['name'] for app in catapult.apps().values()] == ['Support IVR', 'Busy']
-    assert result['applications'] == [{'name': 'Support IVR', 'id': 'a-001', 'action': 'none'}] + [
-        {'name': name, 'id': app_id, 'action': 'prune'} for name, app_id in (('Old', 'a-002'), ('Legacy', 'a-003'), ('Kept', 'a-004'))]
-    assert result['unmanaged_applications'] == [{'name': 'Busy', 'id': 'a-005'}]
-    assert [s for s in result['plan'] if s['action'] == 'prune_application'] == [
-        {'action': 'prune_application', 'application': name, 'id': app_id, 'reason': 'not in applications; no number points at it after the plan'}
-        for name, app_id in (('Old', 'a-002'), ('Legacy', 'a-003'), ('Kept', 'a-004'))]
-    assert result['summary'] == [
-        'applications: 0 created, 0 updated, 0 deleted, 1 unchanged', NUMS % (0, 1, 0, 1, 0), 'prune: 1 released: +12122260000',
-        'prune: 3 applications deleted: Old (a-002), Legacy (a-003), Kept (a-004)',
-        'applications drift: 1 application on the account that applications does not list (kept: numbers point at them '
-        'or prune_protect protects them): Busy (a-005)']
-    converged(client, requests_mock, [APPS, LIST], prune=True, **PRUNE_APPS)
-
 
 @pytest.mark.parametrize('applications', [None, []])
 def test_a_state_without_applications_never_deletes_applications(client, catapult, requests_mock, applications):
@@ -733,17 +721,3 @@ def test_a_state_without_applications_never_deletes_applications(client, catapul
         assert result['applications'] == [] and result['unmanaged_applications'] == []
     assert [c for c in calls(requests_mock) if '/applications/' in c[1]] == []
     assert len(catapult.apps()) == 5
-
-
-def test_an_absent_application_is_deleted_after_the_numbers_left_it(client, catapult, requests_mock):
-    old = catapult.add_application('Old IVR')
-    ivr = catapult.add_application('Support IVR', incomingCallUrl=CALLS)
-    main = catapult.add('+19195550100', name='Main', application_id=old['id'])
-    desired = dict(applications=[{'name': 'Old IVR', 'state': 'absent'}, {'name': 'Support IVR', 'incoming_call_url': CALLS}],
-                   numbers=[{'number': '+19195550100', 'name': 'Main', 'application': 'Support IVR'}])
-    result = run(client, **desired)
-    assert calls(requests_mock) == [APPS, LIST, update(main['id']), LIST, app_call(old['id'], 'DELETE')]
-    assert result['applications'] == [{'name': 'Old IVR', 'id': old['id'], 'action': 'delete'}, {'name': 'Support IVR', 'id': ivr['id'], 'action': 'none'}]
-    assert result['plan'][-1] == {'action': 'delete_application', 'application': 'Old IVR', 'id': old['id']}
-    assert result['summary'][0] == 'applications: 0 created, 0 updated, 1 deleted, 1 unchanged'
-    converged(client, requests_mock, [APPS, LIST], **desired)
