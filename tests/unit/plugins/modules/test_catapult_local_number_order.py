@@ -93,30 +93,26 @@ def test_name_filter_is_exact_on_our_side(run_ok, catapult, requests_mock):
     assert run_ok(module, args(quantity=1))['shortfall'] == 1
 
 
-def test_reconciles_application_and_fallback_of_existing_members(run_ok, catapult, requests_mock):
+def test_reconciles_application_and_fallback_of_existing_members(expect, catapult, requests_mock):
     good, wrong = labelled(catapult, 2, application_id='a-ivr')
     catapult.record(wrong['id'])['applicationId'] = 'a-old'
-    result = run_ok(module, args(quantity=2, application_id='a-ivr', fallback_number='+19195550000'))
-    assert calls(requests_mock) == [LIST_POOL, app_call('a-ivr'), update(good['id']), update(wrong['id']), LIST_POOL]
+    expect(module, args(quantity=2, application_id='a-ivr', fallback_number='+19195550000'),
+           [LIST_POOL, app_call('a-ivr'), update(good['id']), update(wrong['id']), LIST_POOL], changed=True, shortfall=0)
     assert label_bodies(requests_mock) == [(good['id'], {'fallbackNumber': '+19195550000'}),
                                            (wrong['id'], {'applicationId': 'a-ivr', 'fallbackNumber': '+19195550000'})]
-    assert result['changed'] is True and result['shortfall'] == 0
 
 
-def test_a_larger_pool_is_left_alone_and_reported(run_ok, catapult, requests_mock):
+def test_a_larger_pool_is_left_alone_and_reported(expect, catapult):
     labelled(catapult, 5)
-    result = run_ok(module, args(quantity=3))
-    assert calls(requests_mock) == [LIST_POOL]
-    assert result['changed'] is False and result['surplus'] == 2 and len(result['phone_numbers']) == 5
-    assert 'nothing was released' in result['msg']
+    result = expect(module, args(quantity=3), [LIST_POOL], texts=['nothing was released'], changed=False, surplus=2)
+    assert len(result['phone_numbers']) == 5
 
 
 def test_pattern_refused_on_order_fails_naming_pattern(run_failed, catapult, requests_mock):
     catapult.configure(pattern_on_order='reject')
     result = run_failed(module, args(pattern='555*'))
     assert result['msg'].startswith('pattern:') and 'cannot contain pattern' in result['msg']
-    assert writes(requests_mock) == [order_call(3, state='NC', pattern='555%2A')]
-    assert catapult.numbers() == []
+    assert writes(requests_mock) == [order_call(3, state='NC', pattern='555%2A')] and catapult.numbers() == []
 
 
 # -- nothing lost, nothing doubled ---------------------------------------------------------------------------------------------------
@@ -196,13 +192,11 @@ def test_timeout_with_nothing_visible_yet_fails_without_resending(run_ok, run_fa
     assert writes(requests_mock) == [update(n['id']) for n in landed]
 
 
-def test_not_enough_numbers_fails_saying_none_were_ordered(run_failed, catapult, requests_mock):
+def test_not_enough_numbers_fails_saying_none_were_ordered(expect, catapult):
     catapult.keep_stock(*STOCK[:4])
-    result = run_failed(module, args(quantity=5))
-    assert 'asked for 5 numbers' in result['msg'] and 'none were ordered' in result['msg']
     # one read (a refusal is an answer: no waiting), then the re-count of the whole account
-    assert calls(requests_mock) == [LIST_POOL, LIST, order_call(5), LIST, LIST]
-    assert result['ordered'] == [] and catapult.numbers() == []
+    expect(module, args(quantity=5), [LIST_POOL, LIST, order_call(5), LIST, LIST], failed=True, texts=['asked for 5 numbers', 'none were ordered'], ordered=[])
+    assert catapult.numbers() == []
 
 
 # -- labelling -----------------------------------------------------------------------------------------------------------------------
@@ -215,7 +209,7 @@ def test_transient_labelling_failure_is_retried_in_the_same_run(run_ok, catapult
     assert len(catapult.named(POOL)) == 3
 
 
-def test_labelling_failure_lists_every_ordered_number_and_the_rerun_adopts(run_ok, run_failed, rerun, catapult, requests_mock):
+def test_labelling_failure_lists_every_ordered_number_and_the_rerun_adopts(expect, run_failed, rerun, catapult, requests_mock):
     catapult.fault('status', '/' + catapult.next_ids(2)[1], 'POST', status=500, count=3)
     result = run_failed(module, args(application_id='a-ivr'))
     first, second = catapult.numbers()[:2]
@@ -226,12 +220,9 @@ def test_labelling_failure_lists_every_ordered_number_and_the_rerun_adopts(run_o
     assert result['unlabelled'] == [{'id': second['id'], 'number': second['number'], 'error': result['unlabelled'][0]['error']}]
     assert len(result['ordered']) == 3 and result['changed'] is True
     assert len(order_writes(requests_mock)) == 1
-
     requests_mock.reset_mock()
-    result = run_ok(module, args(application_id='a-ivr'))
-    assert calls(requests_mock) == [LIST_POOL, app_call('a-ivr'), LIST, update(second['id']), LIST_POOL]
+    result = expect(module, args(application_id='a-ivr'), [LIST_POOL, app_call('a-ivr'), LIST, update(second['id']), LIST_POOL], ordered=[], shortfall=1)
     assert [n['id'] for n in result['adopted']] == [second['id']]
-    assert result['ordered'] == [] and result['shortfall'] == 1
     assert len(catapult.named(POOL)) == 3 and catapult.unnamed() == []
     rerun(module, args(application_id='a-ivr'), [LIST_POOL])
 
@@ -336,18 +327,15 @@ def test_match_verdict_table(resource, kind, crit_overrides, verdict):
 
 # -- the application is checked before any write, once ------------------------------------------------------------------------------
 
-def test_unknown_application_fails_before_reconciling_a_full_pool(run_failed, catapult, requests_mock):
+def test_unknown_application_fails_before_reconciling_a_full_pool(expect, catapult):
     labelled(catapult, 3, application_id='a-ivr')
-    result = run_failed(module, args(application_id='a-nope'))
-    assert 'application_id a-nope does not exist' in result['msg']
-    assert calls(requests_mock) == [LIST_POOL, app_call('a-nope')]
+    expect(module, args(application_id='a-nope'), [LIST_POOL, app_call('a-nope')], failed=True, texts=['application_id a-nope does not exist'])
     assert all(n['applicationId'] == 'a-ivr' for n in catapult.numbers())
 
 
-def test_application_already_set_everywhere_is_not_read_again(run_ok, catapult, requests_mock):
+def test_application_already_set_everywhere_is_not_read_again(expect, catapult):
     labelled(catapult, 3, application_id='a-gone')  # nothing to send: the pool is left as it is, with one request
-    run_ok(module, args(application_id='a-gone'))
-    assert calls(requests_mock) == [LIST_POOL]
+    expect(module, args(application_id='a-gone'), [LIST_POOL])
 
 
 def test_application_check_that_errors_fails_before_any_write(run_failed, catapult, requests_mock):
@@ -394,14 +382,11 @@ def test_dead_controller_stops_before_the_next_chunk(run_failed, catapult, reque
     assert result['msg'].count('ordered, labelled') == 10
 
 
-def test_dead_controller_stops_waiting_for_a_lost_order(run_failed, catapult, requests_mock, no_sleep, controller):
+def test_dead_controller_stops_waiting_for_a_lost_order(expect, catapult, no_sleep, controller):
     catapult.configure(list_lag_ms=60000)  # the lost order's numbers would not show during the whole wait
     catapult.fault('status_after', ORDER_PATH, 'POST', status=503)
-    result = run_failed(module, args(quantity=2))
-    assert result['msg'].startswith('stopped: Stopped before GET /users/%s/phoneNumbers' % USER)
-    assert 'The answer to an order of this run was lost' in result['msg']
-    assert no_sleep == []
-    assert calls(requests_mock) == [LIST_POOL, LIST, order_call(2), LIST]  # the one write
+    result = expect(module, args(quantity=2), [LIST_POOL, LIST, order_call(2), LIST], failed=True, texts=['The answer to an order of this run was lost'])
+    assert result['msg'].startswith('stopped: Stopped before GET /users/%s/phoneNumbers' % USER) and no_sleep == []
 
 
 # -- the result is what the account holds after the task -------------------------------------------------------------------------------
@@ -439,8 +424,7 @@ def test_numbers_another_task_renamed_meanwhile_are_not_reported(run_failed, cat
 
 def test_a_lagging_listing_after_the_writes_is_completed_by_reading_each_number(run_ok, catapult, requests_mock):
     catapult.configure(list_lag_ms=60000)
-    result = run_ok(module, args(quantity=2))
-    ids = catapult.ids()
+    result, ids = run_ok(module, args(quantity=2)), catapult.ids()
     assert sorted(n['id'] for n in result['phone_numbers']) == sorted(ids) and 'surplus' not in result
     assert calls(requests_mock)[-3:] == [LIST_POOL] + [number_call(i) for i in ids]
 

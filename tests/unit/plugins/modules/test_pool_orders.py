@@ -66,13 +66,11 @@ def test_orders_the_pool_and_labels_every_new_number(run_ok, catapult, requests_
 
 @pools(*SEARCH_AND_ORDER)
 @pytest.mark.parametrize('check_mode', [False, True], ids=['run', 'check'])
-def test_second_run_reads_once_and_writes_nothing(run_ok, catapult, requests_mock, pool, check_mode):
+def test_second_run_reads_once_and_writes_nothing(expect, catapult, pool, check_mode):
     pool.labelled(catapult, 3, application_id='a-ivr')
-    result = run_ok(pool.module, pool.args(quantity=3, application_id='a-ivr'), check_mode=check_mode, diff=True)
-    assert calls(requests_mock) == [pool.list_pool]
-    assert result['changed'] is False and result['shortfall'] == 0 and result['ordered'] == [] and 'available' not in result
-    assert len(result['phone_numbers']) == 3
-    assert result['diff']['before'] == result['diff']['after']
+    result = expect(pool.module, pool.args(quantity=3, application_id='a-ivr'), [pool.list_pool], check_mode=check_mode, diff=True, changed=False,
+                    shortfall=0, ordered=[])
+    assert 'available' not in result and len(result['phone_numbers']) == 3 and result['diff']['before'] == result['diff']['after']
 
 
 @pools(*SEARCH_AND_ORDER)
@@ -88,11 +86,10 @@ def test_grows_the_pool_by_the_shortfall_only_and_reconciles_the_members(run_ok,
 
 
 @pools(*SEARCH_AND_ORDER)
-def test_check_mode_searches_and_predicts_without_writing(run_ok, catapult, requests_mock, pool):
+def test_check_mode_searches_and_predicts_without_writing(expect, catapult, pool):
     pool.labelled(catapult, 1)
-    result = run_ok(pool.module, pool.args(quantity=4, application_id='a-ivr'), check_mode=True, diff=True)
-    assert calls(requests_mock) == [pool.list_pool, app_call('a-ivr'), LIST, pool.search_call(3)]
-    assert result['changed'] is True and result['shortfall'] == 3 and result['ordered'] == []
+    result = expect(pool.module, pool.args(quantity=4, application_id='a-ivr'), [pool.list_pool, app_call('a-ivr'), LIST, pool.search_call(3)],
+                    check_mode=True, diff=True, changed=True, shortfall=3, ordered=[])
     assert [a['number'] for a in result['available']] == pool.stock[1:4]
     after = result['diff']['after']['phone_numbers']
     assert len(after) == 4 and all(v['name'] == pool.name and v['application_id'] == 'a-ivr' for v in after)
@@ -130,8 +127,7 @@ def test_check_mode_fails_when_the_search_cannot_cover_the_shortfall(run_failed,
     catapult.keep_stock(pool.stock[0])
     result = run_failed(pool.module, pool.args(quantity=3), check_mode=True)
     assert 'would need 3 more' in result['msg'] and 'found only 1' in result['msg']
-    assert writes(requests_mock) == []
-    assert catapult.numbers() == []
+    assert writes(requests_mock) == [] and catapult.numbers() == []
 
 
 # -- chunking: the order cap is learned from the refusal -----------------------------------------------
@@ -229,13 +225,11 @@ def test_applied_order_answered_201_with_a_hostile_body_is_read_back_and_labelle
 
 @pools('local', 'toll-free', 'toll-free-pattern')
 @pytest.mark.parametrize('check_mode', [False, True], ids=['run', 'check'])
-def test_unknown_application_fails_before_any_order(run_failed, catapult, requests_mock, pool, check_mode):
-    result = run_failed(pool.module, pool.args(quantity=2, application_id='a-nope'), check_mode=check_mode)
-    assert result['msg'] == ('application_id a-nope does not exist on account %s (GET /users/%s/applications/a-nope '
-                             'answered 404 application-not-found); nothing was ordered or changed.' % (USER, USER))
-    assert calls(requests_mock) == [pool.list_pool, app_call('a-nope')]
+def test_unknown_application_fails_before_any_order(expect, catapult, pool, check_mode):
+    expect(pool.module, pool.args(quantity=2, application_id='a-nope'), [pool.list_pool, app_call('a-nope')], failed=True, check_mode=check_mode,
+           changed=False, msg=('application_id a-nope does not exist on account %s (GET /users/%s/applications/a-nope answered 404 application-not-found); '
+                               'nothing was ordered or changed.' % (USER, USER)))
     assert catapult.numbers() == []
-    assert result['changed'] is False
 
 
 APP_NAME_FAILURES = {
@@ -255,17 +249,14 @@ APP_NAME_FAILURES = {
 @pools('local', 'toll-free', 'toll-free-pattern')
 @pytest.mark.parametrize('check_mode', [False, True], ids=['run', 'check'])
 @pytest.mark.parametrize('case', list(APP_NAME_FAILURES))
-def test_an_application_name_that_does_not_say_one_application_fails_before_any_order(run_failed, catapult, requests_mock, pool, check_mode, case):
+def test_an_application_name_that_does_not_say_one_application_fails_before_any_order(expect, catapult, pool, check_mode, case):
     apps, name, listing_status, message = APP_NAME_FAILURES[case]
     catapult.name_applications(*apps)
     if listing_status:
         catapult.fault('status', '^/users/%s/applications$' % USER, 'GET', status=listing_status, message='Bad credentials')
-    result = run_failed(pool.module, pool.args(quantity=2, application=name), check_mode=check_mode)
-    assert result['msg'] == message
-    if case == 'ambiguous':
-        assert result['error']['application_ids'] == ['a-one', 'a-two']
-    assert calls(requests_mock) == [APPS]
-    assert result['changed'] is False and catapult.numbers() == []
+    result = expect(pool.module, pool.args(quantity=2, application=name), [APPS], failed=True, check_mode=check_mode, changed=False, msg=message)
+    assert case != 'ambiguous' or result['error']['application_ids'] == ['a-one', 'a-two']
+    assert catapult.numbers() == []
 
 
 @pools('local', 'toll-free', 'toll-free-pattern')
