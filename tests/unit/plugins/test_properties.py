@@ -47,7 +47,6 @@ def oracle_e164(value):
 
 # --------------------------------------------------------------------------- strategies
 
-DIGITS = st.text('0123456789', min_size=1, max_size=18)
 PUNCT = st.sampled_from(['', ' ', '-', '.', '(', ')', '  ', '\t'])
 
 

@@ -43,7 +43,6 @@ HOSTILE_BODIES = [
     ('json string', '"ok"', 'application/json'),
     ('truncated json', '[{"id": "n-1", "num', 'application/json'),
 ]
-EACH_BODY = pytest.mark.parametrize('label, body, content_type', HOSTILE_BODIES, ids=[b[0] for b in HOSTILE_BODIES])
 NOT_FOUND = {'category': 'not-found', 'code': 'number-not-found', 'message': 'The number could not be found'}
 ROUTE_NOT_FOUND = {'category': 'not-found', 'code': 'resource-not-found', 'message': 'The requested resource could not be found.'}
 ORDER = API + '/availableNumbers/local'
@@ -61,33 +60,27 @@ def hostile(requests_mock, method, url, body, content_type, status=200):
 
 # -- a body that cannot be decoded is never "no data" --------------------
 
-@EACH_BODY
-def test_a_listing_that_is_not_a_json_list_is_an_error_not_an_empty_account(requests_mock, client, label, body, content_type):
-    hostile(requests_mock, 'GET', NUMBERS, body, content_type)
+# (call, the answer's method, URL and status, the call, a text of the error): a listing wants a JSON list, a lookup a JSON
+# object (a list is no number either), and an order answered with what is not JSON has an unknown outcome, never "nothing ordered"
+BAD_BODY_CALLS = [
+    ('listing', 'GET', NUMBERS, 200, lambda client: client.list_phone_numbers(name='pool'), 'not the JSON expected (a JSON list of objects)'),
+    ('lookup', 'GET', NUMBERS + '/%2B19195550100', 200, lambda client: client.get_phone_number('+19195550100'),
+     'GET /users/u-unit/phoneNumbers/%2B19195550100'),
+    ('order', 'POST', ORDER, 201, lambda client: client.order_available('local', {'state': 'NC', 'quantity': 5}), 'outcome is unknown'),
+]
+BAD_BODIES = [(call, body) for call in BAD_BODY_CALLS for body in HOSTILE_BODIES + ([('json list', '[]', 'application/json')] if call[0] == 'lookup' else [])]
+
+
+@pytest.mark.parametrize('call, body', BAD_BODIES, ids=['%s-%s' % (call[0], body[0]) for call, body in BAD_BODIES])
+def test_a_body_that_is_not_the_json_expected_is_an_error_never_no_data(requests_mock, client, call, body):
+    kind, method, url, status, send, text = call
+    answer = hostile(requests_mock, method, url, body[1], body[2], status=status)
     with pytest.raises(CatapultBadAnswerError) as caught:
-        client.list_phone_numbers(name='pool')
-    assert 'not the JSON expected (a JSON list of objects)' in str(caught.value)
-    assert not outcome_unknown(caught.value)
-
-
-@pytest.mark.parametrize('label, body, content_type', HOSTILE_BODIES + [('json list', '[]', 'application/json')],
-                         ids=[b[0] for b in HOSTILE_BODIES] + ['json list'])
-def test_a_lookup_that_is_not_a_json_object_is_an_error_not_an_absent_number(requests_mock, client, label, body, content_type):
-    hostile(requests_mock, 'GET', NUMBERS + '/%2B19195550100', body, content_type)
-    with pytest.raises(CatapultBadAnswerError) as caught:
-        client.get_phone_number('+19195550100')
-    assert caught.value.status == 200
-    assert 'GET /users/u-unit/phoneNumbers/%2B19195550100' in str(caught.value)
-
-
-@EACH_BODY
-def test_an_order_answered_with_a_bad_body_is_an_unknown_outcome_never_nothing_ordered(requests_mock, client, label, body, content_type):
-    order = hostile(requests_mock, 'POST', ORDER, body, content_type, status=201)
-    with pytest.raises(CatapultBadAnswerError) as caught:
-        client.order_available('local', {'state': 'NC', 'quantity': 5})
-    assert outcome_unknown(caught.value) and caught.value.to_dict()['outcome_unknown'] is True
-    assert 'outcome is unknown' in str(caught.value)
-    assert order.call_count == 1  # never resent
+        send(client)
+    assert text in str(caught.value)
+    assert caught.value.status == status
+    assert outcome_unknown(caught.value) is caught.value.to_dict()['outcome_unknown'] is (kind == 'order')
+    assert answer.call_count == 1  # never resent
 
 
 @pytest.mark.parametrize('search', [False, True], ids=['a page after the first', 'a search'])
