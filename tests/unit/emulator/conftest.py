@@ -1,17 +1,26 @@
-"""What the emulator tests share: the emulator module (tests/emulator/catapult_emulator.py),
-one emulator per test module in a thread (``server``, accounts u-demo:T:S and u-other:T2:S2),
-clients of it, and more emulators in a thread (``start_server``) or as processes (``launched``)."""
+"""What the emulator tests share: the emulator module (tests/emulator/catapult_emulator.py), ``api``
+(u-demo on a fresh emulator in-process, through ``Emulator.serve()``, the code path its HTTP listener
+runs), and for what only the listener does, ``server`` (one emulator per module in a thread), its
+clients, and emulator processes (``launched``). Accounts: u-demo:T:S and u-other:T2:S2."""
 
 from __future__ import annotations
 
+import base64
 import importlib.util
+import json
 import sys
+import types
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 import requests
+from requests.structures import CaseInsensitiveDict
 
 EMULATOR_PATH = Path(__file__).resolve().parents[2] / 'emulator' / 'catapult_emulator.py'
+ROOT = 'http://emu.test'
+BASE = ROOT + '/v1'
+OTHER = ('T2', 'S2')
 
 
 def load_emulator():
@@ -25,13 +34,79 @@ def load_emulator():
 CATAPULT_EMULATOR = load_emulator()
 
 
-class Client:
-    """A pooled requests session on the emulator plus helpers for its control API."""
+class Answer:
+    """An answer of ``Emulator.serve()``: ``status`` (None: the connection closes unanswered), ``headers``,
+    ``content``, ``text``, ``json()`` and ``fault`` (the action that fired)."""
 
-    def __init__(self, server, token='T', secret='S', user='u-demo'):
-        self.base = server.base_url
-        self.root = server.root_url
-        self.user = user
+    def __init__(self, reply, fault):
+        self.status, self.fault = (reply.status if reply else None), (fault.action if fault else None)
+        self.content, content_type = reply.payload() if reply else (b'', None)
+        self.headers = CaseInsensitiveDict(reply.headers if reply else {})
+        if content_type:
+            self.headers['Content-Type'] = content_type
+        self.text = self.content.decode('utf-8')
+
+    def json(self):
+        return json.loads(self.text)
+
+
+class Api:
+    """``api(method, path, params, body)``: one /v1 request in-process (``body``: JSON, or bytes as they are);
+    ``api.ctl(method, name, body, **params)``: the /_emulator control API, asserting 200 unless ``expect``."""
+
+    def __init__(self, emu, auth=('T', 'S'), server=None):
+        self.emu, self.auth = emu, auth
+        self.server = server or types.SimpleNamespace(base_url=BASE, foreign_url='http://foreign.test', cert_pem=None)
+
+    def __call__(self, method, path, params=None, body=None, auth=None):
+        auth = self.auth if auth is None else auth
+        authorization = 'Basic ' + base64.b64encode(('%s:%s' % auth).encode()).decode() if auth else None
+        data = body if isinstance(body, bytes) else b'' if body is None else json.dumps(body).encode()
+        return Answer(*self.emu.serve(method, path, urlencode(params or {}), data, authorization, '127.0.0.1', ROOT))
+
+    def as_other(self, method, path, params=None, body=None):
+        return self(method, path, params, body, auth=OTHER)
+
+    def ctl(self, method, name, body=None, expect=200, **params):
+        reply = CATAPULT_EMULATOR.control(self.emu, method, name, urlencode(params), json.dumps(body or {}).encode(), self.server)
+        assert reply.status == expect, reply.body
+        return reply.body
+
+    def allocate(self, number, **fields):
+        return self('POST', '/users/u-demo/phoneNumbers', body=dict(number=number, **fields))
+
+    def number(self, ref):
+        return self('GET', '/users/u-demo/phoneNumbers/' + ref.replace('+', '%2B'))
+
+    def numbers(self, state='enabled'):
+        return [n['number'] for n in self.ctl('GET', 'numbers')['numbers'] if n['numberState'] == state]
+
+
+def new_emulator(*args):
+    return CATAPULT_EMULATOR.new_emulator(['--user', 'u-other:T2:S2'] + list(args))[0]
+
+
+@pytest.fixture(scope='session')
+def emulator_module():
+    return CATAPULT_EMULATOR
+
+
+@pytest.fixture
+def api():
+    return Api(new_emulator())
+
+
+@pytest.fixture
+def make_api():
+    """make_api(*args): u-demo on an emulator of its own, made with those command-line options."""
+    return lambda *args: Api(new_emulator(*args))
+
+
+class Client:
+    """A pooled requests session on an emulator listener plus its control API."""
+
+    def __init__(self, server, token='T', secret='S'):
+        self.base, self.root = server.base_url, server.root_url
         self.session = requests.Session()
         self.session.auth = (token, secret)
 
@@ -39,30 +114,16 @@ class Client:
         kwargs.setdefault('timeout', 10)
         return self.session.request(method, self.base + path, **kwargs)
 
-    def numbers(self, path=''):
-        return '/users/%s/phoneNumbers%s' % (self.user, path)
-
     def allocate(self, number, **fields):
-        return self.api('POST', self.numbers(), json=dict(number=number, **fields))
-
-    def get_number(self, ref):
-        return self.api('GET', self.numbers('/' + ref.replace('+', '%2B')))
+        return self.api('POST', '/users/u-demo/phoneNumbers', json=dict(number=number, **fields))
 
     def ctl(self, method, name, **kwargs):
         response = requests.request(method, self.root + '/_emulator/' + name, timeout=10, **kwargs)
         assert response.status_code == 200, response.text
         return response.json()
 
-    def config(self, **changes):
-        return self.ctl('POST', 'config', json=changes)
-
     def faults(self, *rules):
         return self.ctl('POST', 'faults', json={'faults': list(rules)})
-
-
-@pytest.fixture(scope='session')
-def emulator_module():
-    return CATAPULT_EMULATOR
 
 
 @pytest.fixture(scope='module')
@@ -74,7 +135,7 @@ def server():
 
 @pytest.fixture
 def client(server):
-    """u-demo's client, on an emulator just reset."""
+    """u-demo's client, on the listener's emulator just reset."""
     cli = Client(server)
     cli.ctl('POST', 'reset')
     yield cli
@@ -82,23 +143,14 @@ def client(server):
 
 
 @pytest.fixture
-def other(server):
-    cli = Client(server, 'T2', 'S2', 'u-other')
-    yield cli
-    cli.session.close()
-
-
-@pytest.fixture
 def start_server():
-    """start_server(*args): another emulator in a thread with those command-line options (``.client``: u-demo's Client);
-    stopped after the test."""
+    """start_server(*args): another emulator in a thread with those options (``.client``: u-demo's); stopped after the test."""
     started = []
 
     def start(*args):
-        srv = CATAPULT_EMULATOR.start_in_thread(['--port', '0'] + list(args))
-        srv.client = Client(srv)
-        started.append(srv)
-        return srv
+        started.append(CATAPULT_EMULATOR.start_in_thread(['--port', '0'] + list(args)))
+        started[-1].client = Client(started[-1])
+        return started[-1]
 
     yield start
     for srv in started:
