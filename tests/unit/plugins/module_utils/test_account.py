@@ -538,8 +538,6 @@ def at(value, path):
 
 # -- 3. runs that take more than one look ---------------------------------------------------------------
 
-
-
 def test_check_mode_previews_never_collide_and_the_real_run_orders_them(client, catapult, requests_mock):
     desired = dict(numbers=[{'number': '+19195550101', 'name': 'Main'}],
                    pools=[{'name': 'a', 'state': 'NC', 'quantity': 3}, {'name': 'b', 'area_code': '919', 'quantity': 2}])
@@ -611,9 +609,6 @@ def test_nothing_is_sent_once_the_controller_is_gone(catapult, requests_mock, no
     assert exc.result['allocated'] == []
 
 
-
-
-
 def test_applications_are_created_first_then_the_numbers_point_at_them(client, catapult, requests_mock):
     result = run(client, applications=[{'name': 'Support IVR', 'incoming_call_url': CALLS, 'auto_answer': False},
                                        {'name': 'Sales', 'incomingMessageUrl': SMS}],
@@ -632,7 +627,6 @@ def test_applications_are_created_first_then_the_numbers_point_at_them(client, c
                               {'action': 'order', 'pool': 'ivr', 'quantity': 1, 'application': 'Support IVR', 'application_id': ivr['id']}]
     assert result['summary'][0] == 'applications: 2 created, 0 updated, 0 deleted, 0 unchanged'
     assert result['changed'] is True
-
 
 
 def test_check_mode_predicts_the_id_of_an_application_it_would_create(client, catapult, requests_mock):
@@ -699,7 +693,6 @@ def test_a_lost_create_answer_is_read_back_by_name_never_created_twice(client, c
     assert calls(requests_mock) == [APPS, LIST, CREATE_APP] + [APPS] * (1 if fault == 'status_after' else 2) + [ALLOCATE, LIST]
     assert catapult.by_number('+19195550100')['applicationId'] == sales[0]['id']
     assert result['applications'] == [{'name': 'Sales', 'id': sales[0]['id'], 'action': 'create'}]
-
 
 
 @pytest.mark.parametrize('applications', [None, []])
