@@ -370,13 +370,16 @@ class RateCenter:
 class Inventory:
     """Numbers that can be ordered.  Taken numbers (ordered, even if released later) never come back."""
 
+    tables = None  # everything but ``taken`` never changes: built once, shared by every reset
+
     def __init__(self):
-        self.rate_centers = [RateCenter(*row) for row in RATE_CENTERS]
-        self.by_zip = {zip_code: rc for rc in self.rate_centers for zip_code in rc.zips}
-        self.rc_of = {number: rc for rc in self.rate_centers for number in rc.numbers}
-        self.toll_free = sorted(
-            '+1%s%s%04d' % (npa, nxx, line) for npa, nxx, first, last in TOLL_FREE_BLOCKS for line in range(first, last + 1))
-        self.toll_free_set = frozenset(self.toll_free)
+        if Inventory.tables is None:
+            rate_centers = [RateCenter(*row) for row in RATE_CENTERS]
+            toll_free = sorted(
+                '+1%s%s%04d' % (npa, nxx, line) for npa, nxx, first, last in TOLL_FREE_BLOCKS for line in range(first, last + 1))
+            Inventory.tables = (rate_centers, {zip_code: rc for rc in rate_centers for zip_code in rc.zips},
+                                {number: rc for rc in rate_centers for number in rc.numbers}, toll_free, frozenset(toll_free))
+        self.rate_centers, self.by_zip, self.rc_of, self.toll_free, self.toll_free_set = Inventory.tables
         self.taken = set()
 
     def is_available(self, number):
