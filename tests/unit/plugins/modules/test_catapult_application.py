@@ -201,8 +201,7 @@ def test_lost_create_answer_with_a_differing_field_is_updated_not_recreated(cata
 CREATE_OUTCOMES = [
     ('answer lost, create landed', dict(action='drop_after'), lambda new_id: [LIST, CREATE, LIST], None),
     ('gateway error, create landed', dict(action='status_after', status=502), lambda new_id: [LIST, CREATE, LIST], None),
-    ('503, nothing created', dict(action='status', status=503),
-     lambda new_id: [LIST, CREATE, LIST, CREATE, at(new_id)], None),
+    ('503, nothing created', dict(action='status', status=503), lambda new_id: [LIST, CREATE, LIST, CREATE, at(new_id)], None),
     ('never lands', dict(action='status', status=503, count=0),
      lambda new_id: [LIST] + [CREATE, LIST] * 3, "'Support' was not on the account after 3 create attempts"),
     ('rejected', dict(action='status', status=400, code='missing-property', message='no'),
@@ -231,8 +230,7 @@ def test_a_create_is_sent_again_only_after_a_listing_shows_it_did_not_land(catap
 
 @pytest.mark.parametrize('args,message', [
     ({'name': 'Support'}, 'incoming_call_url or incoming_message_url is required: the application is identified by its name'),
-    ({'name': 'Support', 'incoming_call_url': '', 'incoming_message_url': ''},
-     'incoming_call_url and incoming_message_url cannot both be removed'),
+    ({'name': 'Support', 'incoming_call_url': '', 'incoming_message_url': ''}, 'incoming_call_url and incoming_message_url cannot both be removed'),
     ({'name': 'Support', 'incoming_call_url': '/calls'},
      "incoming_call_url must be an absolute http or https URL such as https://callbacks.example.com/catapult/calls "
      "(it must start with http:// or https://); got '/calls'"),
@@ -248,8 +246,7 @@ def test_a_create_is_sent_again_only_after_a_listing_shows_it_did_not_land(catap
      "maximum is 10000); got 0"),
     ({'name': 'Support', 'incoming_call_url': CALL_URL, 'incomingMessageUrlCallbackTimeout': 10001},
      'incoming_message_url_callback_timeout must be a whole number of milliseconds from 1 to 10000'),
-    ({'name': 'Support', 'incoming_call_url': CALL_URL, 'callback_http_method': 'put'},
-     'value of callback_http_method must be one of: get, post, got: put'),
+    ({'name': 'Support', 'incoming_call_url': CALL_URL, 'callback_http_method': 'put'}, 'value of callback_http_method must be one of: get, post, got: put'),
     ({'name': ' ', 'incoming_call_url': CALL_URL}, 'name must not be empty'),
     ({'id': '', 'name': 'x'}, "id must be the ID of an application, such as a-ivr0123456789abcdefghij (not empty, no /); got ''"),
     ({'id': 'a-1/../a-2', 'state': 'absent'}, 'id must be the ID of an application'),

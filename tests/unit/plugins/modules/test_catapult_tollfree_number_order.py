@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from ansible_collections.bandwidth.catapult.tests.unit.plugins.emulated import intercept
 from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import (
     ALLOCATE, LIST, NUMBERS, POOLS, SECRET, USER, app_call, calls, number_call, search, update, writes,
@@ -52,18 +54,9 @@ def test_pattern_number_taken_meanwhile_is_replaced_by_a_new_search(run_ok, cata
     assert len(catapult.named(POOL)) == 2
 
 
-def test_pattern_lost_answer_is_read_back_never_resent(run_ok, catapult, requests_mock):
-    catapult.fault('drop_after', ALLOCATE_PATH, 'POST')
-    result = run_ok(module, args(quantity=1))
-    assert calls(requests_mock)[-3:] == [ALLOCATE, number_call('%2B18883430000'), LIST_POOL]
-    assert [n['number'] for n in catapult.named(POOL)] == ['+18883430000']
-    assert [n['number'] for n in result['ordered']] == ['+18883430000']
-
-
-def test_pattern_not_enough_numbers_fails_before_ordering(run_failed, catapult, requests_mock):
-    result = run_failed(module, args(quantity=3, pattern='8263430'))
-    assert 'needs 3 more numbers matching pattern=8263430' in result['msg'] and 'found only 0' in result['msg']
-    assert writes(requests_mock) == []
+def test_pattern_not_enough_numbers_fails_before_ordering(expect, catapult):
+    expect(module, args(quantity=3, pattern='8263430'), [LIST_POOL, LIST, search(3, kind='tollFree', pattern='8263430')], failed=True,
+           texts=['needs 3 more numbers matching pattern=8263430', 'found only 0'])
 
 
 def test_pattern_other_order_errors_fail_listing_the_number(run_failed, catapult, requests_mock):
@@ -81,10 +74,8 @@ def test_pattern_adoption_takes_only_matching_numbers(run_ok, catapult, requests
     assert writes(requests_mock) == [update(match['id'])]
 
 
-def test_pattern_check_mode_searches_with_the_pattern(run_ok, catapult, requests_mock):
-    result = run_ok(module, args(), check_mode=True)
-    assert calls(requests_mock)[-1] == search(2, kind='tollFree', pattern='8883%2A')
-    assert writes(requests_mock) == []
+def test_pattern_check_mode_searches_with_the_pattern(expect, catapult):
+    result = expect(module, args(), [LIST_POOL, LIST, search(2, kind='tollFree', pattern='8883%2A')], check_mode=True)
     assert [n['number'] for n in result['available']] == ['+18883430000', '+18883430001']
 
 
@@ -98,10 +89,13 @@ def test_pattern_order_workers_stop_once_the_controller_is_gone(run_failed, cata
     assert '+18883430000 (%s, ordered, labelled)' % first_id in result['msg']
 
 
-def test_pattern_order_answered_without_location_reads_the_number_back(run_ok, catapult, requests_mock):
-    catapult.without_location(requests_mock)
+@pytest.mark.parametrize('lost', ['answer', 'location'])
+def test_pattern_order_whose_answer_or_location_was_lost_reads_the_number_back_never_resends(expect, catapult, requests_mock, lost):
+    if lost == 'answer':
+        catapult.fault('drop_after', ALLOCATE_PATH, 'POST')
+    else:
+        catapult.without_location(requests_mock)
     first_id = catapult.next_ids(1)[0]
-    result = run_ok(module, args(quantity=1))
-    assert calls(requests_mock)[-3:] == [ALLOCATE, number_call('%2B18883430000'), LIST_POOL]
-    assert result['ordered'][0]['id'] == first_id
-    assert not [c for c in calls(requests_mock) if c[1].endswith('/None')]
+    expect(module, args(quantity=1), [LIST_POOL, LIST, search(1, kind='tollFree', pattern='8883%2A'), ALLOCATE, number_call('%2B18883430000'), LIST_POOL],
+           ordered__0__id=first_id, ordered__0__number='+18883430000')
+    assert [n['number'] for n in catapult.named(POOL)] == ['+18883430000']

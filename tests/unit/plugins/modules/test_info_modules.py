@@ -115,8 +115,7 @@ def test_applications_a_list_that_is_not_json_is_an_error(requests_mock, expect)
     (dict(zip='27601'), 'zip=27601&quantity=10'),
     (dict(area_code='919'), 'areaCode=919&quantity=10'),
     (dict(areaCode='919', localNumber='5551'), 'areaCode=919&localNumber=5551&quantity=10'),
-    (dict(area_code='919', local_number='555', in_local_calling_area=True),
-     'areaCode=919&localNumber=555&inLocalCallingArea=true&quantity=10'),
+    (dict(area_code='919', local_number='555', in_local_calling_area=True), 'areaCode=919&localNumber=555&inLocalCallingArea=true&quantity=10'),
     (dict(area_code='919', local_number='555', inLocalCallingArea=False), 'areaCode=919&localNumber=555&quantity=10'),
     (dict(state='NC', pattern='*2?9*'), 'state=NC&pattern=%2A2%3F9%2A&quantity=10'),
 ])
