@@ -86,85 +86,68 @@ THEIRS = (('ctl', 'applications', {'user_id': 'u-other', 'id': 'a-theirs', 'name
 MADE = (('POST', A, FULL_APP),)
 GONE = MADE + (('DELETE', A + '/{app}', None),)
 DENIED = 'User u-demo does not have permission to use application a-theirs'
-REQUIRED = 'is required but was not specified'
-URL_RULE = 'must be an absolute http or https URL'
-TIMEOUT_RULE = 'must be an integer number of milliseconds from 1 to 10000'
-METHOD_RULE = 'must be one of the following values: get, post'
+REQUIRED, URL_RULE, STRING = 'is required but was not specified', 'must be an absolute http or https URL', 'must be a string'
+TIMEOUT_RULE, METHOD_RULE = 'must be an integer number of milliseconds from 1 to 10000', 'must be one of the following values: get, post'
 X = 'https://x.example.com'
+CALL_OR_MESSAGE = "incomingCallUrl' or 'incomingMessageUrl"
 # (body, the property the answer names, its rule): 400 missing-property for REQUIRED, validation-error otherwise
 APP_CREATE_ERRORS = [
-    ({'incomingCallUrl': X}, 'name', REQUIRED),
-    ({'name': '', 'incomingCallUrl': X}, 'name', REQUIRED),
-    ({'name': 'x'}, "incomingCallUrl' or 'incomingMessageUrl", REQUIRED),
-    ({'name': 'x', 'incomingCallUrl': '', 'incomingCallFallbackUrl': 'https://f.example.com'}, "incomingCallUrl' or 'incomingMessageUrl", REQUIRED),
-    ({'name': 7, 'incomingCallUrl': X}, 'name', 'must be a string'),
-    ({'name': '  ', 'incomingCallUrl': X}, 'name', 'must not be empty'),
-    ({'name': 'x', 'incomingCallUrl': '/calls'}, 'incomingCallUrl', URL_RULE),
-    ({'name': 'x', 'incomingCallUrl': 'ftp://x.example.com/c'}, 'incomingCallUrl', URL_RULE),
+    ({'incomingCallUrl': X}, 'name', REQUIRED), ({'name': '', 'incomingCallUrl': X}, 'name', REQUIRED), ({'name': 'x'}, CALL_OR_MESSAGE, REQUIRED),
+    ({'name': 'x', 'incomingCallUrl': '', 'incomingCallFallbackUrl': 'https://f.example.com'}, CALL_OR_MESSAGE, REQUIRED),
+    ({'name': 7, 'incomingCallUrl': X}, 'name', STRING), ({'name': '  ', 'incomingCallUrl': X}, 'name', 'must not be empty'),
     ({'name': 'x', 'incomingMessageUrl': 'https://'}, 'incomingMessageUrl', URL_RULE),
     ({'name': 'x', 'incomingMessageUrl': 'https://a b.example.com'}, 'incomingMessageUrl', URL_RULE),
-    ({'name': 'x', 'incomingCallUrl': 'https://x.example.com:99999/'}, 'incomingCallUrl', URL_RULE),
-    ({'name': 'x', 'incomingCallUrl': X, 'incomingCallFallbackUrl': 'fallback'}, 'incomingCallFallbackUrl', URL_RULE),
-    ({'name': 'x', 'incomingCallUrl': X, 'incomingMessageFallbackUrl': 3}, 'incomingMessageFallbackUrl', 'must be a string'),
-    ({'name': 'x', 'incomingCallUrl': X, 'incomingCallUrlCallbackTimeout': 0}, 'incomingCallUrlCallbackTimeout', TIMEOUT_RULE),
-    ({'name': 'x', 'incomingCallUrl': X, 'incomingCallUrlCallbackTimeout': 10001}, 'incomingCallUrlCallbackTimeout', TIMEOUT_RULE),
-    ({'name': 'x', 'incomingCallUrl': X, 'incomingMessageUrlCallbackTimeout': '5000'}, 'incomingMessageUrlCallbackTimeout', TIMEOUT_RULE),
-    ({'name': 'x', 'incomingCallUrl': X, 'incomingMessageUrlCallbackTimeout': 2.5}, 'incomingMessageUrlCallbackTimeout', TIMEOUT_RULE),
-    ({'name': 'x', 'incomingCallUrl': X, 'incomingMessageUrlCallbackTimeout': True}, 'incomingMessageUrlCallbackTimeout', TIMEOUT_RULE),
-    ({'name': 'x', 'incomingCallUrl': X, 'callbackHttpMethod': 'put'}, 'callbackHttpMethod', METHOD_RULE),
-    ({'name': 'x', 'incomingCallUrl': X, 'callbackHttpMethod': ''}, 'callbackHttpMethod', METHOD_RULE),
-    ({'name': 'x', 'incomingCallUrl': X, 'autoAnswer': 'yes'}, 'autoAnswer', 'must be true or false'),
-]
-SEARCH = 'invalid-available-number-search'
+] + [({'name': 'x', 'incomingCallUrl': url}, 'incomingCallUrl', URL_RULE) for url in ('/calls', 'ftp://x.example.com/c', X + ':99999/')] + [
+    ({'name': 'x', 'incomingCallUrl': X, prop: value}, prop, rule) for prop, value, rule in (
+        ('incomingCallFallbackUrl', 'fallback', URL_RULE), ('incomingMessageFallbackUrl', 3, STRING),
+        ('incomingCallUrlCallbackTimeout', 0, TIMEOUT_RULE), ('incomingCallUrlCallbackTimeout', 10001, TIMEOUT_RULE),
+        ('incomingMessageUrlCallbackTimeout', '5000', TIMEOUT_RULE), ('incomingMessageUrlCallbackTimeout', 2.5, TIMEOUT_RULE),
+        ('incomingMessageUrlCallbackTimeout', True, TIMEOUT_RULE), ('callbackHttpMethod', 'put', METHOD_RULE),
+        ('callbackHttpMethod', '', METHOD_RULE), ('autoAnswer', 'yes', 'must be true or false'))]
+SEARCH, CITY_WITH = 'invalid-available-number-search', 'A query cannot combine City with Area Code or Local Number.'
+STATE_ZIP_OR_AREA, AREA_CODE = 'Specify a State ZIP Code or Area Code with your query.', 'An Area Code must be 3 digits.'
 SEARCH_ERRORS = [
-    ({'city': 'Raleigh'}, 'For searching by City the State is also required.'),
-    ({}, 'Specify a State ZIP Code or Area Code with your query.'),
-    ({'localNumber': '555'}, 'Specify a State ZIP Code or Area Code with your query.'),
+    ({'city': 'Raleigh'}, 'For searching by City the State is also required.'), ({}, STATE_ZIP_OR_AREA), ({'localNumber': '555'}, STATE_ZIP_OR_AREA),
     ({'city': 'Raleigh', 'state': 'NC', 'zip': '27601'}, 'A query cannot combine City with ZIP Code.'),
-    ({'city': 'Raleigh', 'state': 'NC', 'areaCode': '919'}, 'A query cannot combine City with Area Code or Local Number.'),
-    ({'city': 'Raleigh', 'state': 'NC', 'localNumber': '555'}, 'A query cannot combine City with Area Code or Local Number.'),
+    ({'city': 'Raleigh', 'state': 'NC', 'areaCode': '919'}, CITY_WITH), ({'city': 'Raleigh', 'state': 'NC', 'localNumber': '555'}, CITY_WITH),
     ({'zip': '27601', 'state': 'NC', 'areaCode': '919'}, 'A query cannot combine ZIP Code and State with Area Code or Local Number.'),
     ({'zip': '27601', 'areaCode': '919'}, 'A query cannot combine ZIP Code with Area Code or Local Number.'),
     ({'zip': '27601', 'state': 'NC'}, 'A query cannot combine ZIP Code with State.'),
     ({'state': 'NC', 'areaCode': '919'}, 'A query cannot combine State with Area Code or Local Number.'),
-    ({'areaCode': '91'}, 'An Area Code must be 3 digits.'),
-    ({'areaCode': '9190'}, 'An Area Code must be 3 digits.'),
+    ({'areaCode': '91'}, AREA_CODE), ({'areaCode': '9190'}, AREA_CODE),
     ({'areaCode': '919', 'localNumber': '55'}, 'Local Number must contains at least 3 digits.'),
     ({'areaCode': '919', 'localNumber': '55555'}, 'localNumber must contain a maximum of 4 digits'),
     ({'areaCode': '919', 'inLocalCallingArea': 'true'}, 'inLocalCallingArea can only be used with localNumber.'),
     ({'state': 'NC', 'quantity': '5001'}, 'The maximum quantity of numbers is 5000'),
     ({'state': 'NC', 'pattern': '91-9'}, 'A pattern may contain only letters, digits and the wildcards ? and *.'),
 ]
-CAP = 'The maximum quantity of numbers searching and ordering is %d'
+CAP, QUANTITY = 'The maximum quantity of numbers searching and ordering is %d', 'Quantity must be greater than zero.'
+NOT_FOUND, APP_NOT_FOUND = 'number-not-found', 'application-not-found'
 # ((method, path, params, body), status, code, message or None, the requests made first)
 ERRORS = [
     (('POST', N, None, {'number': NUM}), 409, 'duplicate-number', None, HAS),
-    (('POST', N, None, {'number': '+19195550099'}), 404, 'number-not-found', 'The number +19195550099 could not be found', ()),
-    (('POST', N, None, {'number': '+19195550102'}), 404, 'number-not-found', None,
-     (('POST', '/users/u-other/phoneNumbers', {'number': '+19195550102'}, OTHER),)),
+    (('POST', N, None, {'number': '+19195550099'}), 404, NOT_FOUND, 'The number +19195550099 could not be found', ()),
+    (('POST', N, None, {'number': '+19195550102'}), 404, NOT_FOUND, None, (('POST', '/users/u-other/phoneNumbers', {'number': '+19195550102'}, OTHER),)),
     (('POST', N, None, {'number': '9195550103'}), 400, 'validation-error', 'Invalid phone number', ()),
     (('POST', N, None, {'number': '+19195550103', 'fallbackNumber': '12'}), 400, 'validation-error', 'Invalid phone number', ()),
     (('POST', N, None, {'name': 'x'}), 400, 'missing-property', None, ()),
-    (('POST', N, None, {'number': '+19195550103', 'applicationId': 'a-nope'}), 404, 'application-not-found', None, ()),
+    (('POST', N, None, {'number': '+19195550103', 'applicationId': 'a-nope'}), 404, APP_NOT_FOUND, None, ()),
     (('POST', N, None, {'number': '+19195550103', 'applicationId': 'a-theirs'}), 403, 'application-access-denied', DENIED, THEIRS),
     (('POST', N, None, b'{not json'), 400, 'validation-error', None, ()),
-    (('POST', N + '/{id}', None, {'applicationId': 'a-nope'}), 404, 'application-not-found', None, HAS),
+    (('POST', N + '/{id}', None, {'applicationId': 'a-nope'}), 404, APP_NOT_FOUND, None, HAS),
     (('POST', N + '/{id}', None, {'fallbackNumber': 'x'}), 400, 'validation-error', None, HAS),
-    (('POST', N + '/n-aaaaaaaaaaaaaaaaaaaaaaa', None, {'name': 'x'}), 404, 'number-not-found', None, ()),
+    (('POST', N + '/n-aaaaaaaaaaaaaaaaaaaaaaa', None, {'name': 'x'}), 404, NOT_FOUND, None, ()),
     # released_as 404 (the default): a released number is gone, and cannot be added back
-    (('GET', N + '/{id}'), 404, 'number-not-found', None, RELEASED),
-    (('GET', N + '/%2B19195550100'), 404, 'number-not-found', None, RELEASED),
-    (('DELETE', N + '/{id}'), 404, 'number-not-found', None, RELEASED),
-    (('POST', N + '/{id}', None, {'name': 'x'}), 404, 'number-not-found', None, RELEASED),
-    (('POST', N, None, {'number': NUM}), 404, 'number-not-found', None, RELEASED),
-    (('GET', N, {'numberState': 'gone'}), 400, 'validation-error', None, ()),
-    (('GET', N, {'size': 1001}), 400, 'validation-error', None, ()),
+    (('GET', N + '/{id}'), 404, NOT_FOUND, None, RELEASED), (('GET', N + '/%2B19195550100'), 404, NOT_FOUND, None, RELEASED),
+    (('DELETE', N + '/{id}'), 404, NOT_FOUND, None, RELEASED), (('POST', N + '/{id}', None, {'name': 'x'}), 404, NOT_FOUND, None, RELEASED),
+    (('POST', N, None, {'number': NUM}), 404, NOT_FOUND, None, RELEASED),
+    (('GET', N, {'numberState': 'gone'}), 400, 'validation-error', None, ()), (('GET', N, {'size': 1001}), 400, 'validation-error', None, ()),
     (('GET', A, {'size': 1001}), 400, 'validation-error', 'The application resource property size exceeds the limit of 1000', ()),
     (('GET', '/users/u-other/phoneNumbers'), 401, 'user-access-denied', 'User u-demo does not have permission to access user u-other', ()),
     (('GET', '/users/u-other/applications'), 401, 'user-access-denied', None, ()),
     (('GET', '/nope'), 404, 'resource-not-found', 'The requested resource could not be found.', ()),
     (('PUT', N), 405, 'method-not-allowed', 'The method PUT is not allowed on this resource.', ()),
-    (('GET', A + '/a-nope'), 404, 'application-not-found', 'The application a-nope could not be found', ()),
+    (('GET', A + '/a-nope'), 404, APP_NOT_FOUND, 'The application a-nope could not be found', ()),
     (('GET', A + '/a-theirs'), 403, 'application-access-denied', DENIED, THEIRS),
     (('POST', A + '/a-theirs', None, {'name': 'Mine'}), 403, 'application-access-denied', DENIED, THEIRS),
     (('DELETE', A + '/a-theirs'), 403, 'application-access-denied', DENIED, THEIRS),
@@ -174,12 +157,11 @@ ERRORS = [
     (('POST', A + '/{app}', None, {'name': 'ok', 'incomingCallUrlCallbackTimeout': 20000}), 400, 'validation-error', None, MADE),
     (('POST', A + '/{app}', None, {'name': 'ok', 'incomingCallUrl': 'not a url'}), 400, 'validation-error', None, MADE),
     (('POST', A + '/{app}', None, b'[1]'), 400, 'validation-error', None, MADE),
-    (('POST', A + '/a-nope', None, {'name': 'x'}), 404, 'application-not-found', None, ()),
-    (('GET', A + '/{app}'), 404, 'application-not-found', 'The application {app} could not be found', GONE),
-    (('DELETE', A + '/{app}'), 404, 'application-not-found', None, GONE),
-    (('POST', A + '/{app}', None, {'name': 'x'}), 404, 'application-not-found', None, GONE),
-    (('POST', N, None, {'number': '+19195550102', 'applicationId': '{app}'}), 404, 'application-not-found', None, GONE),
-    (('GET', A + '/a-demo-ivr'), 404, 'application-not-found', None, (('DELETE', A + '/a-demo-ivr', None),)),
+    (('POST', A + '/a-nope', None, {'name': 'x'}), 404, APP_NOT_FOUND, None, ()),
+    (('GET', A + '/{app}'), 404, APP_NOT_FOUND, 'The application {app} could not be found', GONE),
+    (('DELETE', A + '/{app}'), 404, APP_NOT_FOUND, None, GONE), (('POST', A + '/{app}', None, {'name': 'x'}), 404, APP_NOT_FOUND, None, GONE),
+    (('POST', N, None, {'number': '+19195550102', 'applicationId': '{app}'}), 404, APP_NOT_FOUND, None, GONE),
+    (('GET', A + '/a-demo-ivr'), 404, APP_NOT_FOUND, None, (('DELETE', A + '/a-demo-ivr', None),)),
     (('POST', LOCAL, {'city': 'Raleigh'}), 400, SEARCH, None, ()),
     (('POST', LOCAL, {'state': 'CO', 'quantity': 11}), 400, SEARCH + '-order', CAP % 10, (('ctl', 'config', {'order_cap': 10}),)),
     (('POST', LOCAL, {'state': 'CO', 'quantity': 5001}), 400, SEARCH + '-order', CAP % 5000, ()),
@@ -189,10 +171,9 @@ ERRORS = [
     (('POST', LOCAL, {'areaCode': '919', 'localNumber': '5552', 'pattern': '919555259?', 'quantity': 12}), 404,
      'order-number-quantity-unavailable', 'Only a partial quantity of the total telephone numbers ordered could be fulfilled.', ()),
     (('POST', TOLL_FREE, {'quantity': 11}), 400, SEARCH + '-order', CAP % 10, ()),
-    (('GET', LOCAL, {'state': 'NC', 'quantity': '0'}), 400, 'validation-error', 'Quantity must be greater than zero.', ()),
-    (('GET', LOCAL, {'state': 'NC', 'quantity': '-1'}), 400, 'validation-error', 'Quantity must be greater than zero.', ()),
-    (('GET', LOCAL, {'zip': '99999'}), 400, 'invalid-zip-code',
-     'The ZIP code 99999 did not map to a location where telephone numbers are available', ()),
+    (('GET', LOCAL, {'state': 'NC', 'quantity': '0'}), 400, 'validation-error', QUANTITY, ()),
+    (('GET', LOCAL, {'state': 'NC', 'quantity': '-1'}), 400, 'validation-error', QUANTITY, ()),
+    (('GET', LOCAL, {'zip': '99999'}), 400, 'invalid-zip-code', 'The ZIP code 99999 did not map to a location where telephone numbers are available', ()),
     (('GET', LOCAL, {'state': 'NC', 'city': 'Nowhere'}), 403, 'invalid-rate-center', 'The city NOWHERE in the state NC was not found', ()),
     (('GET', LOCAL, {'state': 'ZZ'}), 403, 'invalid-rate-center', None, ()),
 ] + [(('GET', LOCAL, params), 400, SEARCH, message, ()) for params, message in SEARCH_ERRORS] + [
@@ -203,28 +184,18 @@ ERRORS = [
 
 def fill(value, names):
     """``value`` (a string, or JSON-able) with {id} (the first number's id) and {app} (the first application created) filled in."""
-    return json.loads(json.dumps(value).replace('{id}', names['id']).replace('{app}', names['app'])) if value is not None else None
-
-
-def prepare(api, steps):
-    """The requests a case needs first (each must succeed); ``('ctl', name, body)`` posts to the control API."""
-    names = {'id': api.emu.next_ids()[0], 'app': api.emu.next_ids(application=True)[0]}
-    for step in steps:
-        if step[0] == 'ctl':
-            api.ctl('POST', step[1], step[2])
-        else:
-            answer = api(step[0], fill(step[1], names), None, fill(step[2], names), *step[3:])
-            assert answer.status in (200, 201), answer.text
-    return names
+    return value if value is None or isinstance(value, bytes) else json.loads(json.dumps(value).replace('{id}', names['id']).replace('{app}', names['app']))
 
 
 @pytest.mark.parametrize('request_,status,code,message,prep', ERRORS)
 def test_api_errors_change_nothing(api, request_, status, code, message, prep):
-    names = prepare(api, prep)
+    names = {'id': api.emu.next_ids()[0], 'app': api.emu.next_ids(application=True)[0]}
+    for step in prep:  # each must succeed; ('ctl', name, body) posts to the control API
+        answer = api.ctl('POST', step[1], step[2]) if step[0] == 'ctl' else api(step[0], fill(step[1], names), None, fill(step[2], names), *step[3:])
+        assert step[0] == 'ctl' or answer.status in (200, 201), answer.text
     method, path, params, body = (request_ + (None, None))[:4]
     state = (api.ctl('GET', 'numbers'), api.ctl('GET', 'applications'))
-    body = body if isinstance(body, bytes) else fill(body, names)
-    answer = api(method, fill(path, names), params, body)
+    answer = api(method, fill(path, names), params, fill(body, names))
     assert_error(answer, status, code, fill(message, names))
     assert detail(answer.json(), 'requestPath') == fill(path, names).lstrip('/')
     assert (api.ctl('GET', 'numbers'), api.ctl('GET', 'applications')) == state
@@ -242,38 +213,21 @@ def test_bad_or_missing_credentials_get_401(api, auth):
 # --------------------------------------------------------------------------- control API errors: one table
 
 BAD_FAULT_RULES = [
-    {'action': 'explode'},
-    {'action': 'raw', 'colour': 'red'},
-    {'action': 'pass', 'headers': ['Location']},
-    {'action': 'pass', 'headers': 'Location: x'},
-    {'action': 'raw', 'body': {'a': 1}},
-    {'action': 'raw', 'body': 5},
-    {'action': 'raw', 'content_type': 5},
-    {'action': 'raw', 'content_type': 'text/html\r\nX-Evil: 1'},
-    {'action': 'pass', 'headers': {'Location': 5}},
-    {'action': 'pass', 'headers': {'Location': 'x\r\nX-Evil: 1'}},
-    {'action': 'pass', 'headers': {'Bad Name': 'x'}},
-    {'action': 'pass', 'headers': {'Content-Length': '0'}},
-    {'action': 'raw', 'headers': {'Connection': None}},
-    {'action': 'drop', 'headers': {'X-A': 'b'}},
-    {'action': 'delay', 'headers': {'X-A': 'b'}},
-    {'action': 'status', 'body': 'x'},
-    {'action': 'pass', 'content_type': 'text/plain'},
-    {'action': 'raw', 'status': 700},
+    {'action': 'explode'}, {'action': 'raw', 'colour': 'red'}, {'action': 'pass', 'headers': ['Location']}, {'action': 'pass', 'headers': 'Location: x'},
+    {'action': 'raw', 'body': {'a': 1}}, {'action': 'raw', 'body': 5}, {'action': 'raw', 'content_type': 5},
+    {'action': 'raw', 'content_type': 'text/html\r\nX-Evil: 1'}, {'action': 'pass', 'headers': {'Location': 5}},
+    {'action': 'pass', 'headers': {'Location': 'x\r\nX-Evil: 1'}}, {'action': 'pass', 'headers': {'Bad Name': 'x'}},
+    {'action': 'pass', 'headers': {'Content-Length': '0'}}, {'action': 'raw', 'headers': {'Connection': None}},
+    {'action': 'drop', 'headers': {'X-A': 'b'}}, {'action': 'delay', 'headers': {'X-A': 'b'}}, {'action': 'status', 'body': 'x'},
+    {'action': 'pass', 'content_type': 'text/plain'}, {'action': 'raw', 'status': 700},
 ]
 
 
 @pytest.mark.parametrize('method,name,body,params,status', [
-    ('POST', 'config', {'order_item_location': 'no'}, {}, 400),
-    ('POST', 'config', {'list_lag_ms': -1}, {}, 400),
-    ('POST', 'config', {'list_lag_ms': 'soon'}, {}, 400),
-    ('POST', 'config', {'list_lag_ms': True}, {}, 400),
-    ('POST', 'config', {'order_cap': 0}, {}, 400),
-    ('POST', 'config', {'bogus': 1}, {}, 400),
-    ('POST', 'applications', {'user_id': 'u-nobody', 'id': 'a-x'}, {}, 400),
-    ('POST', 'applications', {'user_id': 'u-demo', 'id': ''}, {}, 400),
-    ('POST', 'applications', {'user_id': 'u-demo', 'id': 'a-x', 'name': ''}, {}, 400),
-    ('GET', 'applications', None, {'user_id': 'u-x'}, 400),
+    ('POST', 'config', {key: value}, {}, 400) for key, value in (
+        ('order_item_location', 'no'), ('list_lag_ms', -1), ('list_lag_ms', 'soon'), ('list_lag_ms', True), ('order_cap', 0), ('bogus', 1))] + [
+    ('POST', 'applications', {'user_id': 'u-nobody', 'id': 'a-x'}, {}, 400), ('POST', 'applications', {'user_id': 'u-demo', 'id': ''}, {}, 400),
+    ('POST', 'applications', {'user_id': 'u-demo', 'id': 'a-x', 'name': ''}, {}, 400), ('GET', 'applications', None, {'user_id': 'u-x'}, 400),
     ('GET', 'nope', None, {}, 404),
 ] + [('POST', 'faults', {'faults': [{'action': 'status', 'path': 'fine'}, rule]}, {}, 400) for rule in BAD_FAULT_RULES])
 def test_control_errors_change_nothing(api, method, name, body, params, status):
