@@ -12,7 +12,7 @@ import pytest
 
 from ansible_collections.bandwidth.catapult.plugins.modules import catapult_application as module
 from ansible_collections.bandwidth.catapult.tests.unit.plugins.emulated import intercept
-from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import API, NUMBERS, USER, calls
+from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import API, NUMBERS, USER
 
 APPLICATIONS = ()
 APPS = API + '/users/' + USER + '/applications'
@@ -211,19 +211,14 @@ CREATE_OUTCOMES = [
 
 
 @pytest.mark.parametrize('label, fault, sent, error', CREATE_OUTCOMES, ids=[o[0] for o in CREATE_OUTCOMES])
-def test_a_create_is_sent_again_only_after_a_listing_shows_it_did_not_land(catapult, requests_mock, run_module, label, fault, sent, error):
+def test_a_create_is_sent_again_only_after_a_listing_shows_it_did_not_land(catapult, requests_mock, expect, label, fault, sent, error):
     new_id = catapult.next_app_id()
     if fault:
         catapult.fault(path=CREATE_PATH, method='POST', **fault)
     else:
         catapult.without_location(requests_mock, 'applications')
-    result, failed = run_module(module, {'name': 'Support', 'incoming_call_url': CALL_URL})
-    assert calls(requests_mock) == sent(new_id)
-    if error:
-        assert failed and error in result['msg']
-    else:
-        assert not failed and result['changed'] and result['application']['id'] == new_id
-        assert list(catapult.apps()) == [new_id]
+    expect(module, TASK, sent(new_id), failed=bool(error), texts=[error] if error else [], **({} if error else dict(changed=True, application__id=new_id)))
+    assert list(catapult.apps()) == ([] if error else [new_id])
 
 
 # -- validation before any request -----------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import pytest
 from ansible_collections.bandwidth.catapult.plugins.modules import catapult_application_info as application_info
 from ansible_collections.bandwidth.catapult.plugins.modules import catapult_available_number_info as available_info
 from ansible_collections.bandwidth.catapult.plugins.modules import catapult_phone_number_info as number_info
-from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import API, NUMBERS, SECRET, USER, calls
+from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import API, NUMBERS, SECRET, USER
 
 APPS = API + '/users/' + USER + '/applications'
 APPS_PATH = '/users/u-unit/applications'
