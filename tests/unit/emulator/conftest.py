@@ -20,7 +20,6 @@ from requests.structures import CaseInsensitiveDict
 EMULATOR_PATH = Path(__file__).resolve().parents[2] / 'emulator' / 'catapult_emulator.py'
 ROOT = 'http://emu.test'
 BASE = ROOT + '/v1'
-OTHER = ('T2', 'S2')
 
 
 def load_emulator():
@@ -64,9 +63,6 @@ class Api:
         data = body if isinstance(body, bytes) else b'' if body is None else json.dumps(body).encode()
         return Answer(*self.emu.serve(method, path, urlencode(params or {}), data, authorization, '127.0.0.1', ROOT))
 
-    def as_other(self, method, path, params=None, body=None):
-        return self(method, path, params, body, auth=OTHER)
-
     def ctl(self, method, name, body=None, expect=200, **params):
         reply = CATAPULT_EMULATOR.control(self.emu, method, name, urlencode(params), json.dumps(body or {}).encode(), self.server)
         assert reply.status == expect, reply.body
@@ -82,40 +78,35 @@ class Api:
         return [n['number'] for n in self.ctl('GET', 'numbers')['numbers'] if n['numberState'] == state]
 
 
-def new_emulator(*args):
-    return CATAPULT_EMULATOR.new_emulator(['--user', 'u-other:T2:S2'] + list(args))[0]
-
-
 @pytest.fixture(scope='session')
 def emulator_module():
     return CATAPULT_EMULATOR
 
 
 @pytest.fixture
-def api():
-    return Api(new_emulator())
+def make_api():
+    """make_api(*args): u-demo on an emulator of its own, made with those command-line options (u-other's too)."""
+    return lambda *args: Api(CATAPULT_EMULATOR.new_emulator(['--user', 'u-other:T2:S2'] + list(args))[0])
 
 
 @pytest.fixture
-def make_api():
-    """make_api(*args): u-demo on an emulator of its own, made with those command-line options."""
-    return lambda *args: Api(new_emulator(*args))
+def api(make_api):
+    return make_api()
 
 
 class Client:
-    """A pooled requests session on an emulator listener plus its control API."""
+    """u-demo on an emulator listener: ``api()`` a pooled requests session, ``ctl()`` its control API (asserting 200)."""
 
-    def __init__(self, server, token='T', secret='S'):
+    def __init__(self, server):
         self.base, self.root = server.base_url, server.root_url
         self.session = requests.Session()
-        self.session.auth = (token, secret)
+        self.session.auth = ('T', 'S')
 
     def api(self, method, path, **kwargs):
-        kwargs.setdefault('timeout', 10)
-        return self.session.request(method, self.base + path, **kwargs)
+        return self.session.request(method, self.base + path, **dict({'timeout': 10}, **kwargs))
 
-    def allocate(self, number, **fields):
-        return self.api('POST', '/users/u-demo/phoneNumbers', json=dict(number=number, **fields))
+    def allocate(self, number):
+        return self.api('POST', '/users/u-demo/phoneNumbers', json={'number': number})
 
     def ctl(self, method, name, **kwargs):
         response = requests.request(method, self.root + '/_emulator/' + name, timeout=10, **kwargs)
@@ -140,22 +131,6 @@ def client(server):
     cli.ctl('POST', 'reset')
     yield cli
     cli.session.close()
-
-
-@pytest.fixture
-def start_server():
-    """start_server(*args): another emulator in a thread with those options (``.client``: u-demo's); stopped after the test."""
-    started = []
-
-    def start(*args):
-        started.append(CATAPULT_EMULATOR.start_in_thread(['--port', '0'] + list(args)))
-        started[-1].client = Client(started[-1])
-        return started[-1]
-
-    yield start
-    for srv in started:
-        srv.client.session.close()
-        srv.stop()
 
 
 @pytest.fixture
