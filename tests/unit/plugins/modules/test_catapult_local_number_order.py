@@ -173,23 +173,20 @@ def test_partly_applied_lost_order_orders_only_the_rest(run_ok, catapult, reques
     assert len(catapult.named(POOL)) == 3 and len(catapult.numbers()) == 3
 
 
-def test_timeout_with_nothing_visible_yet_fails_without_resending(run_ok, run_failed, catapult, requests_mock, no_sleep):
+def test_timeout_with_nothing_visible_yet_fails_without_resending(expect, catapult, requests_mock, no_sleep):
     def order_times_out(request):
         raise requests.exceptions.ReadTimeout('read timed out')
 
     on_order(requests_mock, order_times_out)
-    result = run_failed(module, args(timeout=2))
-    for text in ('timed out', 'nothing was ordered again', 'rerun', 'over 2s'):
-        assert text in result['msg']
     # reads after 0, 0.5, 1.5 and 2 s (the timeout bounds the wait), then one listing for what it left behind
-    assert calls(requests_mock) == [LIST_POOL, LIST, order_call(3)] + [LIST] * 4 + [LIST]
+    expect(module, args(timeout=2), [LIST_POOL, LIST, order_call(3)] + [LIST] * 4 + [LIST], failed=True,
+           texts=['timed out', 'nothing was ordered again', 'rerun', 'over 2s'])
     assert no_sleep == [0.5, 1.0, 0.5]
     # the order lands later: the rerun adopts it and orders nothing
     landed = [catapult.add(number) for number in STOCK[:3]]
     requests_mock.reset_mock()
-    result = run_ok(module, args())
-    assert len(result['adopted']) == 3 and result['ordered'] == []
-    assert writes(requests_mock) == [update(n['id']) for n in landed]
+    result = expect(module, args(), [LIST_POOL, LIST] + [update(n['id']) for n in landed] + [LIST_POOL], ordered=[])
+    assert [n['id'] for n in result['adopted']] == [n['id'] for n in landed]
 
 
 def test_not_enough_numbers_fails_saying_none_were_ordered(expect, catapult):
@@ -360,11 +357,10 @@ def test_application_by_name_is_resolved_once_before_any_write(run_ok, catapult,
 # -- a dead controller stops the run at once -------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize('concurrency', [1, 4])
-def test_dead_controller_stops_labelling_at_once_and_lists_what_was_ordered(run_failed, catapult, requests_mock, no_sleep, controller, concurrency):
-    result = run_failed(module, args(quantity=3, concurrency=concurrency))
-    assert result['msg'].startswith('stopped: Stopped before POST /users/%s/phoneNumbers/' % USER)
-    assert no_sleep == []                      # no second labelling round
-    assert calls(requests_mock) == [LIST_POOL, LIST, order_call(3)]  # the one write; no read-back, no re-count
+def test_dead_controller_stops_labelling_at_once_and_lists_what_was_ordered(expect, catapult, no_sleep, controller, concurrency):
+    # the one write; no read-back, no re-count, no second labelling round
+    result = expect(module, args(quantity=3, concurrency=concurrency), [LIST_POOL, LIST, order_call(3)], failed=True)
+    assert result['msg'].startswith('stopped: Stopped before POST /users/%s/phoneNumbers/' % USER) and no_sleep == []
     for resource in catapult.numbers():
         assert '%s (%s, ordered, NOT labelled)' % (resource['number'], resource['id']) in result['msg']
     assert sorted(u['id'] for u in result['unlabelled']) == sorted(catapult.ids())
