@@ -15,6 +15,7 @@ import requests_mock as requests_mock_module
 from ansible.module_utils import basic
 
 from ansible_collections.bandwidth.catapult.plugins.module_utils import _search
+from ansible_collections.bandwidth.catapult.plugins.modules import catapult_available_number_info as available_info
 from ansible_collections.bandwidth.catapult.tests.unit.plugins.emulated import intercept
 from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import (
     APPS, LIST, NUMBERS, POOLS, USER, app_call, calls, label_bodies, number_call, order_writes, search, update, writes,
@@ -45,29 +46,31 @@ def on_order(requests_mock, action):
 
 # -- validation and the query (the rules both pool modules share: test_pool_orders.py) ------------------------------------------------
 
-@pytest.mark.parametrize('overrides, texts', [
-    (dict(state=None), ('state, zip and area_code', 'none was set')),
-    (dict(zip='27601'), ('exactly one of state, zip and area_code', 'state and zip')),
-    (dict(state=None, zip='27601', area_code='919'), ('exactly one of state, zip and area_code', 'zip and area_code')),
-    (dict(state=None, city='RALEIGH', area_code='919'), ('city requires state', 'within a state')),
-    (dict(city='RALEIGH', zip='27601'), ('city cannot be combined', 'zip')),
-    (dict(state=None, city='RALEIGH', areaCode='919'), ('city cannot be combined', 'area_code')),
-    (dict(state=None, city='RALEIGH', area_code='919', local_number='555'), ('city cannot be combined', 'local_number')),
+# the search criteria catapult_available_number_info takes too, and checks by the same rules
+@pytest.mark.parametrize('searcher', ['order', 'available_info'])
+@pytest.mark.parametrize('criteria, texts', [
+    ({}, ('exactly one of state, zip and area_code is required; none was set',)),
+    (dict(state='NC', zip='27601'), ('exactly one of state, zip and area_code is required; got state and zip',)),
+    (dict(zip='27601', area_code='919'), ('exactly one of state, zip and area_code', 'zip and area_code')),
+    (dict(city='RALEIGH', area_code='919'), ('city requires state', 'within a state')),
+    (dict(state='NC', city='RALEIGH', zip='27601'), ('city cannot be combined with zip',)),
+    (dict(city='RALEIGH', areaCode='919'), ('city cannot be combined', 'area_code')),
+    (dict(city='RALEIGH', area_code='919', local_number='555'), ('city cannot be combined', 'local_number')),
     (dict(state='North Carolina'), ('state must be the two-letter code', 'North Carolina')),
     (dict(state='XX'), ('state must be the two-letter code', 'XX')),
-    (dict(state=None, zip='2760'), ('zip must be 5 digits', '2760')),
-    (dict(state=None, zip='27a01'), ('zip must be 5 digits', '27a01')),
-    (dict(state=None, area_code='91'), ('area_code must be 3 digits', '91')),
-    (dict(state=None, area_code='9190'), ('area_code must be 3 digits', '9190')),
-    (dict(state=None, area_code='919', local_number='55'), ('local_number must be 3 or 4 digits', '55')),
-    (dict(state=None, area_code='919', localNumber='55555'), ('local_number must be 3 or 4 digits', '55555')),
-    (dict(local_number='555'), ('local_number requires area_code',)),
-    (dict(state=None, area_code='919', in_local_calling_area=True), ('in_local_calling_area can only be used with local_number',)),
-    (dict(inLocalCallingArea=True), ('in_local_calling_area can only be used with local_number',)),
+    (dict(zip='2760'), ('zip must be 5 digits', '2760')),
+    (dict(zip='27a01'), ('zip must be 5 digits', '27a01')),
+    (dict(area_code='91'), ('area_code must be 3 digits', '91')),
+    (dict(area_code='9190'), ('area_code must be 3 digits', '9190')),
+    (dict(area_code='919', local_number='55'), ('local_number must be 3 or 4 digits', '55')),
+    (dict(area_code='919', localNumber='55555'), ('local_number must be 3 or 4 digits', '55555')),
+    (dict(state='NC', local_number='555'), ('local_number requires area_code',)),
+    (dict(area_code='919', in_local_calling_area=True), ('in_local_calling_area can only be used with local_number',)),
+    (dict(state='NC', inLocalCallingArea=True), ('in_local_calling_area can only be used with local_number',)),
     (dict(state='nc x', zip='1', quantity=0), ('state must be', 'zip must be', 'quantity must be', 'exactly one of')),  # all at once
 ])
-def test_every_rule_fails_before_any_request(rejected, overrides, texts):
-    rejected(module, args(**overrides), *texts)
+def test_every_search_rule_fails_before_any_request(rejected, searcher, criteria, texts):
+    rejected(*((module, args(**dict(dict(state=None), **criteria))) if searcher == 'order' else (available_info, criteria)), *texts)
 
 
 @pytest.mark.parametrize('options, query', [

@@ -45,17 +45,7 @@ def rows(module, *table):
 ]) + rows(number_info, *[
     ({'number': 'front desk'}, 'number must be an E.164 phone number'),
     ({'number': '+19195550101', 'name': 'IVR'}, 'mutually exclusive'),  # a number and filters
-]) + rows(available_info, *[
-    (dict(), 'exactly one of state, zip and area_code is required; none was set'),
-    (dict(state='NC', zip='27601'), 'exactly one of state, zip and area_code is required; got state and zip'),
-    (dict(city='RALEIGH', area_code='919'), 'city requires state'),
-    (dict(city='RALEIGH', state='NC', zip='27601'), 'city cannot be combined with zip'),
-    (dict(state='XX'), 'state must be the two-letter code'),
-    (dict(zip='2760'), 'zip must be 5 digits'),
-    (dict(area_code='91'), 'area_code must be 3 digits'),
-    (dict(area_code='919', local_number='55'), 'local_number must be 3 or 4 digits'),
-    (dict(state='NC', local_number='555'), 'local_number requires area_code'),
-    (dict(area_code='919', in_local_calling_area=True), 'in_local_calling_area can only be used with local_number'),
+]) + rows(available_info, *[  # the rules it shares with catapult_local_number_order: test_catapult_local_number_order.py
     (dict(state='NC', pattern='919-55*'), 'pattern may contain only letters, digits'),
     (dict(state='NC', quantity=0), 'quantity must be between 1 and 5000; got 0'),
     (dict(state='NC', quantity=5001), 'quantity must be between 1 and 5000; got 5001'),
