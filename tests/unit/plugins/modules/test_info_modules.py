@@ -35,7 +35,7 @@ GONE = {'id': 'n-c', 'number': '+19195550102', 'numberState': 'released'}
 
 
 def rows(module, *table):
-    return [pytest.param(module, args, text, id='%s-%d' % (module.__name__.rsplit('_', 1)[0].rsplit('.', 1)[-1], i)) for i, (args, text) in enumerate(table)]
+    return [pytest.param(module, args, text, id='%s-%d' % (module.__name__.rsplit('.', 1)[-1], i)) for i, (args, text) in enumerate(table)]
 
 
 @pytest.mark.parametrize('module, args, text', rows(application_info, *[
