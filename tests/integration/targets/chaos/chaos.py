@@ -14,7 +14,7 @@ succeeds (at most ``--max-runs``). Then, with faults off, the account is checked
 every specific number present with its name and application, the released ones released,
 every pool holding exactly its quantity with its application, no other number on the
 account (none unlabelled), and no number ever allocated beyond the desired ones (no
-duplicate order). A last run without faults must change nothing.
+duplicate order). A last run without faults must change nothing and send no write.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'setup_catapult_emulator', 'files'))
 
-from catapult_harness import Emulator, call, local_inventory  # pylint: disable=wrong-import-position
+from catapult_harness import account_problems, call, emulator, local_inventory  # pylint: disable=wrong-import-position
 
 USER, TOKEN, SECRET = 'u-chaos', 'chaos-token', 'chaos-secret-value'
 APPS = ('a-demo-support', 'a-demo-ivr', 'a-demo-sales')
@@ -53,45 +53,11 @@ def desired_state(specific):
 
 
 def check_account(numbers, entries, pools):
-    """Every difference between the account and the desired state."""
-    problems = []
-    enabled = dict((n['number'], n) for n in numbers if n['numberState'] == 'enabled')
-    released = set(n['number'] for n in numbers if n['numberState'] == 'released')
-    expected_total = sum(1 for e in entries) + sum(p['quantity'] for p in pools)
-    if len(numbers) != expected_total:
-        problems.append('%d numbers were ever allocated on the account, expected exactly %d (duplicate orders?)'
-                        % (len(numbers), expected_total))
-    claimed = set()
-    for entry in entries:
-        number = entry['number']
-        claimed.add(number)
-        if entry.get('state') == 'absent':
-            if number in enabled:
-                problems.append('%s should be released' % number)
-            continue
-        have = enabled.get(number)
-        if have is None:
-            problems.append('%s is missing%s' % (number, ' (released!)' if number in released else ''))
-        elif have.get('name') != entry['name'] or have.get('applicationId') != entry['application_id']:
-            problems.append('%s is %r/%r, expected %r/%r' % (number, have.get('name'), have.get('applicationId'),
-                                                             entry['name'], entry['application_id']))
-    for pool in pools:
-        members = [n for n in enabled.values() if n.get('name') == pool['name']]
-        claimed.update(n['number'] for n in members)
-        if len(members) != pool['quantity']:
-            problems.append('pool %s holds %d numbers, expected exactly %d' % (pool['name'], len(members), pool['quantity']))
-        for member in members:
-            if pool.get('application_id') and member.get('applicationId') != pool['application_id']:
-                problems.append('pool %s: %s has application %r' % (pool['name'], member['number'], member.get('applicationId')))
-            if pool.get('area_code') and not member['number'].startswith('+1' + pool['area_code']):
-                problems.append('pool %s: %s does not match area code %s' % (pool['name'], member['number'], pool['area_code']))
-            if pool.get('state') and member.get('state') != pool['state']:
-                problems.append('pool %s: %s is in %s' % (pool['name'], member['number'], member.get('state')))
-    extra = sorted(set(enabled) - claimed)
-    if extra:
-        problems.append('%d numbers on the account that nothing asked for (%d unlabelled): %s'
-                        % (len(extra), sum(1 for n in extra if not enabled[n].get('name')), ', '.join(extra[:20])))
-    return problems
+    """Every difference between the account and the desired state (see catapult_harness.account_problems)."""
+    expect = dict((e['number'], {'name': e['name'], 'applicationId': e['application_id']}) for e in entries if e.get('state') != 'absent')
+    want = [dict(((key, p[key]) for key in ('name', 'area_code', 'state') if key in p), count=p['quantity'],
+                 **({'applicationId': p['application_id']} if 'application_id' in p else {})) for p in pools]
+    return account_problems(numbers, expect, want, allocations=len(entries) + sum(p['quantity'] for p in pools))
 
 
 def recap(text):
@@ -116,66 +82,58 @@ def main():
     workdir = tempfile.mkdtemp(prefix='chaos-')
     out = args.output or workdir
     started = time.time()
-    emulator = Emulator(os.path.join(workdir, 'emulator.url'), USER, TOKEN, SECRET, lifetime=900, who='chaos')
+    emu = emulator(USER, TOKEN, SECRET, lifetime=900, who='chaos', url_file=os.path.join(workdir, 'emulator.url'))
     try:
-        api_url, control = emulator.url, emulator.control
         for item in seed:
-            call(api_url + '/users/%s/phoneNumbers' % USER, 'POST', item, auth=(TOKEN, SECRET))
-        inventory = local_inventory(workdir)
+            call(emu.url + '/users/%s/phoneNumbers' % USER, 'POST', item, auth=(TOKEN, SECRET))
         vars_file = os.path.join(workdir, 'chaos_vars.json')
         with open(vars_file, 'w', encoding='utf-8') as handle:
             json.dump({'catapult_phone_numbers': entries, 'catapult_number_pools': pools, 'catapult_user_id': USER,
-                       'catapult_api_token': TOKEN, 'catapult_api_secret': SECRET, 'catapult_api_url': api_url,
+                       'catapult_api_token': TOKEN, 'catapult_api_secret': SECRET, 'catapult_api_url': emu.url,
                        'catapult_timeout': 10, 'catapult_concurrency': 8}, handle)
-        command = ['ansible-playbook', '-i', inventory, os.path.join(HERE, 'chaos.yml'), '-e', '@' + vars_file]
+        command = ['ansible-playbook', '-i', local_inventory(workdir), os.path.join(HERE, 'chaos.yml'), '-e', '@' + vars_file]
 
         def run(name):
-            log = os.path.join(out, 'chaos_%s.log' % name)
+            """(exit status, output, seconds, request summary) of one run; clears the request log."""
             began = time.time()
-            with open(log, 'w', encoding='utf-8') as handle:
-                code = subprocess.call(command, stdout=handle, stderr=subprocess.STDOUT)
-            with open(log, encoding='utf-8', errors='replace') as handle:
-                text = handle.read()
-            return code, text, time.time() - began
+            with open(os.path.join(out, 'chaos_%s.log' % name), 'w+', encoding='utf-8') as log:
+                code = subprocess.call(command, stdout=log, stderr=subprocess.STDOUT)
+                log.seek(0)
+                text = log.read()
+            summary = call(emu.control + '/requests?summary_only=true')['summary']
+            call(emu.control + '/requests', 'DELETE')
+            return code, text, time.time() - began, summary
 
-        call(control + '/requests', 'DELETE')
-        call(control + '/config', 'POST', {'fault_rate': args.fault_rate, 'seed': args.seed, 'chaos_reset_ms': args.chaos_reset_ms})
-        runs = []
-        injected = 0
-        converged = False
-        for attempt in range(1, args.max_runs + 1):
-            code, text, took = run('run%d' % attempt)
-            summary = call(control + '/requests?summary_only=true')['summary']
-            call(control + '/requests', 'DELETE')
+        call(emu.control + '/requests', 'DELETE')
+        call(emu.control + '/config', 'POST', {'fault_rate': args.fault_rate, 'seed': args.seed, 'chaos_reset_ms': args.chaos_reset_ms})
+        runs, injected, converged = [], 0, False
+        while not converged and len(runs) < args.max_runs:
+            code, text, took, summary = run('run%d' % (len(runs) + 1))
             failed = re.findall(r'"msg": "(\d+ of \d+ numbers failed)', text)
             runs.append('run %d: %s in %.0fs, %d requests, %d faults injected%s'
-                        % (attempt, 'succeeded' if code == 0 else 'failed (rc %d)' % code, took, summary['total'],
+                        % (len(runs) + 1, 'succeeded' if code == 0 else 'failed (rc %d)' % code, took, summary['total'],
                            summary['faults'], ('; ' + ', '.join(failed)) if failed else ''))
             print(runs[-1], flush=True)
             injected += summary['faults']
-            if code == 0:
-                converged = True
-                break
-        call(control + '/config', 'POST', {'fault_rate': 0})
-        numbers = call(control + '/numbers?user_id=' + USER)['numbers']
+            converged = code == 0
+        call(emu.control + '/config', 'POST', {'fault_rate': 0})
+        numbers = call(emu.control + '/numbers?user_id=' + USER)['numbers']
         problems = [] if injected else ['no fault was injected: a run without chaos proves nothing']
         problems += check_account(numbers, entries, pools)
-        code, text, took = run('final')
+        code, text, took, summary = run('final')
         final = recap(text)
         if code != 0 or not final or final['changed'] != 0:
             problems.append('the run without faults was not a no-op: rc %d, recap %s' % (code, final))
-        writes = call(control + '/requests?summary_only=true')['summary']['writes']
-        if writes:
-            problems.append('the run without faults sent %d writes' % writes)
+        if summary['writes']:
+            problems.append('the run without faults sent %d writes' % summary['writes'])
     finally:
-        emulator.stop()
+        emu.stop()
 
     enabled = sum(1 for n in numbers if n['numberState'] == 'enabled')
     lines = ['Chaos run: fault rate %g, seed %d (429s reset after %d ms); desired: %d specific numbers (%d released), %d pools of %s numbers'
              % (args.fault_rate, args.seed, args.chaos_reset_ms, sum(1 for e in entries if e.get('state') != 'absent'),
                 sum(1 for e in entries if e.get('state') == 'absent'), len(pools), '/'.join(str(p['quantity']) for p in pools))]
-    lines.extend(runs)
-    lines.append('converged after %d run(s)' % len(runs) if converged else 'did NOT converge in %d runs' % len(runs))
+    lines += runs + ['converged after %d run(s)' % len(runs) if converged else 'did NOT converge in %d runs' % len(runs)]
     lines.append('account: %d enabled, %d released, %d ever allocated; final run without faults: %s'
                  % (enabled, len(numbers) - enabled, len(numbers), final))
     lines.append('account exactly as desired' if not problems else 'PROBLEMS:\n  ' + '\n  '.join(problems[:40]))

@@ -37,7 +37,7 @@ from urllib.parse import quote
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'setup_catapult_emulator', 'files'))
 
-from catapult_harness import Emulator, call, local_inventory  # pylint: disable=wrong-import-position
+from catapult_harness import call, emulator, local_inventory  # pylint: disable=wrong-import-position
 
 USER = 'u-leak'
 
@@ -46,105 +46,70 @@ def basic(token, secret):
     return base64.b64encode(('%s:%s' % (token, secret)).encode('latin-1')).decode('ascii')
 
 
-def forms(creds):
+def forms(token, secret, wrong):
     """name -> text that must never be printed."""
-    token, secret, wrong = creds['leak_api_token'], creds['leak_api_secret'], creds['leak_wrong_secret']
-    found = {'api_token': token, 'api_secret': secret, 'wrong api_secret': wrong,
-             'token:secret': '%s:%s' % (token, secret), 'URL-encoded api_secret': quote(secret, safe=''),
-             'Basic auth value': basic(token, secret), 'Basic auth value without padding': basic(token, secret).rstrip('='),
-             'Basic auth value (wrong secret)': basic(token, wrong),
-             'Basic auth value (wrong secret) without padding': basic(token, wrong).rstrip('=')}
-    return found
+    return {'api_token': token, 'api_secret': secret, 'wrong api_secret': wrong, 'token:secret': '%s:%s' % (token, secret),
+            'URL-encoded api_secret': quote(secret, safe=''), 'Basic auth value': basic(token, secret),
+            'Basic auth value without padding': basic(token, secret).rstrip('='), 'Basic auth value (wrong secret)': basic(token, wrong),
+            'Basic auth value (wrong secret) without padding': basic(token, wrong).rstrip('=')}
 
 
-def scan(paths, creds):
-    problems = []
-    for path in paths:
-        with open(path, encoding='utf-8', errors='replace') as handle:
-            for number, line in enumerate(handle, 1):
-                for name, text in forms(creds).items():
-                    if text in line:
-                        shown = line.strip()
-                        for other in sorted(forms(creds).values(), key=len, reverse=True):
-                            shown = shown.replace(other, '<%s>' % 'LEAKED')
-                        problems.append('%s:%d: %s found: %s' % (os.path.basename(path), number, name, shown[:300]))
-    return problems
-
-
-def playbook(name, inventory, vars_file, log, env=None, expect_ok=True):
-    command = ['ansible-playbook', '-vvvv', '-i', inventory, os.path.join(HERE, name), '-e', '@' + vars_file]
-    with open(log, 'w', encoding='utf-8') as handle:
-        code = subprocess.call(command, stdout=handle, stderr=subprocess.STDOUT, env=env)
-    if (code == 0) != expect_ok:
-        with open(log, encoding='utf-8', errors='replace') as handle:
-            tail = handle.read()[-6000:]
-        # the tail is scanned too before it is shown
-        for text in forms(json.load(open(vars_file, encoding='utf-8'))).values():
-            tail = tail.replace(text, '<LEAKED>')
-        sys.stdout.write(tail)
-        raise SystemExit('secret_leak: %s exited with %d, expected %s' % (name, code, 'success' if expect_ok else 'failure'))
-    with open(log, encoding='utf-8', errors='replace') as handle:
-        text = handle.read()
-    if '<testhost> EXEC' not in text and 'ESTABLISH LOCAL CONNECTION' not in text:
-        raise SystemExit('secret_leak: %s did not run at -vvvv' % name)
+def masked(text, found):
+    for other in sorted(found.values(), key=len, reverse=True):
+        text = text.replace(other, '<LEAKED>')
     return text
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n', 1)[0])
     parser.add_argument('--output', default=os.environ.get('OUTPUT_DIR'), help='where the captured output is kept')
-    args = parser.parse_args()
-
     workdir = tempfile.mkdtemp(prefix='secret-leak-')
     os.chmod(workdir, 0o700)
-    creds = {
-        'leak_user_id': USER,
-        'leak_api_token': 'tok-%s' % secrets.token_hex(10),
-        # '/' and '+' so that URL-encoded forms differ from the raw secret
-        'leak_api_secret': 'sec-%s/+Zq' % secrets.token_hex(12),
-        'leak_wrong_secret': 'wrong-%s' % secrets.token_hex(12),
-    }
-    emulator = Emulator(os.path.join(workdir, 'emulator.url'), USER, creds['leak_api_token'], creds['leak_api_secret'],
-                        lifetime=600, who='secret_leak')
+    out = parser.parse_args().output or workdir
+    # '/' and '+' in the secret so that URL-encoded forms differ from the raw one
+    token, secret, wrong = 'tok-%s' % secrets.token_hex(10), 'sec-%s/+Zq' % secrets.token_hex(12), 'wrong-%s' % secrets.token_hex(12)
+    found = forms(token, secret, wrong)
+    emu = emulator(USER, token, secret, lifetime=600, who='secret_leak', url_file=os.path.join(workdir, 'emulator.url'))
     logs = []
     try:
-        api_url = emulator.url
-        creds['leak_api_url'] = api_url
         vars_file = os.path.join(workdir, 'leak_vars.json')
         with os.fdopen(os.open(vars_file, os.O_WRONLY | os.O_CREAT, 0o600), 'w', encoding='utf-8') as handle:
-            json.dump(creds, handle)
-        inventory = local_inventory(workdir)
-        out = args.output or workdir
-
-        logs.append(os.path.join(out, 'secret_leak_ok.log'))
-        playbook('ok.yml', inventory, vars_file, logs[-1])
-
-        env = dict(os.environ, CATAPULT_USER_ID=USER, CATAPULT_API_TOKEN=creds['leak_api_token'],
-                   CATAPULT_API_SECRET=creds['leak_api_secret'], CATAPULT_API_URL=api_url)
-        logs.append(os.path.join(out, 'secret_leak_env.log'))
-        playbook('env.yml', inventory, vars_file, logs[-1], env=env)
-
-        token, secret = creds['leak_api_token'], creds['leak_api_secret']
-        call(emulator.control + '/faults', 'POST', {'faults': [{
-            'method': '*', 'path': '', 'action': 'echo', 'status': 400, 'count': 0,
-            'message': 'Bad request. Authorization: Basic %s; token=%s; secret=%s; pair=%s:%s; quoted=%s; nopad=%s'
-                       % (basic(token, secret), token, secret, token, secret, quote(secret, safe=''),
-                          basic(token, secret).rstrip('='))}]})
-        logs.append(os.path.join(out, 'secret_leak_fail.log'))
-        text = playbook('fail.yml', inventory, vars_file, logs[-1], expect_ok=False)
+            json.dump({'catapult_user_id': USER, 'catapult_api_token': token, 'catapult_api_secret': secret, 'catapult_api_url': emu.url,
+                       'leak_wrong_secret': wrong}, handle)
+        env = dict(os.environ, CATAPULT_USER_ID=USER, CATAPULT_API_TOKEN=token, CATAPULT_API_SECRET=secret, CATAPULT_API_URL=emu.url)
+        echo = {'method': '*', 'path': '', 'action': 'echo', 'status': 400, 'count': 0,
+                'message': 'Bad request. Authorization: Basic %s; token=%s; secret=%s; pair=%s:%s; quoted=%s; nopad=%s'
+                           % (basic(token, secret), token, secret, token, secret, quote(secret, safe=''), basic(token, secret).rstrip('='))}
+        for name, run_env, expect_ok in (('ok', None, True), ('env', env, True), ('fail', None, False)):
+            if name == 'fail':
+                call(emu.control + '/faults', 'POST', {'faults': [echo]})
+            logs.append(os.path.join(out, 'secret_leak_%s.log' % name))
+            with open(logs[-1], 'w+', encoding='utf-8', errors='replace') as log:
+                code = subprocess.call(['ansible-playbook', '-vvvv', '-i', local_inventory(workdir), os.path.join(HERE, name + '.yml'),
+                                        '-e', '@' + vars_file], stdout=log, stderr=subprocess.STDOUT, env=run_env)
+                log.seek(0)
+                text = log.read()
+            if (code == 0) != expect_ok:
+                sys.stdout.write(masked(text[-6000:], found))  # the tail is masked too before it is shown
+                raise SystemExit('secret_leak: %s.yml exited with %d, expected %s' % (name, code, 'success' if expect_ok else 'failure'))
+            if '<testhost> EXEC' not in text and 'ESTABLISH LOCAL CONNECTION' not in text:
+                raise SystemExit('secret_leak: %s.yml did not run at -vvvv' % name)
         if 'HTTP 400' not in text or '********' not in text:
             raise SystemExit('secret_leak: the echoing errors did not reach the output; the test did not test anything')
     finally:
-        emulator.stop()
+        emu.stop()
 
-    problems = scan(logs, creds)
-    sizes = ', '.join('%s %d lines' % (os.path.basename(p), sum(1 for dummy in open(p, encoding='utf-8', errors='replace')))
-                      for p in logs)
+    problems, sizes = [], []
+    for path in logs:
+        with open(path, encoding='utf-8', errors='replace') as handle:
+            lines = handle.readlines()
+        sizes.append('%s %d lines' % (os.path.basename(path), len(lines)))
+        problems += ['%s:%d: %s found: %s' % (os.path.basename(path), number, name, masked(line.strip(), found)[:300])
+                     for number, line in enumerate(lines, 1) for name, text in found.items() if text in line]
     if problems:
-        print('secret_leak: credentials found in the -vvvv output:')
-        print('\n'.join(problems[:50]))
+        print('secret_leak: credentials found in the -vvvv output:\n' + '\n'.join(problems[:50]))
         return 1
-    print('secret_leak: no credential form (%d searched) in the -vvvv output of %s' % (len(forms(creds)), sizes))
+    print('secret_leak: no credential form (%d searched) in the -vvvv output of %s' % (len(found), ', '.join(sizes)))
     return 0
 
 
