@@ -1458,23 +1458,10 @@ class CatapultHandler(QuietHandler):
             self.connection.do_handshake()
             self.connection.settimeout(None)
 
-    def do_GET(self):
-        self.route('GET')
+    def do_any(self):
+        self.route(self.command)
 
-    def do_POST(self):
-        self.route('POST')
-
-    def do_PUT(self):
-        self.route('PUT')
-
-    def do_PATCH(self):
-        self.route('PATCH')
-
-    def do_DELETE(self):
-        self.route('DELETE')
-
-    def do_HEAD(self):
-        self.route('HEAD')
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_any
 
     # ----- plumbing
 
@@ -1490,10 +1477,9 @@ class CatapultHandler(QuietHandler):
         if content_type:
             headers.append(('Content-Type', content_type))
         headers.extend(reply.headers.items())
-        for name, value in reply.overrides.items():  # a fault rule's 'headers': replace or remove
-            headers = [(key, old) for key, old in headers if key.lower() != name.lower()]
-            if value is not None:
-                headers.append((name, value))
+        places = (('{root}', self.server.root_url), ('{foreign}', self.server.foreign_url),
+                  ('{foreign_localhost}', self.server.foreign_localhost_url))
+        headers = override_headers(headers, reply.overrides, places)
         if data and (reply.status < 200 or reply.status in BODYLESS_STATUSES):
             self.close_connection = True  # the client reads no body after these: do not reuse the connection
         self.log_request(reply.status)
@@ -1501,18 +1487,6 @@ class CatapultHandler(QuietHandler):
         for key, value in headers:
             self.send_header(key, value)
         self.send_body(data)
-
-    def header_overrides(self, headers):
-        """A rule's 'headers' with {root}, {foreign} and {foreign_localhost} replaced in the values."""
-        places = (('{root}', self.server.root_url), ('{foreign}', self.server.foreign_url),
-                  ('{foreign_localhost}', self.server.foreign_localhost_url))
-        out = {}
-        for name, value in headers.items():
-            if value is not None:
-                for placeholder, url in places:
-                    value = value.replace(placeholder, url)
-            out[name] = value
-        return out
 
     def reset(self):
         """Abort the connection with a TCP reset (SO_LINGER 0) without writing a response."""
@@ -1561,14 +1535,26 @@ class CatapultHandler(QuietHandler):
         emu = self.server.emulator
         reply, fault = emu.serve(method, path, query, body, self.headers.get('Authorization'),
                                  self.client_address[0], self.root_url())
-        if reply is not None and fault is not None and fault.headers:
-            reply.overrides = self.header_overrides(fault.headers)
+        if reply is not None and fault is not None:
+            reply.overrides = fault.headers
         if fault is not None and fault.action == 'reset':
             self.reset()
         elif reply is None:
             self.drop()
         else:
             self.send_reply(reply)
+
+
+def override_headers(headers, overrides, places):
+    """``headers`` ((name, value) pairs) with a fault rule's 'headers' applied: each name replaces, or with
+    None removes, every header of that name; ``places`` ((placeholder, URL) pairs) fill {root}, {foreign}, ..."""
+    for name, value in overrides.items():
+        headers = [(key, old) for key, old in headers if key.lower() != name.lower()]
+        if value is not None:
+            for placeholder, url in places:
+                value = value.replace(placeholder, url)
+            headers.append((name, value))
+    return headers
 
 
 def fault_reply(emu, req, fault, applied=None):
@@ -1669,26 +1655,7 @@ class ForeignHandler(QuietHandler):
         self.send_header('Content-Type', 'application/json')
         self.send_body(data)
 
-    def do_GET(self):
-        self.answer()
-
-    def do_POST(self):
-        self.answer()
-
-    def do_PUT(self):
-        self.answer()
-
-    def do_PATCH(self):
-        self.answer()
-
-    def do_DELETE(self):
-        self.answer()
-
-    def do_HEAD(self):
-        self.answer()
-
-    def do_OPTIONS(self):
-        self.answer()
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = answer
 
 
 def family_of(host):

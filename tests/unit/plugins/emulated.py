@@ -68,12 +68,7 @@ class Catapult(object):
         data, content_type = reply.payload()
         headers = [('Content-Type', content_type)] if content_type else []
         headers.extend(reply.headers.items())
-        for name, value in (fault.headers if fault is not None else {}).items():  # as CatapultHandler.send_reply
-            headers = [(key, old) for key, old in headers if key.lower() != name.lower()]
-            if value is not None:
-                for placeholder, url in PLACES.items():
-                    value = value.replace(placeholder, url)
-                headers.append((name, value))
+        headers = emulator.override_headers(headers, fault.headers if fault is not None else {}, PLACES.items())  # as the listener
         return requests_mock_module.create_response(request, status_code=reply.status, content=data, headers=dict(headers))
 
     def without_location(self, requests_mock, collection='phoneNumbers'):
