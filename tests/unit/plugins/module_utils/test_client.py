@@ -231,25 +231,25 @@ def paced_client(requests_mock=None, answers=()):
     return client, fake
 
 
-def test_after_a_429_requests_to_that_endpoint_are_spaced(requests_mock):
-    client, fake = paced_client(requests_mock, [lambda fake: {'status_code': 429, 'json': {'message': 'rate limited'},
-                                                              'headers': {'X-RateLimit-Reset': str(int((fake.now + 0.6) * 1000))}}])
+LIMITED = {'status_code': 429, 'headers': {'Retry-After': '1'}, 'json': {'message': 'rate limited'}}
+
+
+# 429 (reset in 0.6 s), wait, ok, wait the pace, ok, ...; or 429, wait 1, ok; wait the 1 s pace, 429, wait 1, ok; the pace
+# grew by a quarter
+@pytest.mark.parametrize('answers, waits', [
+    ([lambda fake: {'status_code': 429, 'json': {'message': 'rate limited'}, 'headers': {'X-RateLimit-Reset': str(int((fake.now + 0.6) * 1000))}}],
+     [0.65, 0.65, 0.65]),
+    ([LIMITED, {'status_code': 201}, LIMITED], [1.0, 1.0, 1.0, 1.25])], ids=['spaced', 'a further 429 widens the spacing'])
+def test_after_a_429_requests_to_that_endpoint_are_spaced(requests_mock, answers, waits):
+    client, fake = paced_client(requests_mock, answers)
     requests_mock.get(NUMBERS, json=[])
     for dummy in range(3):
         client.allocate_phone_number({'number': '+19195550100'})
     client.list_phone_numbers()  # another endpoint is not paced
-    assert requests_mock.call_count == 5
-    assert fake.waits == [0.65, 0.65, 0.65]
-
-
-def test_a_further_429_widens_the_spacing(requests_mock):
-    limited = {'status_code': 429, 'headers': {'Retry-After': '1'}, 'json': {'message': 'rate limited'}}
-    client, fake = paced_client(requests_mock, [limited, {'status_code': 201}, limited])
-    for dummy in range(3):
-        client.allocate_phone_number({'number': '+19195550100'})
-    # 429, wait 1, ok; wait the 1 s pace, 429, wait 1, ok; the pace grew by a quarter
-    assert fake.waits == [1.0, 1.0, 1.0, 1.25]
-    assert client.stats['rate_limited'] == 2
+    limited = len([a for a in answers if callable(a) or a.get('status_code') == 429])
+    assert requests_mock.call_count == 3 + limited + 1
+    assert fake.waits == waits
+    assert client.stats['rate_limited'] == limited
 
 
 @pytest.mark.parametrize('retry_after, paces, left', [('0.8', [0.8, 0.4, 0.2], [0.1]), ('0.015', [0.015, None], [])], ids=['relaxes', 'ends when tiny'])
@@ -365,21 +365,19 @@ def test_update_needs_an_id(requests_mock, client):
     assert not requests_mock.request_history
 
 
-def test_delete_reports_whether_it_was_there(requests_mock, client):
-    requests_mock.delete(APPLICATIONS + '/a-1', status_code=200)
-    requests_mock.delete(APPLICATIONS + '/a-2', status_code=404, json=APP_NOT_FOUND)
-    assert client.delete_application('a-1') is True
-    assert client.delete_application('a-2') is False
-
-
-def test_delete_of_an_unknown_route_is_an_error(requests_mock, client):
-    requests_mock.delete(APPLICATIONS + '/a-1', status_code=404, json={'code': 'resource-not-found', 'message': 'no route'})
-    with pytest.raises(CatapultApiError, match='api_url'):
-        client.delete_application('a-1')
-
-
-def test_get_application_keeps_its_contract(requests_mock, client):
-    requests_mock.get(APPLICATIONS + '/a-1', status_code=404, json=APP_NOT_FOUND)
-    requests_mock.get(APPLICATIONS + '/a-2', json={'id': 'a-2', 'name': 'Two'})
-    assert client.get_application('a-1') is None
-    assert client.get_application('a-2') == {'id': 'a-2', 'name': 'Two'}
+# a 404 application-not-found means gone (delete: it was not there), any other 404 is an error that names api_url
+@pytest.mark.parametrize('method, answer, expected', [
+    ('delete', dict(status_code=200), True), ('delete', dict(status_code=404, json=APP_NOT_FOUND), False),
+    ('delete', dict(status_code=404, json={'code': 'resource-not-found', 'message': 'no route'}), CatapultApiError),
+    ('get', dict(status_code=404, json=APP_NOT_FOUND), None), ('get', dict(json={'id': 'a-1', 'name': 'One'}), {'id': 'a-1', 'name': 'One'}),
+    ('get', dict(status_code=404, json={'code': 'resource-not-found', 'message': 'no route'}), CatapultApiError),
+], ids=['delete', 'delete gone', 'delete unknown route', 'get gone', 'get', 'get unknown route'])
+def test_an_application_get_or_delete_keeps_its_contract(requests_mock, client, method, answer, expected):
+    requests_mock.register_uri(method.upper(), APPLICATIONS + '/a-1', **answer)
+    call = getattr(client, method + '_application')
+    if expected is CatapultApiError:
+        with pytest.raises(CatapultApiError, match='api_url'):
+            call('a-1')
+    else:
+        result = call('a-1')
+        assert result == expected and type(result) is type(expected)  # True, False and None exactly
