@@ -737,7 +737,8 @@ def test_fault_raw_bytes_on_the_wire(client, extra, status, body, content_type):
     response = client.allocate(NUM)
     assert (response.status_code, response.text, response.headers.get('Content-Type')) == (status, body, content_type)
     assert 'Location' not in response.headers and int(response.headers['Content-Length']) == len(body)
-    assert http_numbers(client) == [] and client.allocate(NUM).status_code == 201  # the connection is still usable; count 1
+    assert http_numbers(client) == [] and client.ctl('GET', 'requests')['requests'][-1]['status'] == status
+    assert client.allocate(NUM).status_code == 201  # the connection is still usable; count 1
 
 
 @pytest.mark.parametrize('action', ['status', 'status_after', 'plain_text', 'echo', 'raw', 'raw_after', 'pass'])
@@ -768,6 +769,28 @@ def test_fault_pass_removes_a_header_but_applies(client, header):
     assert (rule['seen'], rule['hits'], rule['exhausted'], rule['headers']) == (1, 1, True, {header: None})
     assert header in client.api(method, N, params=params, json={'number': '+19195550104'}).headers  # count 1
     assert client.ctl('GET', 'requests')['summary']['faults'] == 1
+
+
+def test_faults_and_log_on_application_routes(client):
+    apps, body = r'^/users/[^/]+/applications$', {'name': 'Faulty', 'incomingCallUrl': 'https://f.example.com'}
+    client.faults({'method': 'POST', 'path': apps, 'action': 'status', 'status': 503}, {'method': 'POST', 'path': apps, 'action': 'drop_after'},
+                  {'method': 'DELETE', 'path': r'^/users/[^/]+/applications/', 'action': 'status_after', 'status': 502},
+                  {'method': 'POST', 'path': apps, 'action': 'pass', 'headers': {'Location': None}})
+
+    def names():
+        return [app['name'] for app in client.ctl('GET', 'applications', params={'user_id': 'u-demo'})['applications']][3:]
+
+    assert client.api('POST', A, json=body).json()['code'] == 'service-unavailable' and names() == []
+    with pytest.raises(requests.exceptions.ConnectionError):
+        client.api('POST', A, json=body)
+    made = client.ctl('GET', 'applications', params={'user_id': 'u-demo'})['applications'][-1]
+    response = client.api('POST', A, json=dict(body, name='No location'))
+    assert (response.status_code, 'Location' in response.headers, names()) == (201, False, ['Faulty', 'No location'])
+    assert client.api('DELETE', A + '/' + made['id']).json()['code'] == 'bad-gateway' and names() == ['No location']
+    log = client.ctl('GET', 'requests')
+    assert [(e['method'], e['status'], e['fault']) for e in log['requests']] == [
+        ('POST', 503, 'status'), ('POST', None, 'drop_after'), ('POST', 201, 'pass'), ('DELETE', 502, 'status_after')]
+    assert log['summary']['writes'] == 4
 
 
 def test_fault_status_headers_replace_retry_after(client):
