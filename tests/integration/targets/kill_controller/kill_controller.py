@@ -139,8 +139,8 @@ def job(name, delays, args, workdir, inventory, lines):
             except OSError:
                 pass
             failures += 1 if problems else 0
-            lines.append('%s: %s after %.2fs, %s rerun(s)%s -> %s' % (round_name, 'killed' if killed else 'finished before the kill',
-                                                                       delay, runs, note, '; '.join(problems) or 'exact'))
+            lines.append('%s: %s after %.2fs, %s rerun(s)%s -> %s'
+                         % (round_name, 'killed' if killed else 'finished before the kill', delay, runs, note, '; '.join(problems) or 'exact'))
             print(lines[-1], flush=True)
     finally:
         emu.stop()

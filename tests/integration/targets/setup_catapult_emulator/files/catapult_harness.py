@@ -10,13 +10,6 @@ A script target imports this file by path, relative to itself, and needs
 
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'setup_catapult_emulator', 'files'))
     from catapult_harness import account_problems, call, emulator, local_inventory
-
-- ``emulator(user_id, api_token, api_secret, lifetime, who)``: the emulator
-  (tests/emulator/catapult_emulator.py) started with its own launcher on a free port:
-  ``.url`` (ending in ``/v1``), ``.control`` (``/_emulator``), ``.stop()``;
-- ``call(url, method, body, auth)``: one JSON request, no proxy, optional Basic auth;
-- ``account_problems(...)``: every difference between an account and the exact desired state;
-- ``local_inventory(workdir)``: ansible-test's inventory, or a local ``testhost`` one.
 """
 
 from __future__ import annotations
@@ -100,8 +93,8 @@ def account_problems(numbers, expect, pools=(), allocations=None, at_most=False)
             if pool.get('area_code') and not member['number'].startswith('+1' + pool['area_code']):
                 wrong.append('area code')
             if wrong:
-                problems.append('pool %s: %s has the wrong %s (%s)' % (pool['name'], member['number'], ', '.join(wrong),
-                                                                     ', '.join(str(member.get(key)) for key in wrong)))
+                shown = ', '.join(str(member.get(key)) for key in wrong)
+                problems.append('pool %s: %s has the wrong %s (%s)' % (pool['name'], member['number'], ', '.join(wrong), shown))
     for number, fields in sorted(expect.items()):
         have = enabled.get(number)
         if have is None:
