@@ -129,10 +129,12 @@ def test_only_catapults_number_not_found_means_absent_any_other_404_names_api_ur
         assert 'check that api_url (%s)' % API in str(caught.value)
 
 
-@pytest.mark.parametrize('url, accepted', [(url, False) for url in (
-    'https://api.catapult.inetwork.com', 'https://api.catapult.inetwork.com/v2', 'api.catapult.inetwork.com/v1', 'ftp://example.com/v1',
-    'https:///v1', 'https://user:pw@api.test/v1', 'https://api.test/v1?x=1')] + [(url, True) for url in (
-    'https://api.catapult.inetwork.com/v1', 'http://127.0.0.1:8080/v1/', 'https://proxy/catapult/v1')])
+NOT_API_URLS = ['https://api.catapult.inetwork.com', 'https://api.catapult.inetwork.com/v2', 'api.catapult.inetwork.com/v1', 'ftp://example.com/v1',
+                'https:///v1', 'https://user:pw@api.test/v1', 'https://api.test/v1?x=1']
+API_URLS = ['https://api.catapult.inetwork.com/v1', 'http://127.0.0.1:8080/v1/', 'https://proxy/catapult/v1']
+
+
+@pytest.mark.parametrize('url, accepted', [(url, False) for url in NOT_API_URLS] + [(url, True) for url in API_URLS])
 def test_api_url_must_be_an_api_base_url(url, accepted):
     problem = api_url_problem(url)
     assert (problem is None) is accepted
