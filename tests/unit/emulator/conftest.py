@@ -6,31 +6,18 @@ clients, and emulator processes (``launched``). Accounts: u-demo:T:S and u-other
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
-import sys
 import types
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 import requests
 from requests.structures import CaseInsensitiveDict
 
-EMULATOR_PATH = Path(__file__).resolve().parents[2] / 'emulator' / 'catapult_emulator.py'
+from ansible_collections.bandwidth.catapult.tests.emulator import catapult_emulator as CATAPULT_EMULATOR
+
 ROOT = 'http://emu.test'
 BASE = ROOT + '/v1'
-
-
-def load_emulator():
-    spec = importlib.util.spec_from_file_location('catapult_emulator', str(EMULATOR_PATH))
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault('catapult_emulator', module)
-    spec.loader.exec_module(module)
-    return module
-
-
-CATAPULT_EMULATOR = load_emulator()
 
 
 class Answer:
