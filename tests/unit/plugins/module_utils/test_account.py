@@ -28,7 +28,7 @@ from ansible_collections.bandwidth.catapult.plugins.module_utils._account import
 from ansible_collections.bandwidth.catapult.plugins.module_utils._client import CatapultClient
 from ansible_collections.bandwidth.catapult.tests.unit.plugins.emulated import intercept
 from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import (
-    ALLOCATE, API, APPS, CREATE_APP, LIST, SECRET, TOKEN, USER, app_call, calls, listed, order, page, release, search, update, writes,
+    ALLOCATE, API, APPS, CREATE_APP, LIST, SECRET, TOKEN, USER, app_call, calls, listed, order, page, release, search, update,
 )
 
 # the applications on the account (the catapult fixture); numbers come from the emulator's inventory
