@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
+import functools
 import hmac
 import itertools
 import json
@@ -367,19 +368,20 @@ class RateCenter:
         }
 
 
+@functools.lru_cache(maxsize=None)
+def inventory_tables():
+    """Everything of the inventory but what is taken: it never changes, so it is built once, not at every reset."""
+    rate_centers = [RateCenter(*row) for row in RATE_CENTERS]
+    toll_free = sorted('+1%s%s%04d' % (npa, nxx, line) for npa, nxx, first, last in TOLL_FREE_BLOCKS for line in range(first, last + 1))
+    return (rate_centers, {zip_code: rc for rc in rate_centers for zip_code in rc.zips},
+            {number: rc for rc in rate_centers for number in rc.numbers}, toll_free, frozenset(toll_free))
+
+
 class Inventory:
     """Numbers that can be ordered.  Taken numbers (ordered, even if released later) never come back."""
 
-    tables = None  # everything but ``taken`` never changes: built once, shared by every reset
-
     def __init__(self):
-        if Inventory.tables is None:
-            rate_centers = [RateCenter(*row) for row in RATE_CENTERS]
-            toll_free = sorted(
-                '+1%s%s%04d' % (npa, nxx, line) for npa, nxx, first, last in TOLL_FREE_BLOCKS for line in range(first, last + 1))
-            Inventory.tables = (rate_centers, {zip_code: rc for rc in rate_centers for zip_code in rc.zips},
-                                {number: rc for rc in rate_centers for number in rc.numbers}, toll_free, frozenset(toll_free))
-        self.rate_centers, self.by_zip, self.rc_of, self.toll_free, self.toll_free_set = Inventory.tables
+        self.rate_centers, self.by_zip, self.rc_of, self.toll_free, self.toll_free_set = inventory_tables()
         self.taken = set()
 
     def is_available(self, number):
