@@ -17,21 +17,21 @@
 # runs them, with ansible-playbook: a play applying the target's role to a local testhost
 # with output_dir set, and -e catapult_fault_case=CASE. The script targets (fault_matrix,
 # secret_leak, chaos) run their script with CATAPULT_EMULATOR_FAULTS_OFF=1 (the same switch
-# as an environment variable; it also keeps fault_matrix's own TCP forwarder from firing);
-# fault_matrix counts each of its cells.
+# as an environment variable; fault_matrix's forwarder refuses connections only when the
+# emulator's reset rule fires, so "refused" goes quiet too); fault_matrix counts each of its cells.
 #
 # --on   the same runs without touching the emulator: each must be green (the runs
 #        themselves work, so red above means "the fault did not fire").
 # CASE   run only these (target/case as in the table), e.g. catapult_phone_number/'two 429s on the read'
 #
 # Environment: VENV (.venv), BUILD (/tmp/prove-faults), MATRIX_ARGS (extra fault_matrix.py
-# arguments, e.g. "--faults 503,drop"; default: the whole matrix on 2 lanes).
+# arguments, e.g. "--faults 503,drop"; default: the whole matrix on its default lanes).
 set -uo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$(realpath -m "${VENV:-$REPO/.venv}")"
 BUILD="$(realpath -m "${BUILD:-/tmp/prove-faults}")"
-read -ra matrix_args <<< "${MATRIX_ARGS:---lanes 2}"
+read -ra matrix_args <<< "${MATRIX_ARGS:-}"
 # shellcheck source=hack/lib.sh
 . "$REPO/hack/lib.sh"
 
@@ -124,7 +124,7 @@ for case in "${CASES[@]}"; do
   if [ "$target" = fault_matrix ]; then
     # one cell per row x fault; a cell with a problem prints as run/rerun with a "!"
     cells="$(grep -oE '^\(([0-9]+) cells' "$out/log" | grep -oE '[0-9]+')"
-    redcells="$(grep -oE '(^|[[:space:]])[A-Za-z]+/[A-Za-z]+!' "$out/log" | wc -l)"
+    redcells="$(grep -oE '(^|[[:space:]])[A-Za-z-]+/[A-Za-z-]+!' "$out/log" | wc -l)"
     detail="$redcells of ${cells:-?} cells red"
     if [ $off = 1 ] && [ "$redcells" != "${cells:-x}" ]; then colour=MIXED; fi
   elif [ "$name" = script ]; then
