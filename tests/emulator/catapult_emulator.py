@@ -893,6 +893,21 @@ class Emulator:
             self.users[user_id]['applications'][app_id] = dict(fields)
             self.users[user_id]['deleted_applications'].discard(app_id)
 
+    def change_application(self, user_id, app_id, **fields):
+        """Change stored fields of one of a user's applications behind the client's back."""
+        with self.lock:
+            self.users[user_id]['applications'][app_id].update(fields)
+
+    def in_stock(self, number):
+        """Whether ``number`` can still be ordered."""
+        with self.lock:
+            return self.inventory.is_available(number)
+
+    def take_from_stock(self, number):
+        """Someone else orders ``number``: it leaves the stock without landing on any account here."""
+        with self.lock:
+            self.inventory.take(number)
+
     def replace_applications(self, user_id, apps):
         """The user's applications become ``apps``, (id, name or None) each, in this order."""
         with self.lock:

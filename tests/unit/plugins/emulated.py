@@ -115,6 +115,17 @@ class Catapult(object):
         """Only ``numbers`` are left to order or search (every other number of the inventory is taken)."""
         self.emulator.keep_in_stock(numbers)
 
+    def in_stock(self, number):
+        return self.emulator.in_stock(number)
+
+    def take_from_stock(self, number):
+        """Someone else orders ``number`` (it leaves the stock)."""
+        self.emulator.take_from_stock(number)
+
+    def change_application(self, app_id, **fields):
+        """Change API fields of an application behind the module's back."""
+        self.emulator.change_application(USER, app_id, **fields)
+
     def name_applications(self, *apps):
         """The account's applications become ``apps``, (id, name) each, in this order."""
         self.emulator.replace_applications(USER, apps)

@@ -102,7 +102,7 @@ class Pool(object):
 
     def labelled(self, catapult, count, name=None, **fields):
         """``count`` numbers of the pool already on the account (the first ones of the stock still free)."""
-        free = [n for n in self.stock if catapult.emulator.inventory.is_available(n)]
+        free = [n for n in self.stock if catapult.in_stock(n)]
         return [catapult.add(number, name=name or self.name, **fields) for number in free[:count]]
 
 

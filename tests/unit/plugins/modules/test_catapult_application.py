@@ -188,7 +188,7 @@ def test_lost_create_answer_with_a_differing_field_is_updated_not_recreated(cata
     def landed_differently(request):  # the application landed with autoAnswer true (say, a server default)
         reply = catapult.answer(request)
         if request.method == 'POST' and request.path.endswith('/applications'):
-            catapult.emulator.users[USER]['applications'][new_id]['autoAnswer'] = True
+            catapult.change_application(new_id, autoAnswer=True)
         return reply
 
     intercept(requests_mock, landed_differently)

@@ -92,7 +92,7 @@ def lost_delete(status):
         'unavailable-number', 'application-check-error'])
 def test_release_lost_answers_and_errors(catapult, expect, setup, args, sent, fields):
     setup(catapult)
-    number_id = catapult.record(NUM)['id'] if catapult.emulator.numbers else None
+    number_id = catapult.record(NUM)['id'] if catapult.numbers() + catapult.released() else None
     expect(module, args, [(method, path.replace('{id}', str(number_id))) for method, path in sent], diff=True, **fields)
     assert [(n['number'], n.get('name')) for n in catapult.numbers()] == ([(NUM, args['name'])] if 'name' in args else [])
 

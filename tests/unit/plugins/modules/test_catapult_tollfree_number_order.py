@@ -43,8 +43,8 @@ def test_pattern_searches_then_orders_each_number_with_its_label_and_a_rerun_cha
 
 def test_pattern_number_taken_meanwhile_is_replaced_by_a_new_search(run_ok, catapult, requests_mock):
     def taken_meanwhile(request):  # someone else orders the first number found just before this run does
-        if request.method == 'POST' and request.url == NUMBERS and catapult.emulator.inventory.is_available('+18883430000'):
-            catapult.emulator.inventory.take('+18883430000')
+        if request.method == 'POST' and request.url == NUMBERS and catapult.in_stock('+18883430000'):
+            catapult.take_from_stock('+18883430000')
 
     intercept(requests_mock, taken_meanwhile)
     result = run_ok(module, args())
