@@ -113,7 +113,6 @@ if [ $# -gt 1 ]; then
   step "summary"
   for suite in "${failed[@]}"; do
     echo "why $suite failed (the last error lines of $BUILD/logs/$suite.log):"
-    grep -E '^Running .* integration test' "$BUILD/logs/$suite.log" | tail -n 1
     sed -n '/target(s) listed below/,$p' "$BUILD/logs/$suite.log" | head -n 20
     # (the output of a task whose error is expected ends with "...ignoring": not a reason)
     awk 'function flush() { if (!ignored) printf "%s", block; block = ""; ignored = 0 }
