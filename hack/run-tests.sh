@@ -112,15 +112,20 @@ done
 if [ $# -gt 1 ]; then
   step "summary"
   for suite in "${failed[@]}"; do
-    echo "why $suite failed (the last error lines of $BUILD/logs/$suite.log):"
-    sed -n '/target(s) listed below/,$p' "$BUILD/logs/$suite.log" | head -n 20
-    # (the output of a task whose error is expected ends with "...ignoring": not a reason)
-    awk 'function flush() { if (!ignored) printf "%s", block; block = ""; ignored = 0 }
-         /^(TASK|PLAY|RUNNING HANDLER) \[/ { flush() }
-         /^\.\.\.ignoring/ { ignored = 1 }
-         { block = block $0 "\n" }
-         END { flush() }' "$BUILD/logs/$suite.log" \
-      | grep -E 'fatal: |FAILED|ERROR|Error:|Traceback|^E  |failed=[1-9]' | tail -n 25 | cut -c1-700
+    echo "why $suite failed (from $BUILD/logs/$suite.log):"
+    # A play's real failure is the last failed task before a recap that counts failed=N
+    # (earlier "fatal:" lines belong to tasks whose error was rescued or ignored); each
+    # ansible-test target starts with "Running <target> integration test".
+    awk 'function keep(line) { if (length(line) > 600) line = substr(line, 1, 600) "..."; return line }
+         /^Running .* integration test/ { target = $2 }
+         /^PLAY \[/ { last = "" }
+         /^(TASK|RUNNING HANDLER) \[/ { task = $0; nfail = 0 }
+         /^(fatal|failed): / { if (!nfail) last = "[" target "] " task; if (nfail < 2) last = last "\n  " keep($0); nfail++ }
+         /^\.\.\.ignoring/ && nfail { last = "" }
+         /failed=[1-9]/ && last != "" { print last; last = "" }
+         /^(Traceback|E  |FAILED |ERROR: )/ && !/ERROR: (Command|The [0-9]+ integration)/ { print "[" target "] " keep($0) }' \
+      "$BUILD/logs/$suite.log" | tail -n 30
+    sed -n '/listed below (out of/,$p' "$BUILD/logs/$suite.log" | head -n 20
   done
   [ ${#passed[@]} -eq 0 ] || echo "passed: ${passed[*]}"
   [ ${#failed[@]} -eq 0 ] || echo "failed: ${failed[*]}"
