@@ -64,6 +64,6 @@ unset VIRTUAL_ENV
 getpip_standin "$venv/bin/python"
 step "$SUITE on $(ansible --version | head -n 1 | sed 's/^ansible //'), Python $("$venv/bin/python" -c 'import platform; print(platform.python_version())') ($py)"
 targets=()
-# (integration: every target runs even after one fails, as in run-tests.sh)
-[ "$SUITE" != integration ] || { read -ra targets <<< "$LANE_TARGETS"; args+=(--continue-on-error); }
+# (integration: every target runs even after one fails, and a failed one once more, as in run-tests.sh)
+[ "$SUITE" != integration ] || { read -ra targets <<< "$LANE_TARGETS"; args+=(--continue-on-error --retry-on-error); }
 ansible-test "$SUITE" --local --python "$PYV" --requirements "${args[@]}" "${targets[@]}"

@@ -72,8 +72,9 @@ run_suite() {
     sanity|units)
       ansible-test "$1" --local --python "$PYV" --requirements "${args[@]}" "${targets[@]}" ;;
     integration)
-      # every target runs even after one fails, so one run shows every failure
-      ansible-test integration --local --python "$PYV" --requirements --continue-on-error "${args[@]}" "${targets[@]}" ;;
+      # every target runs even after one fails, so one run shows every failure; a failed
+      # target runs once more at full verbosity, and the summary names it (see below)
+      ansible-test integration --local --python "$PYV" --requirements --continue-on-error --retry-on-error "${args[@]}" "${targets[@]}" ;;
     package)
       hack/package-test.sh ;;
     sanity-2.*|units-2.*|integration-2.*)
@@ -111,8 +112,8 @@ done
 
 if [ $# -gt 1 ]; then
   step "summary"
-  for suite in "${failed[@]}"; do
-    echo "why $suite failed (from $BUILD/logs/$suite.log):"
+  # why LOG: the failures in a suite's log that made it fail (or made a target run again).
+  why() {
     # A play's real failure is the last failed task before a recap that counts failed=N
     # (earlier "fatal:" lines belong to tasks whose error was rescued or ignored); each
     # ansible-test target starts with "Running <target> integration test".
@@ -120,12 +121,25 @@ if [ $# -gt 1 ]; then
          /^Running .* integration test/ { target = $2 }
          /^PLAY \[/ { last = "" }
          /^(TASK|RUNNING HANDLER) \[/ { task = $0; nfail = 0 }
-         /^(fatal|failed): / { if (!nfail) last = "[" target "] " task; if (nfail < 2) last = last "\n  " keep($0); nfail++ }
+         more > 0 && !/^(TASK|PLAY|RUNNING HANDLER) / { last = last "\n    " keep($0); more-- }
+         /^(fatal|failed): / { if (!nfail) last = "[" target "] " task; if (nfail < 2) last = last "\n  " keep($0); nfail++; more = /\{$/ ? 8 : 0 }
          /^\.\.\.ignoring/ && nfail { last = "" }
          /failed=[1-9]/ && last != "" { print last; last = "" }
          /^(Traceback|E  |FAILED |ERROR: )/ && !/ERROR: (Command|The [0-9]+ integration)/ { print "[" target "] " keep($0) }' \
-      "$BUILD/logs/$suite.log" | tail -n 30
+      "$1" | tail -n 30
+  }
+  for suite in "${failed[@]}"; do
+    echo "why $suite failed (from $BUILD/logs/$suite.log):"
+    why "$BUILD/logs/$suite.log"
     sed -n '/listed below (out of/,$p' "$BUILD/logs/$suite.log" | head -n 20
+  done
+  # A target that failed, then passed when run again, passes; its first failure is named
+  # here all the same (a flaky test, or a race in the code it tests: look at both).
+  for suite in "${passed[@]}"; do
+    if grep -q 'Retrying test target' "$BUILD/logs/$suite.log" 2>/dev/null; then
+      echo "$suite passed, but a target failed once and passed on retry:"
+      why "$BUILD/logs/$suite.log"
+    fi
   done
   [ ${#passed[@]} -eq 0 ] || echo "passed: ${passed[*]}"
   [ ${#failed[@]} -eq 0 ] || echo "failed: ${failed[*]}"
