@@ -106,8 +106,16 @@ passed=() failed=()
 for suite in "$@"; do
   step "$suite"
   t0=$SECONDS
+  touch "$BUILD/logs/.start"
   if run_suite "$suite" 2>&1 | tee "$BUILD/logs/$suite.log"; then passed+=("$suite"); else failed+=("$suite"); fi
   echo "--- $suite took $((SECONDS - t0))s"
+  # how long each integration target took, slowest first (ansible-test's own record of this run)
+  for times in tests/output/data/integration-*.json; do
+    [ "$times" -nt "$BUILD/logs/.start" ] || continue
+    "$PY" -c 'import json, sys
+t = sorted(json.load(open(sys.argv[1]))["targets"].values(), key=lambda t: -t["run_time_seconds"])
+print("--- targets: " + ", ".join("%s %ds" % (x["name"], x["run_time_seconds"]) for x in t))' "$times"
+  done
 done
 
 if [ $# -gt 1 ]; then
