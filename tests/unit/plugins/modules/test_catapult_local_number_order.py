@@ -14,7 +14,6 @@ import requests_mock as requests_mock_module
 
 from ansible.module_utils import basic
 
-from ansible_collections.bandwidth.catapult.plugins.module_utils import _search
 from ansible_collections.bandwidth.catapult.plugins.modules import catapult_available_number_info as available_info
 from ansible_collections.bandwidth.catapult.tests.unit.plugins.emulated import intercept
 from ansible_collections.bandwidth.catapult.tests.unit.plugins.utils import (
@@ -293,35 +292,6 @@ def test_lost_order_attributes_at_most_the_quantity_ordered(run_failed, catapult
     assert len(result['ordered']) == 3 and len(catapult.named(POOL)) == 3
     assert len(result['unlabelled']) == 2 and len(catapult.unnamed()) == 2
     assert sorted(u['number'] for u in result['unlabelled']) == sorted(n['number'] for n in catapult.unnamed())
-
-
-@pytest.mark.parametrize('resource, kind, crit_overrides, verdict', [
-    ({'number': '+19195550100', 'state': 'NC'}, 'local', dict(state='NC'), 'match'),
-    ({'number': '+19195550100', 'state': 'nc '}, 'local', dict(state='NC'), 'match'),
-    ({'number': '+19195550100'}, 'local', dict(state='NC'), 'unknown'),
-    ({'number': '+19195550100', 'state': 'NY'}, 'local', dict(state='NC'), 'no'),
-    ({'number': '+18005550100', 'state': 'NC'}, 'local', dict(state='NC'), 'no'),
-    ({'number': '+19195550100'}, 'local', dict(state=None, zip='27601'), 'unknown'),
-    ({'number': '+12125550100'}, 'local', dict(state=None, zip='27601', pattern='919*'), 'no'),
-    ({'number': '+19195550100'}, 'local', dict(state=None, area_code='919', local_number='555', in_local_calling_area=True), 'unknown'),
-    ({'number': '+19195550100'}, 'local', dict(state=None, area_code='919', local_number='5550'), 'match'),
-    ({'number': '+19195560100'}, 'local', dict(state=None, area_code='919', local_number='555'), 'no'),
-    ({'number': '+19195550100', 'state': 'NC'}, 'local', dict(pattern='*555010?'), 'match'),
-    ({'number': '+19195550100', 'state': 'NC'}, 'local', dict(pattern='JKL'), 'match'),
-    ({'number': '+19195550100', 'state': 'NC'}, 'local', dict(pattern='*666*'), 'no'),
-    ({'number': '+4930123456', 'state': 'NC'}, 'local', dict(state='NC'), 'no'),
-    ({'number': None, 'state': 'NC'}, 'local', dict(state='NC'), 'no'),
-    ({'number': '+18005550100'}, 'tollFree', {}, 'match'),
-    ({'number': '+19195550100'}, 'tollFree', {}, 'no'),
-    ({'number': '+18003569377'}, 'tollFree', dict(pattern='*FLOWERS'), 'match'),
-])
-def test_match_verdict_table(resource, kind, crit_overrides, verdict):
-    params = dict(state='NC', city=None, zip=None, area_code=None, local_number=None, in_local_calling_area=None, pattern=None)
-    params.update(crit_overrides)
-    crit, errors = _search.validate(kind, params)
-    assert errors == []
-    assert _search.match_verdict(kind, resource, crit) == verdict
-    assert _search.matches(kind, resource, crit) == (verdict == 'match')
 
 
 # -- the application is checked before any write, once ------------------------------------------------------------------------------
