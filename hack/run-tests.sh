@@ -133,12 +133,14 @@ if [ $# -gt 1 ]; then
          /^(fatal|failed): / { if (!nfail) last = "[" target "] " task; if (nfail < 2) last = last "\n  " keep($0); nfail++; more = /\{$/ ? 8 : 0 }
          /^\.\.\.ignoring/ && nfail { last = "" }
          /failed=[1-9]/ && last != "" { print last; last = "" }
-         /^(Traceback|E  |FAILED |ERROR: )/ && !/ERROR: (Command|The [0-9]+ integration)/ { print "[" target "] " keep($0) }' \
+         /^(Traceback|E  |FAILED |ERROR: )/ && !/ERROR: (Command|The [0-9]+ integration)|^FAILED - RETRYING/ { print "[" target "] " keep($0) }' \
       "$1" | tail -n 30
   }
   for suite in "${failed[@]}"; do
     echo "why $suite failed (from $BUILD/logs/$suite.log):"
-    why "$BUILD/logs/$suite.log"
+    reasons="$(why "$BUILD/logs/$suite.log")"
+    # (a suite that is not a playbook run, e.g. lint: the end of its log says why)
+    if [ -n "$reasons" ]; then echo "$reasons"; else tail -n 15 "$BUILD/logs/$suite.log" | cut -c1-300; fi
     sed -n '/listed below (out of/,$p' "$BUILD/logs/$suite.log" | head -n 20
   done
   # A target that failed, then passed when run again, passes; its first failure is named
